@@ -1,0 +1,58 @@
+# Two commands matter: `make run` (set up and serve) and `make test` (set up
+# and run every check). Everything else is a step they share.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Local development and tests run with DEBUG on unless the caller says otherwise
+# (production sets DEBUG=false and a SECRET_KEY; see README).
+export DEBUG ?= true
+
+.PHONY: run test setup install check-python lint check pytest clean-db
+
+run: setup
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: setup check
+
+# Migrate, load the seed claims (idempotent) and ensure the demo accounts.
+setup: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_seeds
+	$(MANAGE) ensure_demo_users
+
+install: $(VENV)/.installed
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
+	  echo "Python 3.12 or newer is required (Django 6.1); '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Install Python 3.12+ (for example: pyenv install 3.12, which .python-version selects)"; \
+	  echo "or point the Makefile at one: make PYTHON=python3.12 run"; \
+	  exit 1; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "$(VENV) was made with an older Python; delete it (rm -rf $(VENV)) and run make again."; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# Lint, migrations in sync with the models, then the whole suite.
+check: lint pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+pytest: install
+	$(BIN)/pytest
+
+# Stop using the embedded database's data (it is recreated on the next run).
+clean-db:
+	rm -rf .pgdata

@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_USERS = (
+    ("editor", "Editors", "Demo editor: records verdicts, publishes, assigns work"),
+    ("contributor", "Contributors", "Demo contributor: adds speakers, sources, claims, quotes"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or reset the demo editor and contributor accounts (DEBUG only) and print "
+        "their credentials. The password comes from DEMO_PASSWORD.\n\n"
+        "Example: DEBUG=true python manage.py ensure_demo_users"
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo accounts are for local development only: set DEBUG=true.")
+        User = get_user_model()
+        for username, group_name, description in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.is_staff = True
+            user.is_active = True
+            user.set_password(settings.DEMO_PASSWORD)
+            user.save()
+            user.groups.set([Group.objects.get(name=group_name)])
+            self.stdout.write(
+                f"{description}\n    username: {username}   password: {settings.DEMO_PASSWORD}"
+            )

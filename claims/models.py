@@ -1,0 +1,359 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from claims.ratings import INITIAL_STATUS, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# The hash that the first ledger entry links to.
+GENESIS_HASH = "0" * 64
+# pg_advisory_xact_lock key serialising ledger writers; the chain trigger
+# (migration 0002) takes the same key.
+LEDGER_LOCK_KEY = 7_301_451_620
+
+
+class SpeakerKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANIZATION = "organization", "Organization"
+
+
+class Speaker(models.Model):
+    """A person or organisation that says things."""
+
+    Kind = SpeakerKind
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    role = models.CharField(
+        max_length=200, blank=True, help_text="Role or title as the sources give it."
+    )
+    affiliation = models.CharField(max_length=200, blank=True)
+    aliases = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text="Other names the speaker goes by, comma-separated.",
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=SpeakerKind.values), name="speaker_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimKind(models.TextChoices):
+    NUMERIC = "numeric", "Number or quantity"
+    EVENT = "event", "Event"
+    ATTRIBUTION = "attribution", "Attribution or accusation"
+    DENIAL = "denial", "Denial"
+    PREDICTION = "prediction", "Prediction or threat"
+    POSITION = "position", "Position or policy"
+    CHARACTERIZATION = "characterization", "Characterization"
+    MEDIA = "media", "About an image, video or audio"
+
+
+class Claim(models.Model):
+    """One checkable statement, worded neutrally by an editor.
+
+    `status` and `version` are the ledger's latest word, kept here for fast
+    reads. They change only through `claims.services.record_review`, which
+    writes the ledger entry in the same transaction; `version` is what
+    editors send back to prove they saw the latest state.
+    """
+
+    Kind = ClaimKind
+
+    statement = models.TextField(help_text="The claim in neutral words, checkable on its own.")
+    slug = models.SlugField(max_length=120, unique=True)
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="claims")
+    claim_date = models.DateField(
+        null=True, blank=True, help_text="When it was said; empty when the sources do not say."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    quantity = models.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="For numeric claims: the number claimed.",
+    )
+    unit = models.CharField(
+        max_length=40, blank=True, help_text="Unit of the quantity: USD, people, tons..."
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="claims")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=INITIAL_STATUS, editable=False
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ClaimKind.values), name="claim_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="numeric") | models.Q(quantity__isnull=False),
+                name="claim_numeric_has_quantity",
+                violation_error_message="A numeric claim needs its quantity.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__isnull=True) | ~models.Q(unit=""),
+                name="claim_quantity_has_unit",
+                violation_error_message="A quantity needs its unit.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="claim_version_positive"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(statement=""), name="claim_statement_not_empty"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="claim_status_idx"),
+            models.Index(fields=["claim_date"], name="claim_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class QuoteKind(models.TextChoices):
+    DIRECT = "direct", "Direct quote"
+    REPORTED = "reported", "Reported in the source's words"
+
+
+class Quote(models.Model):
+    """Verbatim words as printed in a source, anchored to its snapshot.
+
+    A direct quote is the speaker's own words as the source quotes them; a
+    reported passage is the source's own wording of what the speaker said
+    or did. Readers are told which is which.
+
+    The anchor (exact, prefix, suffix, start, end) is computed by
+    `claims.services.anchor_quote`, never typed; a database trigger refuses
+    any row whose exact text is not at its offsets in the snapshot.
+    """
+
+    source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="quotes")
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="quotes")
+    Kind = QuoteKind
+    kind = models.CharField(max_length=20, choices=QuoteKind.choices, default=QuoteKind.DIRECT)
+    exact = models.TextField(help_text="The words exactly as printed in the snapshot.")
+    prefix = models.TextField(blank=True)
+    suffix = models.TextField(blank=True)
+    start = models.PositiveIntegerField(help_text="Offset of the first character (0-based).")
+    end = models.PositiveIntegerField(help_text="Offset just past the last character.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="quote_span"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=QuoteKind.values), name="quote_kind_valid"
+            ),
+            models.UniqueConstraint(fields=["source", "start", "end"], name="quote_span_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"“{self.exact}”"
+
+    @property
+    def selectors(self) -> list[dict]:
+        """The anchor as W3C Web Annotation selectors."""
+        return [
+            {
+                "type": "TextQuoteSelector",
+                "exact": self.exact,
+                "prefix": self.prefix,
+                "suffix": self.suffix,
+            },
+            {"type": "TextPositionSelector", "start": self.start, "end": self.end},
+        ]
+
+
+class Appearance(models.Model):
+    """A claim appearing in a source, optionally through a quote printed there.
+
+    A claim repeated in several sources is one claim with several
+    appearances, never duplicate claims.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="appearances")
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.PROTECT, related_name="appearances"
+    )
+    quote = models.ForeignKey(
+        Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="appearances"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claim", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "quote"],
+                condition=models.Q(quote__isnull=False),
+                name="appearance_claim_quote_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "source"],
+                condition=models.Q(quote__isnull=True),
+                name="appearance_claim_source_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} in {self.source}"
+
+    def clean(self) -> None:
+        if self.quote_id and self.source_id and self.quote.source_id != self.source_id:
+            raise ValidationError({"quote": "The quote must come from the appearance's source."})
+
+
+class Review(models.Model):
+    """One entry of the append-only review ledger.
+
+    Rows are never updated or deleted: PostgreSQL triggers refuse it, even
+    from raw SQL. Each entry's hash covers its content, its evidence (with
+    each source's snapshot hash) and the previous entry's hash, so anyone
+    can re-walk the chain (`manage.py verify_ledger`). A trigger also
+    refuses an entry that does not extend the chain's tip.
+    """
+
+    class Action(models.TextChoices):
+        REVIEW = "review", "Review"
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
+    claim_version = models.PositiveIntegerField(
+        help_text="The claim's version once this entry is applied."
+    )
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.REVIEW)
+    status_before = models.CharField(max_length=20, choices=Status.choices)
+    status_after = models.CharField(max_length=20, choices=Status.choices)
+    explanation = models.TextField(blank=True, help_text="Markdown, shown to readers.")
+    note = models.TextField(blank=True, help_text="Internal note for the desk.")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    evidence = models.ManyToManyField(
+        "sources.Source", through="ReviewEvidence", related_name="cited_by_reviews", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    previous_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-sequence"]
+        # The ledger is written only by claims.services.record_review.
+        default_permissions = ("view",)
+        permissions = [("record_review", "Can record a verdict in the review ledger")]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "claim_version"], name="review_claim_version"),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="review_sequence"),
+            models.CheckConstraint(
+                condition=models.Q(status_before__in=Status.values)
+                & models.Q(status_after__in=Status.values),
+                name="review_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry_hash__regex=r"^[0-9a-f]{64}$")
+                & models.Q(previous_hash__regex=r"^[0-9a-f]{64}$"),
+                name="review_hash_format",
+            ),
+        ]
+        indexes = [models.Index(fields=["claim", "-sequence"], name="review_claim_seq_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.status_before} → {self.status_after}"
+
+    def hash_payload(self, evidence: Iterable[tuple[int, str]]) -> bytes:
+        """The canonical bytes an entry's hash covers.
+
+        `evidence` is (source id, snapshot SHA-256) in the order cited.
+        Changing this format invalidates every stored hash: don't.
+        """
+        content = {
+            "sequence": self.sequence,
+            "claim": self.claim_id,
+            "claim_version": self.claim_version,
+            "action": self.action,
+            "status_before": self.status_before,
+            "status_after": self.status_after,
+            "explanation": self.explanation,
+            "note": self.note,
+            "evidence": [{"source": pk, "sha256": sha} for pk, sha in evidence],
+            "editor": self.editor_id,
+            "created_at": self.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "previous_hash": self.previous_hash,
+        }
+        return json.dumps(
+            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+
+    def compute_hash(self, evidence: Iterable[tuple[int, str]]) -> str:
+        return hashlib.sha256(self.hash_payload(evidence)).hexdigest()
+
+
+class ReviewEvidence(models.Model):
+    """A source cited as evidence by a ledger entry; append-only like the entry."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="evidence_links")
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.PROTECT, related_name="evidence_links"
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["review", "position"]
+        default_permissions = ("view",)
+        verbose_name_plural = "review evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["review", "source"], name="evidence_once_per_review"),
+            models.UniqueConstraint(fields=["review", "position"], name="evidence_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} (evidence for #{self.review.sequence})"

@@ -1,0 +1,33 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+
+def test_ensure_demo_users_creates_an_editor_and_a_contributor(db, settings, capsys):
+    settings.DEBUG = True
+    settings.DEMO_PASSWORD = "demo-pass-123"
+
+    call_command("ensure_demo_users")
+    call_command("ensure_demo_users")  # twice: still one of each
+
+    out = capsys.readouterr().out
+    assert "username: editor   password: demo-pass-123" in out
+    User = get_user_model()
+    assert User.objects.filter(username__in=["editor", "contributor"]).count() == 2
+    editor = authenticate(username="editor", password="demo-pass-123")
+    contributor = authenticate(username="contributor", password="demo-pass-123")
+    assert editor.is_staff and editor.has_perm("claims.record_review")
+    assert contributor.is_staff and not contributor.has_perm("claims.record_review")
+    assert contributor.has_perm("claims.add_claim")
+
+
+def test_ensure_demo_users_refuses_outside_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("ensure_demo_users")
+    assert not get_user_model().objects.exists()
+
+
+def test_verify_ledger_reports_an_empty_ledger(db, capsys):
+    call_command("verify_ledger")
+    assert "no entries yet" in capsys.readouterr().out

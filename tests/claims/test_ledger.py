@@ -1,0 +1,251 @@
+import threading
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+from django.db.utils import DatabaseError
+
+from claims.ledger import verify_ledger
+from claims.models import GENESIS_HASH, Claim, Review, ReviewEvidence
+from claims.services import VersionConflict, record_review
+
+
+def _review(claim, editor, status="false", **kwargs):
+    kwargs.setdefault("explanation", "The port's annual report gives 9.1 million tonnes.")
+    kwargs.setdefault("expected_version", claim.version)
+    return record_review(claim=claim, editor=editor, status=status, **kwargs)
+
+
+def _raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_recording_a_review_updates_the_claim_and_chains_the_entry(claim, editor, source):
+    first = _review(claim, editor, "in_review", explanation="")
+    second = _review(claim, editor, "false", evidence=[source])
+
+    claim.refresh_from_db()
+    assert (claim.status, claim.version) == ("false", 3)
+    assert claim.status_changed_at == second.created_at
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert first.previous_hash == GENESIS_HASH
+    assert second.previous_hash == first.entry_hash
+    assert (second.status_before, second.status_after) == ("in_review", "false")
+    assert list(second.evidence.all()) == [source]
+    assert second.entry_hash == second.compute_hash([(source.pk, source.snapshot_sha256)])
+
+
+def test_a_stale_version_is_refused_and_nothing_is_written(claim, editor, second_editor):
+    seen_by_both = claim.version
+    _review(claim, editor, "false", expected_version=seen_by_both)
+    stale = Claim.objects.get(pk=claim.pk)
+    stale.version = seen_by_both  # what the second editor loaded
+
+    with pytest.raises(VersionConflict) as caught:
+        _review(stale, second_editor, "true", expected_version=seen_by_both)
+
+    message = str(caught.value)
+    assert "you saw version 1, it is now version 2" in message
+    assert "ed" in message and "False" in message
+    assert Review.objects.count() == 1
+    claim.refresh_from_db()
+    assert (claim.status, claim.version) == ("false", 2)
+
+
+def test_a_verdict_needs_an_explanation(claim, editor):
+    with pytest.raises(ValidationError) as caught:
+        _review(claim, editor, "false", explanation="   ")
+    assert "explanation" in caught.value.message_dict
+    assert Review.objects.count() == 0
+
+
+def test_an_unknown_status_is_refused(claim, editor):
+    with pytest.raises(ValidationError) as caught:
+        _review(claim, editor, "pants_on_fire")
+    assert "status" in caught.value.message_dict
+
+
+def test_a_contributor_cannot_record_a_verdict(claim, contributor):
+    with pytest.raises(PermissionDenied):
+        _review(claim, contributor)
+    assert Review.objects.count() == 0
+    claim.refresh_from_db()
+    assert claim.status == "unverified"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE claims_review SET explanation = 'rewritten'",
+        "UPDATE claims_review SET status_after = 'true'",
+        "DELETE FROM claims_review",
+        "UPDATE claims_reviewevidence SET position = 9",
+        "DELETE FROM claims_reviewevidence",
+    ],
+)
+def test_the_database_refuses_to_rewrite_the_ledger(claim, editor, source, statement):
+    _review(claim, editor, evidence=[source])
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw(statement)
+
+    review = Review.objects.get()
+    assert review.explanation.startswith("The port's annual report")
+    assert ReviewEvidence.objects.filter(review=review, position=1).exists()
+
+
+def test_the_database_refuses_to_truncate_the_ledger(claim, editor):
+    _review(claim, editor)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw("SET CONSTRAINTS ALL IMMEDIATE")
+        _raw("SET LOCAL factcheck.allow_ledger_truncate = 'off'")
+        _raw("TRUNCATE claims_review CASCADE")
+    assert Review.objects.count() == 1
+
+
+def test_the_database_refuses_an_entry_that_does_not_extend_the_chain(claim, editor):
+    review = _review(claim, editor)
+    forged = {
+        "sequence": review.sequence + 1,
+        "previous_hash": "f" * 64,  # not the tip's hash
+    }
+    with pytest.raises(IntegrityError, match="does not extend the chain"), transaction.atomic():
+        _raw(
+            """INSERT INTO claims_review (sequence, claim_id, claim_version, action, status_before,
+               status_after, explanation, note, editor_id, created_at, previous_hash, entry_hash)
+               VALUES (%s, %s, 99, 'review', 'false', 'true', 'x', '', %s, now(), %s, %s)""",
+            [forged["sequence"], claim.pk, editor.pk, forged["previous_hash"], "e" * 64],
+        )
+    assert Review.objects.count() == 1
+
+
+def test_a_claim_with_ledger_entries_cannot_be_deleted(claim, editor):
+    _review(claim, editor)
+    with pytest.raises(Exception, match="protected|violates foreign key"), transaction.atomic():
+        claim.delete()
+    assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+def test_verify_ledger_passes_on_an_intact_chain(claim, editor, source, capsys):
+    _review(claim, editor, "in_review", explanation="")
+    last = _review(claim, editor, "false", evidence=[source])
+
+    call_command("verify_ledger")
+
+    out = capsys.readouterr().out
+    assert "Ledger verified: 2 entries" in out
+    assert last.entry_hash in out
+
+
+def test_verify_ledger_names_the_first_altered_entry(claim, editor):
+    _review(claim, editor, "in_review", explanation="")
+    altered = _review(claim, editor, "false")
+    _review(claim, editor, "true", explanation="A later correction.")
+    # Someone with owner rights disables the guard and rewrites history.
+    _raw("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE needs no pending FK checks
+    _raw("ALTER TABLE claims_review DISABLE TRIGGER claims_review_append_only")
+    _raw("UPDATE claims_review SET explanation = 'softened' WHERE id = %s", [altered.pk])
+    _raw("ALTER TABLE claims_review ENABLE TRIGGER claims_review_append_only")
+
+    with pytest.raises(CommandError, match="does NOT verify"):
+        call_command("verify_ledger")
+
+    report = verify_ledger()
+    assert report.entries == 1
+    assert report.problems[0].startswith(f"entry #{altered.sequence} (id {altered.pk}")
+    assert "does not match its hash" in report.problems[0]
+
+
+def test_verify_ledger_detects_a_status_changed_behind_the_ledgers_back(claim, editor):
+    _review(claim, editor, "false")
+    Claim.objects.filter(pk=claim.pk).update(status="true")
+
+    report = verify_ledger()
+
+    assert not report.ok
+    assert "'true'" in report.problems[0] and "'false'" in report.problems[0]
+
+
+def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, source):
+    _review(claim, editor, evidence=[source])
+    _raw("SET CONSTRAINTS ALL IMMEDIATE")
+    _raw("ALTER TABLE sources_source DISABLE TRIGGER sources_source_snapshot_immutable")
+    _raw("UPDATE sources_source SET snapshot = 'rewritten' WHERE id = %s", [source.pk])
+    _raw("ALTER TABLE sources_source ENABLE TRIGGER sources_source_snapshot_immutable")
+
+    report = verify_ledger()
+
+    assert not report.ok and "cited snapshot" in report.problems[0]
+
+
+# serialized_rollback restores the roles the migrations created, which the
+# flush between transactional tests wipes.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_editors_on_different_claims_keep_one_unbroken_chain(speaker, editor):
+    claims = [
+        Claim.objects.create(
+            slug=f"claim-{n}", statement=f"Claim {n}", speaker=speaker, kind=Claim.Kind.EVENT
+        )
+        for n in range(4)
+    ]
+    per_writer = 10
+    errors = []
+    start = threading.Barrier(len(claims))
+
+    def write(claim):
+        try:
+            start.wait()
+            for n in range(per_writer):
+                status = "false" if n % 2 else "true"
+                current = Claim.objects.get(pk=claim.pk)
+                _review(current, editor, status, explanation=f"round {n}")
+        except Exception as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(claim,)) for claim in claims]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    report = verify_ledger()
+    assert report.ok, report.problems
+    assert report.entries == len(claims) * per_writer
+
+
+# serialized_rollback restores the roles the migrations created, which the
+# flush between transactional tests wipes.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_editors_racing_on_one_claim_write_exactly_one_entry(claim, editor, second_editor):
+    results = []
+    start = threading.Barrier(2)
+
+    def write(user, status):
+        try:
+            start.wait()
+            _review(Claim.objects.get(pk=claim.pk), user, status, expected_version=1)
+            results.append("written")
+        except VersionConflict:
+            results.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=write, args=(editor, "false")),
+        threading.Thread(target=write, args=(second_editor, "true")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == ["conflict", "written"]
+    assert Review.objects.count() == 1
+    claim.refresh_from_db()
+    assert claim.version == 2
+    assert claim.status == Review.objects.get().status_after
