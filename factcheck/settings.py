@@ -91,7 +91,8 @@ WSGI_APPLICATION = "factcheck.wsgi.application"
 
 # PostgreSQL only. DATABASE_URL selects any server; without it the embedded
 # server keeps its data in EMBEDDED_PGDATA (an ignored folder of the project).
-EMBEDDED_PGDATA = Path(env("EMBEDDED_PGDATA", str(BASE_DIR / ".pgdata")))
+# A relative EMBEDDED_PGDATA is relative to the project, not to the current directory.
+EMBEDDED_PGDATA = BASE_DIR / env("EMBEDDED_PGDATA", ".pgdata")
 EMBEDDED_DATABASE_NAME = env("EMBEDDED_DATABASE_NAME", "factcheck")
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:

@@ -38,6 +38,7 @@ _QUOTE_MARKS = str.maketrans(
     }
 )
 _TOKEN = re.compile(r"\S+")
+_MARKS_AND_SPACE = " \"'"
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,10 @@ def locate(text: str, words: str, *, context_before: str = "") -> Anchor:
         if nearest:
             message += f" Nearest passage ({similarity:.0%} similar): {nearest!r}"
         raise AnchorError(message, nearest=nearest, similarity=similarity)
-    if len(starts) > 1 and context_before:
-        hint = normalize(context_before)
-        starts = [s for s in starts if norm.text[:s].rstrip().endswith(hint)]
+    if context_before:
+        # Quote marks and spaces between the context and the words don't count.
+        hint = normalize(context_before).rstrip(_MARKS_AND_SPACE)
+        starts = [s for s in starts if norm.text[:s].rstrip(_MARKS_AND_SPACE).endswith(hint)]
         if not starts:
             raise AnchorError(
                 f"The words {words!r} occur in the source, but never right after {context_before!r}."

