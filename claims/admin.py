@@ -139,8 +139,8 @@ class AppearanceAdmin(admin.ModelAdmin):
     raw_id_fields = ["claim", "source", "quote"]
 
 
-class ReadOnlyLedgerAdmin(admin.ModelAdmin):
-    """The ledger is written only by the review service; here it is read, never edited."""
+class LedgerReadOnly:
+    """The ledger is written only by the review service; the admin reads it, never edits it."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -152,24 +152,15 @@ class ReadOnlyLedgerAdmin(admin.ModelAdmin):
         return False
 
 
-class ReviewEvidenceInline(admin.TabularInline):
+class ReviewEvidenceInline(LedgerReadOnly, admin.TabularInline):
     model = ReviewEvidence
     fields = ["position", "source"]
     readonly_fields = fields
     extra = 0
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyLedgerAdmin):
+class ReviewAdmin(LedgerReadOnly, admin.ModelAdmin):
     list_display = [
         "sequence",
         "claim",
