@@ -72,14 +72,37 @@ def verify_ledger(*, chunk_size: int = 2000) -> LedgerReport:
 
 
 def _status_mismatches() -> list[str]:
-    """Claims whose stored status or version disagrees with their last ledger entry."""
-    latest = Review.objects.filter(claim=OuterRef("pk")).order_by("-sequence")
-    claims = Claim.objects.annotate(
-        ledger_status=Coalesce(Subquery(latest.values("status_after")[:1]), Value(INITIAL_STATUS)),
-        ledger_version=Coalesce(Subquery(latest.values("claim_version")[:1]), Value(1)),
-    ).exclude(status=F("ledger_status"), version=F("ledger_version"))
+    """Claims whose stored status, version or publication disagrees with their ledger."""
+    entries = Review.objects.filter(claim=OuterRef("pk")).order_by("-sequence")
+    verdicts = entries.filter(action=Review.Action.REVIEW)
+    publications = entries.exclude(action=Review.Action.REVIEW)
+    claims = (
+        Claim.objects.annotate(
+            ledger_status=Coalesce(
+                Subquery(verdicts.values("status_after")[:1]), Value(INITIAL_STATUS)
+            ),
+            ledger_version=Coalesce(Subquery(entries.values("claim_version")[:1]), Value(1)),
+            ledger_published=Coalesce(
+                Subquery(publications.values("action")[:1]), Value(Review.Action.UNPUBLISH)
+            ),
+        )
+        .exclude(
+            status=F("ledger_status"),
+            version=F("ledger_version"),
+            published_at__isnull=False,
+            ledger_published=Review.Action.PUBLISH,
+        )
+        .exclude(
+            status=F("ledger_status"),
+            version=F("ledger_version"),
+            published_at__isnull=True,
+            ledger_published=Review.Action.UNPUBLISH,
+        )
+    )
     return [
-        f"claim {claim.slug!r}: status {claim.status!r} version {claim.version}, but its ledger says "
-        f"{claim.ledger_status!r} version {claim.ledger_version}"
-        for claim in claims.only("slug", "status", "version")
+        f"claim {claim.slug!r}: status {claim.status!r} version {claim.version} "
+        f"{'published' if claim.is_published else 'draft'}, but its ledger says "
+        f"{claim.ledger_status!r} version {claim.ledger_version} "
+        f"{'published' if claim.ledger_published == Review.Action.PUBLISH else 'draft'}"
+        for claim in claims.only("slug", "status", "version", "published_at")
     ]

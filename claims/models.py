@@ -5,8 +5,11 @@ import json
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -28,6 +31,7 @@ class SpeakerKind(models.TextChoices):
     ORGANIZATION = "organization", "Organization"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Speaker(models.Model):
     """A person or organisation that says things."""
 
@@ -84,13 +88,30 @@ class ClaimKind(models.TextChoices):
     MEDIA = "media", "About an image, video or audio"
 
 
+class ClaimQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see: claims an editor has published."""
+        return self.filter(published_at__isnull=False)
+
+    def drafts(self):
+        return self.filter(published_at__isnull=True)
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # The search vector is maintained by triggers and is not an edit.
+    exclude=["search_vector"],
+)
 class Claim(models.Model):
     """One checkable statement, worded neutrally by an editor.
 
-    `status` and `version` are the ledger's latest word, kept here for fast
-    reads. They change only through `claims.services.record_review`, which
-    writes the ledger entry in the same transaction; `version` is what
-    editors send back to prove they saw the latest state.
+    `status`, `version` and `published_at` are the ledger's latest word,
+    kept here for fast reads. They change only through the services in
+    `claims.services`, which write the ledger entry in the same
+    transaction; `version` is what editors send back to prove they saw the
+    latest state. A claim is a draft until an editor publishes it.
     """
 
     Kind = ClaimKind
@@ -117,12 +138,30 @@ class Claim(models.Model):
         max_length=20, choices=Status.choices, default=INITIAL_STATUS, editable=False
     )
     version = models.PositiveIntegerField(default=1, editable=False)
-    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField("last reviewed", null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_claims",
+        help_text="The editor or contributor working on it now.",
+    )
+    # Statement (A), speaker (B) and quoted words (C), kept current by
+    # database triggers (migration 0004) so every writer keeps it right.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClaimQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "pk"]
+        permissions = [
+            ("publish_claim", "Can publish and unpublish claims"),
+            ("assign_claim", "Can assign claims to members of the desk"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=Status.values), name="claim_status_valid"
@@ -150,10 +189,21 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["status"], name="claim_status_idx"),
             models.Index(fields=["claim_date"], name="claim_date_idx"),
+            models.Index(fields=["updated_at", "id"], name="claim_updated_idx"),
+            models.Index(
+                fields=["published_at"],
+                name="claim_published_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
+            GinIndex(fields=["search_vector"], name="claim_search_idx"),
         ]
 
     def __str__(self) -> str:
         return self.statement
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
 
 class QuoteKind(models.TextChoices):
@@ -252,6 +302,12 @@ class Appearance(models.Model):
             raise ValidationError({"quote": "The quote must come from the appearance's source."})
 
 
+class ReviewAction(models.TextChoices):
+    REVIEW = "review", "Verdict"
+    PUBLISH = "publish", "Published"
+    UNPUBLISH = "unpublish", "Unpublished"
+
+
 class Review(models.Model):
     """One entry of the append-only review ledger.
 
@@ -262,8 +318,7 @@ class Review(models.Model):
     refuses an entry that does not extend the chain's tip.
     """
 
-    class Action(models.TextChoices):
-        REVIEW = "review", "Review"
+    Action = ReviewAction
 
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
@@ -294,6 +349,9 @@ class Review(models.Model):
             models.UniqueConstraint(fields=["claim", "claim_version"], name="review_claim_version"),
             models.CheckConstraint(condition=models.Q(sequence__gte=1), name="review_sequence"),
             models.CheckConstraint(
+                condition=models.Q(action__in=ReviewAction.values), name="review_action_valid"
+            ),
+            models.CheckConstraint(
                 condition=models.Q(status_before__in=Status.values)
                 & models.Q(status_after__in=Status.values),
                 name="review_status_valid",
@@ -307,7 +365,14 @@ class Review(models.Model):
         indexes = [models.Index(fields=["claim", "-sequence"], name="review_claim_seq_idx")]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.status_before} → {self.status_after}"
+        return f"#{self.sequence} {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """What the entry did, in words: "Not yet verified → False", "Published"."""
+        if self.action != ReviewAction.REVIEW:
+            return self.get_action_display()
+        return f"{self.get_status_before_display()} → {self.get_status_after_display()}"
 
     def hash_payload(self, evidence: Iterable[tuple[int, str]]) -> bytes:
         """The canonical bytes an entry's hash covers.

@@ -1,5 +1,10 @@
 """Loading the structured seed file (seeds/ledger.yaml) into the ledger.
 
+Seeded claims are published at once, as not yet verified, so readers see
+what the articles say and that nobody has checked it yet. The publication
+is a ledger entry like any other, recorded by the `seed-loader` account (a
+service account: it cannot log in).
+
 The load is one transaction: any error (a quote not in its article, a
 missing speaker, a bad value) leaves the database as it was. It only
 creates: an object that already exists (same slug) is kept as it is, even
@@ -19,11 +24,20 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from claims.models import Appearance, Claim, Quote, Speaker, Topic
-from claims.services import add_appearance, anchor_quote
+from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
+from claims.services import add_appearance, anchor_quote, publish_claim
 from sources.models import Source
 
-SEED_MODELS: tuple[type[models.Model], ...] = (Speaker, Topic, Source, Claim, Quote, Appearance)
+SEED_MODELS: tuple[type[models.Model], ...] = (
+    Speaker,
+    Topic,
+    Source,
+    Claim,
+    Quote,
+    Appearance,
+    Review,
+)
+SEED_LOADER_USERNAME = "seed-loader"
 
 ALLOWED_KEYS = {
     "speakers": {"slug", "name", "kind", "role", "affiliation", "aliases", "description"},
@@ -204,6 +218,29 @@ def _load_claim(entry, where, speakers, topics, sources, report) -> None:
         if appearance.get("quote"):
             quote = _anchor(appearance["quote"], source, fields["speaker"], speakers, at)
         add_appearance(claim=claim, source=source, quote=quote)
+    if is_new:
+        publish_claim(
+            claim=claim,
+            editor=seed_loader(),
+            expected_version=claim.version,
+            note="Published from the seed articles, not yet verified.",
+        )
+
+
+def seed_loader():
+    """The service account that publishes seeded claims: an editor that cannot log in."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user, created = get_user_model().objects.get_or_create(
+        username=SEED_LOADER_USERNAME,
+        defaults={"first_name": "Seed", "last_name": "loader", "is_staff": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name="Editors"))
+    return user
 
 
 def _anchor(entry, source, claim_speaker, speakers, where) -> Quote:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 RECORD_REVIEW_PERMISSION = "claims.record_review"
+PUBLISH_PERMISSION = "claims.publish_claim"
+ASSIGN_PERMISSION = "claims.assign_claim"
 
 
 class VersionConflict(Exception):
@@ -49,8 +51,7 @@ class VersionConflict(Exception):
         )
         if latest is not None:
             message += (
-                f" Last change: {get_rating(latest.status_before).label} → "
-                f"{get_rating(latest.status_after).label} by {latest.editor} "
+                f" Last change: {latest.summary} by {latest.editor} "
                 f"at {latest.created_at:%Y-%m-%d %H:%M:%S %Z}."
             )
         super().__init__(message)
@@ -129,8 +130,7 @@ def record_review(
     moved on since, VersionConflict is raised and nothing is written: the
     second of two editors never overwrites the first.
     """
-    if not getattr(editor, "is_active", False) or not editor.has_perm(RECORD_REVIEW_PERMISSION):
-        raise PermissionDenied("Only editors can record a verdict.")
+    _require(editor, RECORD_REVIEW_PERMISSION, "Only editors can record a verdict.")
     try:
         rating = get_rating(status)
     except ValueError as exc:
@@ -141,13 +141,96 @@ def record_review(
             {"explanation": "A verdict needs an explanation readers can follow."},
             code="explanation_required",
         )
-    cited = _unique_sources(evidence)
+    return _append_entry(
+        claim=claim,
+        editor=editor,
+        expected_version=expected_version,
+        action=Review.Action.REVIEW,
+        status_after=rating.value,
+        explanation=explanation,
+        note=note,
+        evidence=_unique_sources(evidence),
+    )
 
+
+@transaction.atomic
+def publish_claim(
+    *, claim: Claim, editor: AbstractBaseUser, expected_version: int, note: str = ""
+) -> Review:
+    """Make a draft visible to readers; the ledger records who and when."""
+    _require(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
+    return _append_entry(
+        claim=claim,
+        editor=editor,
+        expected_version=expected_version,
+        action=Review.Action.PUBLISH,
+        note=note,
+    )
+
+
+@transaction.atomic
+def unpublish_claim(
+    *, claim: Claim, editor: AbstractBaseUser, expected_version: int, explanation: str
+) -> Review:
+    """Withdraw a claim from readers. Readers' links break, so the reason is required."""
+    _require(editor, PUBLISH_PERMISSION, "Only editors can unpublish a claim.")
+    explanation = explanation.strip()
+    if not explanation:
+        raise ValidationError(
+            {"explanation": "Say why the claim is withdrawn from readers."},
+            code="explanation_required",
+        )
+    return _append_entry(
+        claim=claim,
+        editor=editor,
+        expected_version=expected_version,
+        action=Review.Action.UNPUBLISH,
+        explanation=explanation,
+    )
+
+
+def assign_claim(*, claim: Claim, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> None:
+    """Give the claim to a member of the desk (or to nobody).
+
+    Anyone who may edit claims can take one for themselves; giving work to
+    someone else is the editors' call.
+    """
+    if assignee is not None and assignee.pk == by.pk:
+        _require(by, "claims.change_claim", "You cannot work on claims.")
+    else:
+        _require(by, ASSIGN_PERMISSION, "Only editors can assign claims to others.")
+    if assignee is not None and not (assignee.is_active and assignee.is_staff):
+        raise ValidationError({"assignee": f"{assignee} is not an active member of the desk."})
+    Claim.objects.filter(pk=claim.pk).update(assignee=assignee, updated_at=timezone.now())
+    claim.assignee = assignee
+
+
+def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
+    if not getattr(user, "is_active", False) or not user.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def _append_entry(
+    *,
+    claim: Claim,
+    editor: AbstractBaseUser,
+    expected_version: int,
+    action: str,
+    status_after: str | None = None,
+    explanation: str = "",
+    note: str = "",
+    evidence: Sequence[Source] = (),
+) -> Review:
+    """Write one ledger entry and apply it to the claim. Callers check permissions."""
     # Lock order, the same for every writer: the claim's row, then the ledger.
     current = Claim.objects.select_for_update().get(pk=claim.pk)
     if current.version != expected_version:
         latest = current.reviews.select_related("editor").order_by("-sequence").first()
         raise VersionConflict(current, expected_version, latest)
+    if action == Review.Action.PUBLISH and current.is_published:
+        raise ValidationError("This claim is already published.", code="already_published")
+    if action == Review.Action.UNPUBLISH and not current.is_published:
+        raise ValidationError("This claim is not published.", code="not_published")
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
@@ -157,9 +240,9 @@ def record_review(
         sequence=(tip["sequence"] if tip else 0) + 1,
         claim=current,
         claim_version=current.version + 1,
-        action=Review.Action.REVIEW,
+        action=action,
         status_before=current.status,
-        status_after=rating.value,
+        status_after=status_after or current.status,
         explanation=explanation,
         note=note.strip(),
         editor=editor,
@@ -168,23 +251,25 @@ def record_review(
     )
     # The snapshot hashes come from the database, not from possibly stale objects.
     snapshot_hashes = dict(
-        Source.objects.filter(pk__in=[s.pk for s in cited]).values_list("pk", "snapshot_sha256")
+        Source.objects.filter(pk__in=[s.pk for s in evidence]).values_list("pk", "snapshot_sha256")
     )
-    review.entry_hash = review.compute_hash((s.pk, snapshot_hashes[s.pk]) for s in cited)
+    review.entry_hash = review.compute_hash((s.pk, snapshot_hashes[s.pk]) for s in evidence)
     review.save(force_insert=True)
     ReviewEvidence.objects.bulk_create(
         ReviewEvidence(review=review, source=source, position=position)
-        for position, source in enumerate(cited, start=1)
+        for position, source in enumerate(evidence, start=1)
     )
-    Claim.objects.filter(pk=current.pk).update(
-        status=review.status_after,
-        version=review.claim_version,
-        status_changed_at=review.created_at,
-        updated_at=review.created_at,
-    )
-    claim.status = review.status_after
-    claim.version = review.claim_version
-    claim.status_changed_at = review.created_at
+
+    changes: dict = {"version": review.claim_version, "updated_at": review.created_at}
+    if action == Review.Action.REVIEW:
+        changes.update(status=review.status_after, status_changed_at=review.created_at)
+    elif action == Review.Action.PUBLISH:
+        changes["published_at"] = review.created_at
+    elif action == Review.Action.UNPUBLISH:
+        changes["published_at"] = None
+    Claim.objects.filter(pk=current.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(claim, name, value)
     return review
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pghistory
 from django.db import models
 from django.utils import timezone
 
@@ -25,6 +26,14 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # The snapshot never changes (a trigger refuses it); copying it into every
+    # history row would only repeat it.
+    exclude=["snapshot", "snapshot_sha256"],
+)
 class Source(models.Model):
     """A document where words appeared or where evidence lives.
 

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from claims.ledger import verify_ledger
 from claims.models import Appearance, Claim, Quote, Review, Speaker
 from claims.ratings import INITIAL_STATUS
 from claims.seeding import SEED_MODELS, SeedError, load_seed_file
@@ -100,9 +101,15 @@ def test_speakers_carry_the_roles_the_articles_give(seeded):
     )
 
 
-def test_seeded_claims_are_all_unverified_with_no_ledger_entries(seeded):
+def test_seeded_claims_are_published_as_unverified_through_the_ledger(seeded):
     assert set(Claim.objects.values_list("status", flat=True)) == {INITIAL_STATUS}
-    assert Review.objects.count() == 0
+    assert Claim.objects.published().count() == Claim.objects.count()
+    # One publication entry per claim, no verdict: the articles verify nothing.
+    assert Review.objects.filter(action=Review.Action.PUBLISH).count() == Claim.objects.count()
+    assert not Review.objects.exclude(action=Review.Action.PUBLISH).exists()
+    assert set(Review.objects.values_list("editor__username", flat=True)) == {"seed-loader"}
+    assert not Review.objects.first().editor.has_usable_password()
+    assert verify_ledger().ok
 
 
 def test_a_second_load_changes_nothing_and_says_so(seeded, capsys):
