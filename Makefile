@@ -35,11 +35,11 @@ check-python:
 	  echo "or point the Makefile at one: make PYTHON=python3.12 run"; \
 	  exit 1; }
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | check-python
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
 	  echo "$(VENV) was made with an older Python; delete it (rm -rf $(VENV)) and run make again."; exit 1; }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
 # Lint, migrations in sync with the models, then the whole suite.

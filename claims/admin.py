@@ -1,17 +1,53 @@
 from django import forms
-from django.contrib import admin
-from django.db.models import Count
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import Truncator
 
-from claims.models import Appearance, Claim, Quote, Review, ReviewEvidence, Speaker, Topic
-from claims.services import locate_quote
+from claims.forms import ReviewForm, UnpublishForm
+from claims.ledger import verify_ledger
+from claims.models import (
+    SEARCH_CONFIG,
+    Appearance,
+    Claim,
+    Quote,
+    Review,
+    ReviewEvidence,
+    Speaker,
+    Topic,
+)
+from claims.ratings import RATINGS, Status
+from claims.services import (
+    ASSIGN_PERMISSION,
+    PUBLISH_PERMISSION,
+    RECORD_REVIEW_PERMISSION,
+    VersionConflict,
+    assign_claim,
+    locate_quote,
+    publish_claim,
+    record_review,
+    unpublish_claim,
+)
+from claims.templatetags.ledger import status_badge
+from factcheck.admin_history import EditHistoryMixin
+from sources.models import Source
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(EditHistoryMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "role", "affiliation", "claim_count"]
     list_filter = ["kind"]
     search_fields = ["name", "slug", "role", "affiliation", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
+    # Meta.ordering does not survive the GROUP BY of the annotation below.
+    ordering = ["name", "pk"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(claim_count=Count("claims", distinct=True))
@@ -31,28 +67,152 @@ class TopicAdmin(admin.ModelAdmin):
 class AppearanceInline(admin.TabularInline):
     model = Appearance
     extra = 0
-    raw_id_fields = ["source", "quote"]
+    autocomplete_fields = ["source", "quote"]
+    verbose_name_plural = "appearances (where the claim was made, and through which quote)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source", "quote__speaker")
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(rating.value, rating.label) for rating in RATINGS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = "publication"
+    parameter_name = "published"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Published"), ("no", "Draft")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.published()
+        if self.value() == "no":
+            return queryset.drafts()
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        desk = get_user_model().objects.filter(assigned_claims__isnull=False).distinct()
+        return [
+            ("me", "Assigned to me"),
+            ("none", "Unassigned"),
+            *((str(user.pk), user.get_username()) for user in desk.order_by("username")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assignee=request.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = "source"
+    parameter_name = "source"
+
+    # The most recently retrieved sources that claims appear in; any other
+    # source can still be filtered on by its id in the URL (?source=ID).
+    shown = 30
+
+    def lookups(self, request, model_admin):
+        recent = (
+            Source.objects.filter(appearances__isnull=False)
+            .distinct()
+            .order_by("-retrieved_at")
+            .values_list("pk", "title")[: self.shown]
+        )
+        return [(str(pk), title) for pk, title in recent]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(appearances__source_id=int(value)).distinct()
+        return queryset
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
     list_display = [
-        "statement",
+        "statement_short",
         "speaker",
-        "kind",
-        "status",
-        "claim_date",
+        "status_badge",
+        "is_published",
+        "assignee",
+        "status_changed_at",
         "appearance_count",
+    ]
+    list_display_links = ["statement_short"]
+    list_filter = [
+        StatusFilter,
+        PublishedFilter,
+        AssigneeFilter,
+        "kind",
+        "topics",
+        ("speaker", admin.RelatedOnlyFieldListFilter),
+        SourceFilter,
+    ]
+    list_select_related = ["speaker", "assignee"]
+    list_per_page = 50
+    ordering = ["-created_at", "pk"]  # kept through the annotation's GROUP BY
+    search_fields = ["statement"]  # replaced by full-text search below
+    search_help_text = (
+        "Full-text search over statements, speakers and quoted words: "
+        '"exact phrase", -excluded, either OR other.'
+    )
+    date_hierarchy = "created_at"
+    prepopulated_fields = {"slug": ["statement"]}
+    autocomplete_fields = ["speaker", "assignee"]
+    filter_horizontal = ["topics"]
+    readonly_fields = [
+        "status_badge",
+        "version",
+        "published_at",
+        "status_changed_at",
+        "created_at",
         "updated_at",
     ]
-    list_filter = ["status", "kind", "topics", "speaker"]
-    list_select_related = ["speaker"]
-    search_fields = ["statement", "slug", "speaker__name"]
-    prepopulated_fields = {"slug": ["statement"]}
-    autocomplete_fields = ["speaker"]
-    filter_horizontal = ["topics"]
-    readonly_fields = ["status", "version", "status_changed_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["statement", "slug", "speaker", "claim_date", "kind"]}),
+        ("Number", {"fields": ["quantity", "unit"], "description": "For numeric claims."}),
+        ("Filing", {"fields": ["topics", "assignee"]}),
+        (
+            "Verification (changed only through the ledger below)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "status_badge",
+                    "published_at",
+                    "status_changed_at",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
     inlines = [AppearanceInline]
+    actions = ["assign_to_me", "mark_in_review", "publish", "unpublish"]
+    change_form_template = "admin/claims/claim/change_form.html"
+
+    class Media:
+        css = {"all": ["claims/status.css"]}
 
     def get_queryset(self, request):
         return (
@@ -61,9 +221,287 @@ class ClaimAdmin(admin.ModelAdmin):
             .annotate(appearance_count=Count("appearances", distinct=True))
         )
 
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        query = SearchQuery(search_term, config=SEARCH_CONFIG, search_type="websearch")
+        return queryset.filter(Q(search_vector=query) | Q(slug=search_term.strip())), False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Giving work to others is the editors' call (claims.services.assign_claim).
+        if not request.user.has_perm(ASSIGN_PERMISSION):
+            fields.append("assignee")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        assignee_changed = "assignee" in form.changed_data
+        new_assignee = obj.assignee
+        if assignee_changed and change:
+            obj.assignee = Claim.objects.only("assignee").get(pk=obj.pk).assignee
+        elif assignee_changed:
+            obj.assignee = None
+        super().save_model(request, obj, form, change)
+        if assignee_changed:
+            assign_claim(claim=obj, assignee=new_assignee, by=request.user)
+
+    # List columns
+
+    @admin.display(description="Statement", ordering="statement")
+    def statement_short(self, obj):
+        return Truncator(obj.statement).chars(110)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="Published", boolean=True, ordering="published_at")
+    def is_published(self, obj):
+        return obj.is_published
+
     @admin.display(description="Appearances", ordering="appearance_count")
     def appearance_count(self, obj):
         return obj.appearance_count
+
+    # Actions: each goes through the same service as the claim page.
+
+    def _each(self, request, queryset, act, done: str):
+        succeeded, failures = 0, []
+        for claim in queryset.order_by("pk"):
+            try:
+                act(claim)
+                succeeded += 1
+            except (ValidationError, VersionConflict, PermissionDenied) as exc:
+                failures.append(f"{Truncator(claim.statement).chars(60)}: {_message(exc)}")
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded} claim(s).", messages.SUCCESS)
+        for failure in failures:
+            self.message_user(request, failure, messages.WARNING)
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda claim: assign_claim(claim=claim, assignee=request.user, by=request.user),
+            "Assigned to you",
+        )
+
+    @admin.action(description="Mark in review", permissions=["record_review"])
+    def mark_in_review(self, request, queryset):
+        self._each(
+            request,
+            queryset.exclude(status=Status.IN_REVIEW),
+            lambda claim: record_review(
+                claim=claim,
+                editor=request.user,
+                status=Status.IN_REVIEW,
+                explanation="",
+                expected_version=claim.version,
+            ),
+            "Marked in review",
+        )
+
+    @admin.action(description="Publish", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._each(
+            request,
+            queryset.drafts(),
+            lambda claim: publish_claim(
+                claim=claim, editor=request.user, expected_version=claim.version
+            ),
+            "Published",
+        )
+
+    @admin.action(description="Unpublish…", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        form = UnpublishForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._each(
+                request,
+                queryset.published(),
+                lambda claim: unpublish_claim(
+                    claim=claim,
+                    editor=request.user,
+                    expected_version=claim.version,
+                    explanation=form.cleaned_data["explanation"],
+                ),
+                "Unpublished",
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/claims/claim/unpublish.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Unpublish claims",
+                "opts": self.opts,
+                "claims": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def has_record_review_permission(self, request):
+        return request.user.has_perm(RECORD_REVIEW_PERMISSION)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    # The claim page: the ledger, and the forms that append to it.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/record-review/",
+                self.admin_site.admin_view(self.record_review_view),
+                name="claims_claim_record_review",
+            ),
+            path(
+                "<path:object_id>/publication/",
+                self.admin_site.admin_view(self.publication_view),
+                name="claims_claim_publication",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        claim = self.get_object(request, unquote(object_id))
+        extra = extra_context or {}
+        if claim is not None:
+            extra = {**self._desk_context(request, claim), **extra}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        if context.get("review_form") is not None:
+            context["media"] = context["media"] + context["review_form"].media
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def _desk_context(self, request, claim, review_form=None, conflict=None):
+        entries = (
+            claim.reviews.select_related("editor")
+            .prefetch_related(
+                Prefetch(
+                    "evidence_links",
+                    queryset=ReviewEvidence.objects.select_related("source").order_by("position"),
+                )
+            )
+            .order_by("-sequence")
+        )
+        can_review = self.has_record_review_permission(request)
+        if review_form is None and can_review:
+            review_form = ReviewForm(
+                initial={"expected_version": claim.version}, admin_site=self.admin_site
+            )
+        return {
+            "claim": claim,
+            "ledger_entries": entries,
+            "review_form": review_form if can_review else None,
+            "can_publish": self.has_publish_permission(request),
+            "unpublish_form": UnpublishForm(),
+            "conflict": conflict,
+        }
+
+    def record_review_view(self, request, object_id):
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_record_review_permission(request):
+            raise PermissionDenied
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url + "#record-review")
+        form = ReviewForm(request.POST, admin_site=self.admin_site)
+        conflict = None
+        if form.is_valid():
+            try:
+                entry = record_review(
+                    claim=claim,
+                    editor=request.user,
+                    status=form.cleaned_data["status"],
+                    explanation=form.cleaned_data["explanation"],
+                    evidence=list(form.cleaned_data["evidence"]),
+                    note=form.cleaned_data["note"],
+                    expected_version=form.cleaned_data["expected_version"],
+                )
+            except VersionConflict as exc:
+                conflict = str(exc)
+                claim.refresh_from_db()
+                # Keep every word the editor typed; re-sending now is a decision
+                # taken with the other editor's change in view.
+                data = request.POST.copy()
+                data["expected_version"] = claim.version
+                form = ReviewForm(data, admin_site=self.admin_site)
+                form.is_valid()
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    f"Recorded ledger entry #{entry.sequence}: {entry.summary}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url + "#ledger")
+        return TemplateResponse(
+            request,
+            "admin/claims/claim/record_review.html",
+            {
+                **self.admin_site.each_context(request),
+                **self._desk_context(request, claim, review_form=form, conflict=conflict),
+                "title": "Record review",
+                "opts": self.opts,
+                "original": claim,
+                "media": self.media + form.media,
+            },
+            status=409 if conflict else 400,
+        )
+
+    def publication_view(self, request, object_id):
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        try:
+            expected_version = int(request.POST.get("expected_version", ""))
+        except ValueError:
+            return HttpResponseBadRequest("expected_version is missing")
+        try:
+            if request.POST.get("action") == "publish":
+                entry = publish_claim(
+                    claim=claim, editor=request.user, expected_version=expected_version
+                )
+            else:
+                entry = unpublish_claim(
+                    claim=claim,
+                    editor=request.user,
+                    expected_version=expected_version,
+                    explanation=request.POST.get("explanation", ""),
+                )
+        except (ValidationError, VersionConflict) as exc:
+            self.message_user(request, _message(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request, f"Ledger entry #{entry.sequence}: {entry.summary}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(change_url + "#ledger")
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 class QuoteForm(forms.ModelForm):
@@ -179,3 +617,30 @@ class ReviewAdmin(LedgerReadOnly, admin.ModelAdmin):
     @admin.display(description="Hash")
     def short_hash(self, obj):
         return obj.entry_hash[:12]
+
+    def get_urls(self):
+        return [
+            path(
+                "verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="claims_review_verify",
+            ),
+            *super().get_urls(),
+        ]
+
+    def verify_view(self, request):
+        """Walk the whole chain now, as `manage.py verify_ledger` does."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = verify_ledger()
+        return TemplateResponse(
+            request,
+            "admin/claims/review/verify.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Ledger verification",
+                "opts": self.opts,
+                "report": report,
+            },
+            status=200 if report.ok else 409,
+        )

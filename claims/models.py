@@ -19,6 +19,8 @@ from claims.ratings import INITIAL_STATUS, Status
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+# The text search configuration (English, accents folded) of migration 0005.
+SEARCH_CONFIG = "factcheck_english"
 # The hash that the first ledger entry links to.
 GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock key serialising ledger writers; the chain trigger

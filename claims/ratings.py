@@ -43,6 +43,17 @@ class Rating:
     rating_value: int | None = None
 
     @property
+    def css_class(self) -> str:
+        return f"status-{self.value.replace('_', '-')}"
+
+    @property
+    def scale_position(self) -> str:
+        """ "2 of 5" for verdicts on the scale, "" otherwise: text, so colour is never alone."""
+        if self.rating_value is None:
+            return ""
+        return f"{self.rating_value} of {BEST_RATING}"
+
+    @property
     def is_verdict(self) -> bool:
         """A verdict is a finding about the claim, as opposed to a workflow state."""
         return self.group is not Group.WORKFLOW

@@ -232,6 +232,8 @@ def seed_loader():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from claims.roles import EDITORS, sync_roles
+
     user, created = get_user_model().objects.get_or_create(
         username=SEED_LOADER_USERNAME,
         defaults={"first_name": "Seed", "last_name": "loader", "is_staff": False},
@@ -239,7 +241,8 @@ def seed_loader():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name="Editors"))
+        sync_roles()
+        user.groups.add(Group.objects.get(name=EDITORS))
     return user
 
 

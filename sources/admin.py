@@ -1,7 +1,13 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Prefetch
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator, slugify
 
+from claims.models import Appearance, Quote
+from factcheck.admin_history import EditHistoryMixin
+from sources import ingest
 from sources.models import Source
 
 
@@ -19,19 +25,211 @@ class SnapshotField(forms.CharField):
         return value.replace("\r\n", "\n")
 
 
+class SourceAddForm(forms.ModelForm):
+    """A new source's text is pasted or uploaded, exactly one of the two.
+
+    An uploaded file is reduced to text by `sources.ingest`; an HTML page's
+    title, author, date and outlet fill the fields the editor left empty.
+    The slug is made from the title when left empty.
+    """
+
+    snapshot = SnapshotField(
+        label="Paste the text",
+        required=False,
+        help_text="The archived text, exactly as retrieved.",
+    )
+    upload = forms.FileField(
+        label="Or upload a file",
+        required=False,
+        help_text=(
+            "A .txt file (UTF-8), archived exactly as it is, or an .html/.htm page, "
+            "reduced to its article text. At most "
+            f"{ingest.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
+        ),
+    )
+
+    class Meta:
+        model = Source
+        fields = ["title", "slug", "kind", "outlet", "author", "url", "published_on", "snapshot"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An uploaded page may supply the title; the slug is then made from it.
+        for name in ("title", "slug"):
+            if name in self.fields:
+                self.fields[name].required = False
+        help_texts = {
+            "title": "Leave empty to use the title of an uploaded HTML page.",
+            "slug": "Leave empty to make one from the title.",
+        }
+        for name, help_text in help_texts.items():
+            if name in self.fields:
+                self.fields[name].help_text = help_text
+
+    def clean(self):
+        cleaned = super().clean()
+        pasted = cleaned.get("snapshot") or ""
+        upload = cleaned.get("upload")
+        if "upload" in self.errors:  # an empty file, say: already explained on the field
+            return cleaned
+        if pasted and not pasted.strip():
+            self.add_error("snapshot", "The pasted text is only white space.")
+            return cleaned
+        if pasted and upload:
+            raise forms.ValidationError("Paste the text or upload a file, not both.")
+        if not pasted and not upload:
+            raise forms.ValidationError(
+                "Paste the text or upload a file: one of the two is needed."
+            )
+        if upload:
+            try:
+                extracted = ingest.text_from_upload(upload.name, _read_capped(upload))
+            except ValueError as error:
+                self.add_error("upload", str(error))
+                return cleaned
+            cleaned["snapshot"] = extracted.text
+            for name in ("title", "author", "outlet", "published_on"):
+                value = getattr(extracted, name)
+                if value and not cleaned.get(name) and name not in self.errors:
+                    cleaned[name] = value
+        self._fill_title_and_slug(cleaned)
+        return cleaned
+
+    def _fill_title_and_slug(self, cleaned):
+        if "title" in self.errors or "slug" in self.errors:
+            return
+        title = cleaned.get("title") or ""
+        if not title:
+            self.add_error("title", "Give the source a title: the text does not carry one.")
+            return
+        if not cleaned.get("slug"):
+            cleaned["slug"] = _unique_slug(title)
+
+
+def _read_capped(upload) -> bytes:
+    """The file's bytes, read no further than one byte past the size limit."""
+    upload.seek(0)
+    return upload.read(ingest.MAX_UPLOAD_BYTES + 1)
+
+
+def _unique_slug(title: str) -> str:
+    max_length = Source._meta.get_field("slug").max_length
+    base = slugify(title)[:max_length].strip("-") or "source"
+    slug, number = base, 2
+    while Source.objects.filter(slug=slug).exists():
+        suffix = f"-{number}"
+        slug = base[: max_length - len(suffix)].rstrip("-") + suffix
+        number += 1
+    return slug
+
+
+class QuoteInline(admin.TabularInline):
+    """The quotes anchored in a source, read-only: quotes are added on their own page."""
+
+    model = Quote
+    fk_name = "source"
+    template = "admin/sources/source/quotes_inline.html"
+    extra = 0
+    can_delete = False
+    verbose_name = "quote anchored in this source"
+    verbose_name_plural = "quotes anchored in this source"
+    fields = ["words", "speaker", "kind", "start", "end", "claims"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("speaker")
+            .prefetch_related(
+                Prefetch(
+                    "appearances",
+                    queryset=Appearance.objects.select_related("claim").order_by("claim__pk"),
+                )
+            )
+        )
+
+    def _url(self, obj, view: str = "change") -> str:
+        opts = obj._meta
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_{view}",
+            args=[obj.pk],
+            current_app=self.admin_site.name,
+        )
+
+    @admin.display(description="Exact words")
+    def words(self, quote):
+        return format_html('<a href="{}">{}</a>', self._url(quote), str(quote))
+
+    @admin.display(description="Claims it backs")
+    def claims(self, quote):
+        claims = [appearance.claim for appearance in quote.appearances.all()]
+        if not claims:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}" title="{}">{}</a></li>',
+                (
+                    (self._url(claim), claim.statement, Truncator(claim.statement).chars(100))
+                    for claim in claims
+                ),
+            ),
+        )
+
+
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(EditHistoryMixin, admin.ModelAdmin):
     list_display = ["title", "outlet", "kind", "published_on", "retrieved_at", "quote_count"]
     list_filter = ["kind", "outlet", "retrieved_at"]
     search_fields = ["title", "outlet", "author", "url", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "retrieved_at"
     readonly_fields = ["snapshot_sha256", "retrieved_at", "created_at", "updated_at"]
+    inlines = [QuoteInline]
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "snapshot":
-            return SnapshotField(label="Snapshot", help_text=db_field.help_text)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+    add_fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "outlet", "author", "url", "published_on"]}),
+        (
+            "Text",
+            {
+                "fields": ["snapshot", "upload"],
+                "description": (
+                    "Paste the text or upload a file, exactly one of the two. "
+                    "The snapshot is archived as given and can never be edited; its SHA-256 "
+                    "and the retrieval time are set by the program."
+                ),
+            },
+        ),
+    ]
+
+    def get_inlines(self, request, obj):
+        # A new source has no quotes yet: they are anchored once its text is stored.
+        return self.inlines if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SourceAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    # Meta.ordering does not survive the GROUP BY of the annotation below;
+    # autocomplete pages need an order.
+    ordering = ["-retrieved_at", "pk"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(quote_count=Count("quotes", distinct=True))
@@ -44,4 +242,4 @@ class SourceAdmin(admin.ModelAdmin):
         # The snapshot is archived evidence: set once, never edited (the database refuses too).
         if obj is not None:
             return [*self.readonly_fields, "snapshot"]
-        return self.readonly_fields
+        return []

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db.backends.signals import connection_created
 
 from claims.models import Claim, Speaker
+from claims.roles import sync_roles
 from claims.seeding import load_seed_file
 from sources.models import Source
 
@@ -32,6 +33,8 @@ def seeded(db):
 
 
 def _user_in(django_user_model, username: str, group: str):
+    # Transactional tests flush every table, the migrations' groups included.
+    sync_roles()
     user = django_user_model.objects.create_user(username=username, password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user

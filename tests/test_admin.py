@@ -226,6 +226,8 @@ def test_it_ignores_a_changed_snapshot_posted_to_the_change_page(admin_client, s
             slug=source.slug,
             title="Port article (corrected title)",
             snapshot="Entirely different words.",
+            # The management form of the read-only list of the source's quotes.
+            **{"quotes-TOTAL_FORMS": "0", "quotes-INITIAL_FORMS": "0"},
         ),
     )
 

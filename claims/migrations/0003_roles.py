@@ -1,52 +1,17 @@
-"""The desk's roles as groups; the README's "Roles" section describes them."""
+"""The desk's roles as groups (claims.roles defines them; the README describes them)."""
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
-
-CONTENT_MODELS = {
-    "claims": ["speaker", "topic", "claim", "quote", "appearance"],
-    "sources": ["source"],
-}
-
-
-def codenames(actions):
-    return [
-        (app, f"{action}_{model}")
-        for app, models in CONTENT_MODELS.items()
-        for model in models
-        for action in actions
-    ]
-
-
-ROLES = {
-    "Contributors": codenames(["add", "change", "view"])
-    + [("claims", "view_review"), ("claims", "view_reviewevidence")],
-    "Editors": codenames(["add", "change", "delete", "view"])
-    + [
-        ("claims", "view_review"),
-        ("claims", "view_reviewevidence"),
-        ("claims", "record_review"),
-    ],
-}
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations have run; make
-    # sure they exist now so the groups can hold them.
-    for app_label in ("claims", "sources"):
-        create_permissions(global_apps.get_app_config(app_label), apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for app_label, codename in perms:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    from claims.roles import sync_roles
+
+    sync_roles(apps)
 
 
 def remove_roles(apps, schema_editor):
+    from claims.roles import ROLES
+
     apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 

@@ -6,8 +6,6 @@ keep it current whoever writes: the admin, the API, the seed loader, raw SQL.
 Accents are folded (unaccent), so "Nicolas" finds "Nicolás".
 """
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
@@ -97,29 +95,12 @@ DROP FUNCTION factcheck_claim_search_vector(text, bigint, bigint);
 DROP TEXT SEARCH CONFIGURATION factcheck_english;
 """
 
-EDITOR_PERMISSIONS = ["publish_claim", "assign_claim"]
-
 
 def grant_editor_permissions(apps, schema_editor):
-    create_permissions(global_apps.get_app_config("claims"), apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="claims", codename__in=EDITOR_PERMISSIONS
-        )
-    )
+    # Editors gain publish_claim and assign_claim (defined in claims.roles).
+    from claims.roles import sync_roles
 
-
-def revoke_editor_permissions(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    for group in apps.get_model("auth", "Group").objects.filter(name="Editors"):
-        group.permissions.remove(
-            *Permission.objects.filter(
-                content_type__app_label="claims", codename__in=EDITOR_PERMISSIONS
-            )
-        )
+    sync_roles(apps)
 
 
 class Migration(migrations.Migration):
@@ -129,5 +110,5 @@ class Migration(migrations.Migration):
         UnaccentExtension(),
         TrigramExtension(),
         migrations.RunSQL(SEARCH_SQL, REVERSE_SQL),
-        migrations.RunPython(grant_editor_permissions, revoke_editor_permissions),
+        migrations.RunPython(grant_editor_permissions, migrations.RunPython.noop),
     ]

@@ -180,9 +180,7 @@ def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, sourc
     assert not report.ok and "cited snapshot" in report.problems[0]
 
 
-# serialized_rollback restores the roles the migrations created, which the
-# flush between transactional tests wipes.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_editors_on_different_claims_keep_one_unbroken_chain(speaker, editor):
     claims = [
         Claim.objects.create(
@@ -218,9 +216,7 @@ def test_concurrent_editors_on_different_claims_keep_one_unbroken_chain(speaker,
     assert report.entries == len(claims) * per_writer
 
 
-# serialized_rollback restores the roles the migrations created, which the
-# flush between transactional tests wipes.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_editors_racing_on_one_claim_write_exactly_one_entry(claim, editor, second_editor):
     results = []
     start = threading.Barrier(2)

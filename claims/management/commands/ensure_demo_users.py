@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from claims.roles import sync_roles
+
 DEMO_USERS = (
     ("editor", "Editors", "Demo editor: records verdicts, publishes, assigns work"),
     ("contributor", "Contributors", "Demo contributor: adds speakers, sources, claims, quotes"),
@@ -19,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("Demo accounts are for local development only: set DEBUG=true.")
+        sync_roles()
         User = get_user_model()
         for username, group_name, description in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)

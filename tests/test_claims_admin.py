@@ -1,0 +1,330 @@
+"""The desk's workflow on the claim pages of the admin."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from claims.models import Claim, Review
+from claims.services import publish_claim, record_review
+
+BOUNTY = "us-50-million-bounty-on-maduro"
+
+
+def _client(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+
+
+@pytest.fixture
+def users(editor, contributor, superuser):
+    return {"anonymous": None, "contributor": contributor, "editor": editor, "superuser": superuser}
+
+
+def _review_url(claim):
+    return reverse("admin:claims_claim_record_review", args=[claim.pk])
+
+
+def _review_data(claim, **overrides):
+    return {
+        "status": "false",
+        "explanation": "The **annual report** says otherwise.",
+        "note": "",
+        "expected_version": claim.version,
+        **overrides,
+    }
+
+
+# Who may do what: (role, may record a verdict / publish, may assign others)
+MATRIX = [
+    ("anonymous", False),
+    ("contributor", False),
+    ("editor", True),
+    ("superuser", True),
+]
+
+
+@pytest.mark.parametrize(("role", "allowed"), MATRIX)
+def test_recording_a_verdict_from_the_claim_page(users, claim, role, allowed):
+    response = _client(users[role]).post(_review_url(claim), _review_data(claim))
+
+    claim.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302
+        assert response["Location"].endswith("#ledger")
+        assert claim.status == "false"
+        assert Review.objects.get().editor == users[role]
+    else:
+        assert response.status_code in (302, 403)
+        if role == "anonymous":
+            assert "/admin/login/" in response["Location"]
+        assert claim.status == "unverified"
+        assert not Review.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "allowed"), MATRIX)
+def test_publishing_from_the_claim_page(users, claim, role, allowed):
+    url = reverse("admin:claims_claim_publication", args=[claim.pk])
+
+    _client(users[role]).post(url, {"action": "publish", "expected_version": claim.version})
+
+    claim.refresh_from_db()
+    assert claim.is_published is allowed
+    assert Review.objects.filter(action="publish").exists() is allowed
+
+
+@pytest.mark.parametrize(("role", "allowed"), MATRIX)
+@pytest.mark.parametrize("action", ["mark_in_review", "publish"])
+def test_the_changelist_actions(users, claim, role, allowed, action):
+    changelist = reverse("admin:claims_claim_changelist")
+    client = _client(users[role])
+
+    client.post(changelist, {"action": action, "_selected_action": [claim.pk]})
+
+    claim.refresh_from_db()
+    changed = claim.status == "in_review" if action == "mark_in_review" else claim.is_published
+    assert changed is allowed
+    if role != "anonymous":
+        offered = client.get(changelist).content.decode()
+        assert (f'value="{action}"' in offered) is allowed
+
+
+def test_unpublishing_asks_for_a_reason_then_records_it(editor, claim):
+    publish_claim(claim=claim, editor=editor, expected_version=1)
+    client = _client(editor)
+    changelist = reverse("admin:claims_claim_changelist")
+
+    first = client.post(changelist, {"action": "unpublish", "_selected_action": [claim.pk]})
+    assert first.status_code == 200
+    assert "Why is it withdrawn" in first.content.decode()
+    assert Claim.objects.get(pk=claim.pk).is_published
+
+    client.post(
+        changelist,
+        {
+            "action": "unpublish",
+            "_selected_action": [claim.pk],
+            "apply": "1",
+            "explanation": "The quote was misattributed.",
+        },
+    )
+    assert not Claim.objects.get(pk=claim.pk).is_published
+    assert Review.objects.latest("sequence").explanation == "The quote was misattributed."
+
+
+@pytest.mark.parametrize("role", ["contributor", "editor"])
+def test_anyone_on_the_desk_can_assign_a_claim_to_themselves(users, claim, role):
+    _client(users[role]).post(
+        reverse("admin:claims_claim_changelist"),
+        {"action": "assign_to_me", "_selected_action": [claim.pk]},
+    )
+    assert Claim.objects.get(pk=claim.pk).assignee == users[role]
+
+
+def test_a_contributor_cannot_assign_work_to_others_from_the_form(contributor, editor, claim):
+    page = _client(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+    assert 'name="assignee"' not in page.content.decode()
+    page = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+    assert 'name="assignee"' in page.content.decode()
+
+
+def test_a_contributor_sees_no_way_to_record_a_verdict(contributor, claim):
+    page = _client(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="record-review"' not in html
+    assert 'value="Publish"' not in html
+    assert 'id="ledger"' in html  # the ledger itself is readable
+
+
+def test_a_claim_entered_by_a_contributor_is_a_draft(contributor, speaker):
+    response = _client(contributor).post(
+        reverse("admin:claims_claim_add"),
+        {
+            "statement": "The bridge cost $2 billion.",
+            "slug": "bridge-cost",
+            "speaker": speaker.pk,
+            "kind": "numeric",
+            "quantity": "2000000000",
+            "unit": "USD",
+            "appearances-TOTAL_FORMS": "0",
+            "appearances-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    claim = Claim.objects.get(slug="bridge-cost")
+    assert not claim.is_published
+    assert claim.status == "unverified"
+
+
+def test_the_second_editor_gets_the_conflict_and_keeps_their_text(editor, second_editor, claim):
+    loaded_version = claim.version  # both editors open the claim page
+    record_review(
+        claim=claim,
+        editor=editor,
+        status="false",
+        explanation="First verdict.",
+        expected_version=loaded_version,
+    )
+
+    their_text = "My own careful explanation, with *emphasis*."
+    response = _client(second_editor).post(
+        _review_url(claim),
+        _review_data(claim, status="true", explanation=their_text, expected_version=loaded_version),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "someone else changed this claim" in html
+    assert "you saw version 1, it is now version 2" in html
+    assert "Not yet verified → False by ed" in html
+    assert their_text.replace("*", "") in html.replace("*", "")  # kept in the textarea
+    assert 'name="expected_version" value="2"' in html
+    assert Review.objects.filter(claim=claim).count() == 1
+    claim.refresh_from_db()
+    assert claim.status == "false"
+
+
+def test_a_verdict_without_explanation_is_shown_again_with_the_error(editor, claim):
+    response = _client(editor).post(_review_url(claim), _review_data(claim, explanation="  "))
+
+    assert response.status_code == 400
+    assert "A verdict needs an explanation" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(editor, claim, source):
+    first = record_review(
+        claim=claim, editor=editor, status="in_review", explanation="", expected_version=1
+    )
+    second = record_review(
+        claim=claim,
+        editor=editor,
+        status="false",
+        explanation="See <script>alert(1)</script> **the report**.",
+        evidence=[source],
+        expected_version=2,
+    )
+
+    html = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content
+    html = html.decode()
+    assert html.index(f'id="entry-{second.sequence}"') < html.index(f'id="entry-{first.sequence}"')
+    assert f'<code title="previous: {first.entry_hash}">{second.entry_hash}</code>' in html
+    assert "<strong>the report</strong>" in html
+    assert "<script>alert(1)</script>" not in html
+    assert source.title in html
+
+
+def test_the_changelist_runs_the_same_queries_for_10_or_1000_claims(
+    editor, speaker, django_assert_num_queries
+):
+    client = _client(editor)
+    url = reverse("admin:claims_claim_changelist")
+
+    def make(count, start):
+        Claim.objects.bulk_create(
+            Claim(
+                slug=f"c-{n}",
+                statement=f"Claim {n}",
+                speaker=speaker,
+                kind="event",
+                assignee=editor,
+            )
+            for n in range(start, start + count)
+        )
+
+    make(10, 0)
+    client.get(url)  # warm the session and permission caches
+    # session, user, permissions, count, page of claims (speaker, assignee and
+    # appearance count joined in), filters' choices, date hierarchy...: 13, never per row.
+    with django_assert_num_queries(13) as small:
+        assert client.get(url).status_code == 200
+    make(990, 10)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert "1000 claims" in response.content.decode()
+
+
+def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
+    editor, claim, source, django_assert_num_queries
+):
+    client = _client(editor)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    record_review(claim=claim, editor=editor, status="false", explanation="x", expected_version=1)
+    client.get(url)
+    # The ledger is one query with its editors, plus one for all evidence.
+    with django_assert_num_queries(12) as short:
+        client.get(url)
+    for version in range(2, 12):
+        record_review(
+            claim=claim,
+            editor=editor,
+            status="true" if version % 2 else "false",
+            explanation=f"Round {version}",
+            evidence=[source],
+            expected_version=version,
+        )
+    with django_assert_num_queries(len(short.captured_queries)):
+        client.get(url)
+
+
+def test_full_text_search_finds_claims_by_quoted_words(editor, seeded):
+    url = reverse("admin:claims_claim_changelist")
+    html = _client(editor).get(url, {"q": "blow"}).content.decode()
+    assert "Lethal strikes on drug traffickers" in html
+    html = _client(editor).get(url, {"q": '"50 million" -seven'}).content.decode()
+    assert "$50 million reward" in html
+    assert "1 claim" in html
+
+
+def test_assigned_to_me_filter(editor, second_editor, speaker):
+    Claim.objects.create(
+        slug="mine", statement="Mine", speaker=speaker, kind="event", assignee=editor
+    )
+    Claim.objects.create(
+        slug="theirs", statement="Theirs", speaker=speaker, kind="event", assignee=second_editor
+    )
+    html = _client(editor).get(reverse("admin:claims_claim_changelist"), {"assignee": "me"})
+    html = html.content.decode()
+    assert ">Mine<" in html
+    assert ">Theirs<" not in html
+
+
+def test_the_admin_index_says_whether_the_ledger_verifies(editor, seeded, superuser):
+    html = _client(editor).get(reverse("admin:index")).content.decode()
+    count = Review.objects.count()
+    assert f"Ledger verified: {count} entries" in html
+
+    page = _client(superuser).get(reverse("admin:claims_review_verify"))
+    assert page.status_code == 200
+    assert f"{count} entries" in page.content.decode()
+
+
+def test_the_history_page_shows_who_changed_the_wording(editor, claim):
+    editor.groups.add(Group.objects.get(name="Editors"))
+    client = _client(editor)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    form = {
+        "statement": "The port handled 12.5 million tonnes last year.",
+        "slug": claim.slug,
+        "speaker": claim.speaker_id,
+        "kind": "numeric",
+        "quantity": "12500000",
+        "unit": "tonnes",
+        "appearances-TOTAL_FORMS": "0",
+        "appearances-INITIAL_FORMS": "0",
+    }
+    assert client.post(url, form).status_code == 302
+
+    history = client.get(reverse("admin:claims_claim_history", args=[claim.pk])).content.decode()
+    assert "12.5 million tonnes" in history
+    assert "The port handled 12 million tonnes last year." in history  # the wording before
+    assert ">ed<" in history
