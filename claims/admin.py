@@ -3,7 +3,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
@@ -14,7 +13,6 @@ from django.utils.text import Truncator
 from claims.forms import ReviewForm, UnpublishForm
 from claims.ledger import verify_ledger
 from claims.models import (
-    SEARCH_CONFIG,
     Appearance,
     Claim,
     Quote,
@@ -24,6 +22,7 @@ from claims.models import (
     Topic,
 )
 from claims.ratings import RATINGS, Status
+from claims.search import search_query
 from claims.services import (
     ASSIGN_PERMISSION,
     PUBLISH_PERMISSION,
@@ -191,7 +190,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["statement", "slug", "speaker", "claim_date", "kind"]}),
         ("Number", {"fields": ["quantity", "unit"], "description": "For numeric claims."}),
-        ("Filing", {"fields": ["topics", "assignee"]}),
+        ("Filing", {"fields": ["topics", "media_authenticity", "assignee"]}),
         (
             "Verification (changed only through the ledger below)",
             {
@@ -224,7 +223,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        query = SearchQuery(search_term, config=SEARCH_CONFIG, search_type="websearch")
+        query = search_query(search_term)
         return queryset.filter(Q(search_vector=query) | Q(slug=search_term.strip())), False
 
     def get_readonly_fields(self, request, obj=None):

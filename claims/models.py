@@ -79,6 +79,17 @@ class Topic(models.Model):
         return self.name
 
 
+class MediaAuthenticity(models.TextChoices):
+    """schema.org MediaManipulationRatingEnumeration, for claims about media."""
+
+    ORIGINAL = "OriginalMediaContent", "Original media content"
+    DECONTEXTUALIZED = "DecontextualizedContent", "Decontextualized content"
+    EDITED = "EditedOrCroppedContent", "Edited or cropped content"
+    TRANSFORMED = "TransformedContent", "Transformed content (including synthetic media)"
+    STAGED = "StagedContent", "Staged content"
+    SATIRE = "SatireOrParodyContent", "Satire or parody"
+
+
 class ClaimKind(models.TextChoices):
     NUMERIC = "numeric", "Number or quantity"
     EVENT = "event", "Event"
@@ -94,6 +105,33 @@ class ClaimQuerySet(models.QuerySet):
     def published(self):
         """What readers may see: claims an editor has published."""
         return self.filter(published_at__isnull=False)
+
+    def public_detail(self):
+        """Everything a claim's public page, API detail and ClaimReview show, in five
+        queries (claim and speaker, topics, appearances, ledger, evidence) whatever
+        the number of appearances and ledger entries."""
+        return self.select_related("speaker").prefetch_related(
+            "topics",
+            models.Prefetch(
+                "appearances",
+                queryset=Appearance.objects.select_related("source", "quote__speaker").order_by(
+                    "source__published_on", "created_at", "pk"
+                ),
+            ),
+            models.Prefetch(
+                "reviews",
+                queryset=Review.objects.select_related("editor")
+                .prefetch_related(
+                    models.Prefetch(
+                        "evidence_links",
+                        queryset=ReviewEvidence.objects.select_related("source").order_by(
+                            "position"
+                        ),
+                    )
+                )
+                .order_by("-sequence"),
+            ),
+        )
 
     def drafts(self):
         return self.filter(published_at__isnull=True)
@@ -136,6 +174,13 @@ class Claim(models.Model):
         max_length=40, blank=True, help_text="Unit of the quantity: USD, people, tons..."
     )
     topics = models.ManyToManyField(Topic, blank=True, related_name="claims")
+    media_authenticity = models.CharField(
+        max_length=40,
+        choices=MediaAuthenticity.choices,
+        blank=True,
+        help_text="For claims about an image, video or audio: what the media itself is "
+        "(published as a schema.org MediaReview beside the verdict).",
+    )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=INITIAL_STATUS, editable=False
     )
@@ -187,6 +232,12 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(statement=""), name="claim_statement_not_empty"
             ),
+            models.CheckConstraint(
+                condition=models.Q(media_authenticity="")
+                | models.Q(kind="media", media_authenticity__in=MediaAuthenticity.values),
+                name="claim_media_authenticity_for_media",
+                violation_error_message="Only a claim about media has a media authenticity rating.",
+            ),
         ]
         indexes = [
             models.Index(fields=["status"], name="claim_status_idx"),
@@ -198,6 +249,10 @@ class Claim(models.Model):
                 condition=models.Q(published_at__isnull=False),
             ),
             GinIndex(fields=["search_vector"], name="claim_search_idx"),
+            # Similar claims (pg_trgm) on the reader pages.
+            GinIndex(
+                fields=["statement"], name="claim_statement_trgm_idx", opclasses=["gin_trgm_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
+
+from factcheck import site_views
 
 admin.site.site_header = "Fact-check ledger"
 admin.site.site_title = "Fact-check ledger"
@@ -10,6 +11,11 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Until the reader pages exist, the desk's admin is the front door.
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("sources/", include("sources.urls")),
+    path("sitemap.xml", site_views.sitemap, name="sitemap"),
+    path("robots.txt", site_views.robots_txt, name="robots"),
+    path("", include("claims.urls")),
 ]
+
+handler404 = "factcheck.site_views.page_not_found"
+handler500 = "factcheck.site_views.server_error"

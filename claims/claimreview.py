@@ -1,0 +1,125 @@
+"""schema.org ClaimReview for a claim: the one builder the claim page and the API share.
+
+Only verdicts are published as ClaimReview: a claim that is not yet
+verified or still in review carries none. The rating mapping comes from
+claims.ratings. The claim must be fetched with `Claim.objects.public_detail()`
+(speaker, appearances with their sources, the ledger), so building the
+markup runs no query of its own.
+"""
+
+from __future__ import annotations
+
+import nh3
+from django.conf import settings
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from claims.markdown import render_markdown
+from claims.models import Claim, Review
+from claims.ratings import get_rating
+
+SCHEMA = "https://schema.org"
+EXPLANATION_CHARS = 500
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def claim_url(claim: Claim) -> str:
+    return absolute_url(reverse("claims:detail", kwargs={"slug": claim.slug}))
+
+
+def publisher() -> dict:
+    return {"@type": "Organization", "name": settings.PUBLISHER_NAME, "url": settings.PUBLISHER_URL}
+
+
+def verdict_entries(claim: Claim) -> list[Review]:
+    """The claim's verdicts, oldest first, from the prefetched ledger."""
+    entries = [e for e in claim.reviews.all() if e.action == Review.Action.REVIEW]
+    return sorted(entries, key=lambda entry: entry.sequence)
+
+
+def plain_text(markdown_text: str) -> str:
+    return nh3.clean(str(render_markdown(markdown_text)), tags=set()).strip()
+
+
+def _speaker(claim: Claim) -> dict:
+    speaker = claim.speaker
+    kind = "Person" if speaker.kind == speaker.Kind.PERSON else "Organization"
+    author = {"@type": kind, "name": speaker.name}
+    if speaker.role:
+        author["jobTitle" if kind == "Person" else "description"] = speaker.role
+    if speaker.affiliation and kind == "Person":
+        author["affiliation"] = {"@type": "Organization", "name": speaker.affiliation}
+    return author
+
+
+def _creative_work(source) -> dict:
+    archive = absolute_url(reverse("sources:detail", kwargs={"slug": source.slug}))
+    work = {
+        "@type": "CreativeWork",
+        "name": source.title,
+        # The original address when the document has one; our archived copy always.
+        "url": source.url or archive,
+        "archivedAt": archive,
+    }
+    if source.outlet:
+        work["publisher"] = {"@type": "Organization", "name": source.outlet}
+    if source.author:
+        work["author"] = {"@type": "Person", "name": source.author}
+    if source.published_on:
+        work["datePublished"] = source.published_on.isoformat()
+    return work
+
+
+def build_claim_review(claim: Claim) -> dict | None:
+    """The ClaimReview JSON-LD of a published verdict, or None when there is none."""
+    rating = get_rating(claim.status)
+    verdicts = verdict_entries(claim)
+    if not claim.is_published or not rating.is_verdict or not verdicts:
+        return None
+    latest = verdicts[-1]
+    first_verdict = next(
+        (entry for entry in verdicts if get_rating(entry.status_after).is_verdict), latest
+    )
+    review_rating = rating.claimreview_rating()
+    explanation = plain_text(latest.explanation)
+    if explanation:
+        review_rating["ratingExplanation"] = Truncator(explanation).chars(EXPLANATION_CHARS)
+
+    sources = []
+    for appearance in claim.appearances.all():
+        if appearance.source not in sources:
+            sources.append(appearance.source)
+    item = {"@type": "Claim", "author": _speaker(claim)}
+    if claim.claim_date:
+        item["datePublished"] = claim.claim_date.isoformat()
+    if sources:
+        works = [_creative_work(source) for source in sources]
+        item["appearance"] = works
+        dated = [s for s in sources if s.published_on]
+        first = min(dated, key=lambda s: s.published_on) if dated else sources[0]
+        item["firstAppearance"] = works[sources.index(first)]
+
+    markup = {
+        "@context": SCHEMA,
+        "@type": "ClaimReview",
+        "url": claim_url(claim),
+        "claimReviewed": claim.statement,
+        "datePublished": first_verdict.created_at.date().isoformat(),
+        "dateModified": latest.created_at.isoformat(),
+        "author": publisher(),
+        "reviewRating": review_rating,
+        "itemReviewed": item,
+        "inLanguage": "en",
+    }
+    if claim.kind == Claim.Kind.MEDIA and claim.media_authenticity:
+        markup["associatedMediaReview"] = {
+            "@type": "MediaReview",
+            "url": claim_url(claim),
+            "author": publisher(),
+            "datePublished": first_verdict.created_at.date().isoformat(),
+            "mediaAuthenticityCategory": claim.media_authenticity,
+        }
+    return markup

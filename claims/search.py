@@ -1,0 +1,71 @@
+"""Full-text search over claims, shared by the reader pages, the admin and the API.
+
+The search vector is stored on each claim and kept current by database
+triggers (migration 0005), with a GIN index; queries use PostgreSQL's web
+search syntax: "quoted phrases", -excluded words, OR.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import F, OuterRef, QuerySet, StringAgg, Subquery, TextField, Value
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from claims.models import SEARCH_CONFIG, Appearance
+
+# ts_headline marks matches with these; they are swapped for <mark> only after
+# the text around them has been escaped, so a statement can never inject HTML.
+_START, _STOP = "\x02", "\x03"
+
+
+def search_query(text: str) -> SearchQuery:
+    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+
+
+def search_claims(queryset: QuerySet, text: str) -> QuerySet:
+    """Claims matching `text`, best first, each with `rank`, a `headline` of the
+    statement and a `quoted_headline` of the words it was quoted through (the
+    search vector covers those too, so a claim can match on a word its
+    statement lacks)."""
+    query = search_query(text)
+    quoted_words = Subquery(
+        Appearance.objects.filter(claim=OuterRef("pk"), quote__isnull=False)
+        .order_by()
+        .values("claim")
+        .annotate(words=StringAgg("quote__exact", Value(" … "), order_by="quote__start"))
+        .values("words"),
+        output_field=TextField(),
+    )
+    return (
+        queryset.filter(search_vector=query)
+        .annotate(
+            rank=SearchRank(F("search_vector"), query),
+            headline=SearchHeadline(
+                "statement",
+                query,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            ),
+            quoted_headline=SearchHeadline(
+                quoted_words,
+                query,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+                min_words=5,
+                max_words=20,
+            ),
+        )
+        .order_by("-rank", "-pk")
+    )
+
+
+def highlight(headline: str) -> SafeString:
+    """The headline as safe HTML: everything escaped, matches in <mark>."""
+    marked = escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    return mark_safe(marked)  # noqa: S308 - escaped just above

@@ -1,0 +1,431 @@
+"""The reader pages: home, the claims list and search, a claim's page, topics, statuses.
+
+Readers are anonymous and see published claims only; a draft is a 404.
+Every page runs a fixed number of SQL queries, whatever the number of
+claims, appearances or ledger entries, and answers conditional GETs
+(ETag and Last-Modified, 304 on a match) from one small query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core.paginator import Page, Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import condition, require_safe
+
+from claims.claimreview import build_claim_review
+from claims.models import Appearance, Claim, Review, Speaker, Topic
+from claims.ratings import BY_VALUE, RATINGS, get_rating
+from claims.search import highlight, search_claims
+from sources.models import Source
+
+PER_PAGE = 20
+HOME_LIST_SIZE = 10
+SIMILAR_LIMIT = 5
+SIMILARITY_THRESHOLD = 0.2
+VERDICT_STATUSES = [rating.value for rating in RATINGS if rating.is_verdict]
+
+# What json_script escapes, so no string in the JSON-LD can close the <script>
+# element or open a comment, whatever an editor types.
+_JSON_SCRIPT_ESCAPES = {
+    ord(">"): "\\u003E",
+    ord("<"): "\\u003C",
+    ord("&"): "\\u0026",
+    ord("\u2028"): "\\u2028",
+    ord("\u2029"): "\\u2029",
+}
+
+
+# --- Conditional GET ---------------------------------------------------------
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:40]
+
+
+def _latest(*stamps):
+    stamps = [stamp for stamp in stamps if stamp is not None]
+    return max(stamps) if stamps else None
+
+
+def _published_stamp(request: HttpRequest) -> dict:
+    """What every list page is made of, in one query (cached on the request,
+    because the ETag and Last-Modified functions both ask)."""
+    stamp = getattr(request, "_published_claims_stamp", None)
+    if stamp is None:
+        stamp = Claim.objects.published().aggregate(
+            last=Max("updated_at"), speakers=Max("speaker__updated_at"), count=Count("pk")
+        )
+        request._published_claims_stamp = stamp
+    return stamp
+
+
+def _list_etag(request: HttpRequest, *args, **kwargs) -> str:
+    stamp = _published_stamp(request)
+    return _digest("claims", stamp["count"], stamp["last"], stamp["speakers"])
+
+
+def _list_last_modified(request: HttpRequest, *args, **kwargs):
+    stamp = _published_stamp(request)
+    return _latest(stamp["last"], stamp["speakers"])
+
+
+list_condition = condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
+
+
+def _claim_stamp(request: HttpRequest, slug: str) -> dict | None:
+    """The claim's version and update times, with what its page shows from elsewhere
+    (the speaker, the appearances and their sources), in one query."""
+    cache = getattr(request, "_claim_stamps", None)
+    if cache is None:
+        cache = request._claim_stamps = {}
+    if slug not in cache:
+        stamp = (
+            Claim.objects.published()
+            .filter(slug=slug)
+            .aggregate(
+                version=Max("version"),
+                updated=Max("updated_at"),
+                speaker=Max("speaker__updated_at"),
+                appearance_count=Count("appearances"),
+                appeared=Max("appearances__created_at"),
+                sources=Max("appearances__source__updated_at"),
+            )
+        )
+        cache[slug] = stamp if stamp["version"] is not None else None
+    return cache[slug]
+
+
+def _claim_etag(request: HttpRequest, slug: str) -> str | None:
+    stamp = _claim_stamp(request, slug)
+    if stamp is None:
+        return None
+    return _digest(
+        "claim",
+        slug,
+        stamp["version"],
+        stamp["updated"],
+        stamp["speaker"],
+        stamp["appearance_count"],
+        stamp["appeared"],
+        stamp["sources"],
+    )
+
+
+def _claim_last_modified(request: HttpRequest, slug: str):
+    stamp = _claim_stamp(request, slug)
+    if stamp is None:
+        return None
+    return _latest(stamp["updated"], stamp["speaker"], stamp["appeared"], stamp["sources"])
+
+
+# --- Shared helpers ----------------------------------------------------------
+
+
+def _newest_first(queryset: QuerySet) -> QuerySet:
+    return queryset.order_by(
+        F("claim_date").desc(nulls_last=True), F("published_at").desc(nulls_last=True), "-pk"
+    )
+
+
+def _paginate(request: HttpRequest, queryset: QuerySet) -> Page:
+    """A page of claims; a page number that is not a number or out of range
+    gives the first or the last page, never an error."""
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    return page
+
+
+def json_ld_script(data: dict) -> SafeString:
+    """`data` as a JSON-LD <script> element that no string inside can break out of."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308 - escaped above
+    )
+
+
+# --- Home --------------------------------------------------------------------
+
+
+@require_safe
+@list_condition
+def home(request: HttpRequest) -> HttpResponse:
+    published = Claim.objects.published().select_related("speaker")
+    latest_first = (F("status_changed_at").desc(nulls_last=True), "-pk")
+    verdicts = list(
+        published.filter(status__in=VERDICT_STATUSES).order_by(*latest_first)[:HOME_LIST_SIZE]
+    )
+    in_review = list(published.filter(status="in_review").order_by(*latest_first)[:HOME_LIST_SIZE])
+    counts = dict(
+        Claim.objects.published()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+        .values_list("status", "n")
+    )
+    status_counts = [(rating, counts.get(rating.value, 0)) for rating in RATINGS]
+    topics = list(
+        Topic.objects.annotate(
+            claim_count=Count("claims", filter=Q(claims__published_at__isnull=False))
+        )
+        .filter(claim_count__gt=0)
+        .order_by("name")
+    )
+    return render(
+        request,
+        "claims/home.html",
+        {
+            "verdicts": verdicts,
+            "in_review": in_review,
+            "status_counts": status_counts,
+            "total": sum(counts.values()),
+            "topics": topics,
+        },
+    )
+
+
+# --- Claims list and search --------------------------------------------------
+
+
+@dataclass
+class ClaimFilters:
+    """The list's GET filters, cleaned; values that make no sense are dropped
+    and named in `notes` for the reader."""
+
+    status: str = ""
+    speaker: str = ""
+    topic: str = ""
+    kind: str = ""
+    source: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.status,
+                self.speaker,
+                self.topic,
+                self.kind,
+                self.source,
+                self.date_from,
+                self.date_to,
+                self.q,
+            )
+        )
+
+
+def _choice(params, name: str, allowed: dict, label: str, notes: list[str]) -> str:
+    value = params.get(name, "").strip()
+    if value and value not in allowed:
+        notes.append(f"There is no {label} “{value}”; that filter was ignored.")
+        return ""
+    return value
+
+
+def _date(params, name: str, label: str, notes: list[str]) -> date | None:
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        notes.append(f"“{value}” is not a date (YYYY-MM-DD); the {label} filter was ignored.")
+    return parsed
+
+
+def _clean_filters(params, options: dict) -> ClaimFilters:
+    notes: list[str] = []
+    filters = ClaimFilters(
+        status=_choice(params, "status", BY_VALUE, "status", notes),
+        speaker=_choice(params, "speaker", options["speakers"], "speaker", notes),
+        topic=_choice(params, "topic", options["topics"], "topic", notes),
+        kind=_choice(params, "kind", dict(Claim.Kind.choices), "kind of claim", notes),
+        source=_choice(params, "source", options["sources"], "source", notes),
+        date_from=_date(params, "from", "“from” date", notes),
+        date_to=_date(params, "to", "“to” date", notes),
+        q=" ".join(params.get("q", "").split())[:200],
+        notes=notes,
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        notes.append("The “from” date is after the “to” date, so no claim can match.")
+    return filters
+
+
+def _filter_options() -> dict:
+    """Speakers, topics and sources that have published claims: one query each."""
+    published = Claim.objects.published()
+    speakers = dict(
+        Speaker.objects.filter(Exists(published.filter(speaker=OuterRef("pk"))))
+        .order_by("name")
+        .values_list("slug", "name")
+    )
+    topics = dict(
+        Topic.objects.filter(Exists(published.filter(topics=OuterRef("pk"))))
+        .order_by("name")
+        .values_list("slug", "name")
+    )
+    sources = dict(
+        Source.objects.filter(
+            Exists(
+                Appearance.objects.filter(source=OuterRef("pk"), claim__published_at__isnull=False)
+            )
+        )
+        .order_by("title", "pk")
+        .values_list("slug", "title")
+    )
+    return {"speakers": speakers, "topics": topics, "sources": sources}
+
+
+def _apply_filters(queryset: QuerySet, filters: ClaimFilters) -> QuerySet:
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.speaker:
+        queryset = queryset.filter(speaker__slug=filters.speaker)
+    if filters.topic:
+        queryset = queryset.filter(topics__slug=filters.topic)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.source:
+        queryset = queryset.filter(
+            Exists(Appearance.objects.filter(claim=OuterRef("pk"), source__slug=filters.source))
+        )
+    if filters.date_from:
+        queryset = queryset.filter(claim_date__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(claim_date__lte=filters.date_to)
+    return search_claims(queryset, filters.q) if filters.q else _newest_first(queryset)
+
+
+@require_safe
+@list_condition
+def claim_list(request: HttpRequest) -> HttpResponse:
+    options = _filter_options()
+    filters = _clean_filters(request.GET, options)
+    queryset = _apply_filters(Claim.objects.published().select_related("speaker"), filters)
+    page = _paginate(request, queryset)
+    if filters.q:
+        for claim in page.object_list:
+            claim.snippet = highlight(claim.headline)
+            quoted = highlight(claim.quoted_headline or "")
+            claim.quoted_snippet = quoted if "<mark>" in quoted else ""
+    return render(
+        request,
+        "claims/claim_list.html",
+        {
+            "page_obj": page,
+            "filters": filters,
+            "options": options,
+            "statuses": RATINGS,
+            "kinds": Claim.Kind.choices,
+            "search_text": filters.q,
+        },
+    )
+
+
+# --- A claim's page ----------------------------------------------------------
+
+
+@require_safe
+@condition(etag_func=_claim_etag, last_modified_func=_claim_last_modified)
+def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    claim = get_object_or_404(Claim.objects.published().public_detail(), slug=slug)
+    rating = get_rating(claim.status)
+    history = list(claim.reviews.all())  # newest first (public_detail)
+    latest_verdict = None
+    if rating.is_verdict:
+        latest_verdict = next(
+            (entry for entry in history if entry.action == Review.Action.REVIEW), None
+        )
+    evidence = (
+        [link.source for link in latest_verdict.evidence_links.all()] if latest_verdict else []
+    )
+    similar = list(
+        Claim.objects.published()
+        .exclude(pk=claim.pk)
+        .annotate(similarity=TrigramSimilarity("statement", claim.statement))
+        .filter(similarity__gt=SIMILARITY_THRESHOLD)
+        .select_related("speaker")
+        .order_by("-similarity", "-pk")[:SIMILAR_LIMIT]
+    )
+    markup = build_claim_review(claim)
+    return render(
+        request,
+        "claims/claim_detail.html",
+        {
+            "claim": claim,
+            "rating": rating,
+            "latest_verdict": latest_verdict,
+            "evidence": evidence,
+            "appearances": list(claim.appearances.all()),
+            "topics": list(claim.topics.all()),
+            "history": history,
+            "similar": similar,
+            "claim_review": json_ld_script(markup) if markup else "",
+        },
+    )
+
+
+# --- Topics and statuses -----------------------------------------------------
+
+
+@require_safe
+@list_condition
+def topic_list(request: HttpRequest) -> HttpResponse:
+    topics = Topic.objects.annotate(
+        claim_count=Count("claims", filter=Q(claims__published_at__isnull=False))
+    ).order_by("name")
+    return render(request, "claims/topic_list.html", {"topics": list(topics)})
+
+
+@require_safe
+@list_condition
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic, slug=slug)
+    claims = _newest_first(Claim.objects.published().filter(topics=topic).select_related("speaker"))
+    return render(
+        request,
+        "claims/topic_detail.html",
+        {"topic": topic, "page_obj": _paginate(request, claims)},
+    )
+
+
+@require_safe
+@list_condition
+def status_detail(request: HttpRequest, status: str) -> HttpResponse:
+    rating = BY_VALUE.get(status)
+    if rating is None:
+        raise Http404("No such status.")
+    claims = _newest_first(
+        Claim.objects.published().filter(status=rating.value).select_related("speaker")
+    )
+    return render(
+        request,
+        "claims/status_detail.html",
+        {"rating": rating, "page_obj": _paginate(request, claims), "statuses": RATINGS},
+    )

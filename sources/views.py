@@ -1,0 +1,219 @@
+"""Reader pages for sources: the list, and each source's archived text with its quotes marked.
+
+A source has no draft state, so every source is shown. The claims it links
+to are published ones only: a draft claim's quote is still highlighted (the
+words are in the public document) but never links to the draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from django.db.models import CharField, Count, F, Max, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import MD5, Coalesce, Concat, Greatest
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import condition
+
+from claims.models import Appearance, Quote
+from sources.models import Source
+
+# Bump when the page's markup changes, so conditional GETs see a new ETag.
+PAGE_VERSION = "source-1"
+
+
+def source_list(request):
+    published = Q(appearances__claim__published_at__isnull=False)
+    sources = Source.objects.annotate(
+        quote_count=Count("quotes", distinct=True),
+        claim_count=Count("appearances__claim", filter=published, distinct=True),
+    ).order_by("-retrieved_at", "pk")
+    return render(request, "sources/source_list.html", {"sources": sources})
+
+
+def _segments(snapshot: str, quotes: list[Quote]) -> tuple[list[tuple[str, Quote | None]], set]:
+    """The snapshot cut at the quotes' [start, end) offsets: (text, quote or None) pieces.
+
+    Quotes never overlap within a source, but if one starts before the
+    previous one ends (or falls outside the text) it is skipped rather than
+    garbling the text. Returns the pieces and the ids of the quotes marked.
+    """
+    pieces: list[tuple[str, Quote | None]] = []
+    marked: set[int] = set()
+    position = 0
+    for quote in sorted(quotes, key=lambda q: (q.start, q.end, q.pk)):
+        if quote.start < position or quote.end > len(snapshot) or quote.end <= quote.start:
+            continue
+        if quote.start > position:
+            pieces.append((snapshot[position : quote.start], None))
+        pieces.append((snapshot[quote.start : quote.end], quote))
+        marked.add(quote.pk)
+        position = quote.end
+    if position < len(snapshot):
+        pieces.append((snapshot[position:], None))
+    return pieces, marked
+
+
+def _claim_links(claims) -> SafeString:
+    if not claims:
+        return mark_safe("")
+    links = format_html_join(
+        ", ",
+        '<a href="{}">claim<span class="visually-hidden">: {}</span></a>',
+        ((reverse("claims:detail", kwargs={"slug": c.slug}), c.statement) for c in claims),
+    )
+    return format_html('<sup class="quote-claims">[{}]</sup>', links)
+
+
+def render_snapshot(snapshot: str, quotes: list[Quote], claims_by_quote: dict) -> tuple:
+    """The archived text as HTML paragraphs (one per line), every anchored quote marked.
+
+    Every piece of text is escaped. A quote that runs across a line break is
+    marked on both lines; only the first mark carries its `quote-<pk>` id, and
+    the links to the published claims it backs follow its last part.
+    Whitespace-only lines are dropped; spaces inside a line are kept (the
+    container has `white-space: pre-wrap`). Returns the HTML and the ids of
+    the quotes marked.
+    """
+    pieces, marked = _segments(snapshot, quotes)
+    paragraphs: list[str] = []
+    current: list[str] = []
+    has_text = False
+
+    def close() -> None:
+        nonlocal current, has_text
+        if has_text:
+            paragraphs.append("<p>" + "".join(current) + "</p>")
+        current, has_text = [], False
+
+    for text, quote in pieces:
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            if index:
+                close()
+            if not line:
+                continue
+            if quote is None:
+                current.append(escape(line))
+            else:
+                attrs = f' id="quote-{quote.pk}"' if index == 0 else ' class="quote-continued"'
+                title = f"{quote.speaker.name}, {quote.get_kind_display().lower()}"
+                current.append(
+                    format_html('<mark{} title="{}">{}</mark>', mark_safe(attrs), title, line)
+                )
+            if line.strip():
+                has_text = True
+        if quote is not None:
+            current.append(_claim_links(claims_by_quote.get(quote.pk, [])))
+    close()
+    return mark_safe("".join(paragraphs)), marked  # noqa: S308 - every piece escaped above
+
+
+def quote_digest():
+    """An aggregate: MD5 of the quotes' id, speaker, kind and span, for conditional GETs."""
+    fields = ("pk", "speaker_id", "kind", "start", "end")
+    parts = []
+    for field in fields:
+        parts += [F(field), Value(":")]
+    text = Concat(*parts[:-1], output_field=CharField())
+    return MD5(StringAgg(text, Value(","), order_by="pk"))
+
+
+def _state(request, slug: str) -> dict | None:
+    """One query: what the source page depends on, for ETag and Last-Modified.
+
+    Memoised on the request: `condition` asks for the ETag and the date separately.
+    """
+    cache = request.__dict__.setdefault("_source_page_state", {})
+    if slug in cache:
+        return cache[slug]
+    quotes = Quote.objects.filter(source=OuterRef("pk")).order_by().values("source")
+    appearances = Appearance.objects.filter(source=OuterRef("pk")).order_by().values("source")
+    state = (
+        Source.objects.filter(slug=slug)
+        .annotate(
+            quotes_added=Subquery(quotes.annotate(m=Max("created_at")).values("m")),
+            quotes_count=Subquery(quotes.annotate(c=Count("pk")).values("c")),
+            # Quotes have no updated_at: a digest of what the page shows of them
+            # notices an edit in place (another speaker, another kind).
+            quotes_digest=Subquery(quotes.annotate(d=quote_digest()).values("d")),
+            speakers_changed=Subquery(quotes.annotate(m=Max("speaker__updated_at")).values("m")),
+            appearances_added=Subquery(appearances.annotate(m=Max("created_at")).values("m")),
+            appearances_count=Subquery(appearances.annotate(c=Count("pk")).values("c")),
+            claims_changed=Subquery(appearances.annotate(m=Max("claim__updated_at")).values("m")),
+        )
+        .annotate(
+            last_change=Greatest(
+                F("updated_at"),
+                Coalesce("quotes_added", F("updated_at")),
+                Coalesce("speakers_changed", F("updated_at")),
+                Coalesce("appearances_added", F("updated_at")),
+                Coalesce("claims_changed", F("updated_at")),
+            )
+        )
+        .values(
+            "pk",
+            "snapshot_sha256",
+            "updated_at",
+            "last_change",
+            "quotes_added",
+            "quotes_count",
+            "quotes_digest",
+            "speakers_changed",
+            "appearances_added",
+            "appearances_count",
+            "claims_changed",
+        )
+        .first()
+    )
+    cache[slug] = state
+    return state
+
+
+def _etag(request, slug: str) -> str | None:
+    state = _state(request, slug)
+    if state is None:
+        return None
+    payload = PAGE_VERSION + "|" + "|".join(f"{k}={state[k]}" for k in sorted(state))
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _last_modified(request, slug: str):
+    state = _state(request, slug)
+    return state["last_change"] if state else None
+
+
+@condition(etag_func=_etag, last_modified_func=_last_modified)
+def source_detail(request, slug):
+    source = get_object_or_404(Source, slug=slug)
+    quotes = list(source.quotes.select_related("speaker").order_by("start", "end", "pk"))
+    # Every appearance in this source of a published claim, through a quote or not.
+    appearances = (
+        Appearance.objects.filter(source=source, claim__published_at__isnull=False)
+        .select_related("claim")
+        .order_by("created_at", "pk")
+    )
+    claims_by_quote: dict[int, list] = defaultdict(list)
+    claims: dict[int, object] = {}
+    for appearance in appearances:
+        if appearance.quote_id is not None:
+            # A claim appears at most once per quote (a unique constraint).
+            claims_by_quote[appearance.quote_id].append(appearance.claim)
+        claims.setdefault(appearance.claim_id, appearance.claim)
+    snapshot_html, marked = render_snapshot(source.snapshot, quotes, claims_by_quote)
+    for quote in quotes:
+        quote.is_marked = quote.pk in marked
+        quote.published_claims = claims_by_quote.get(quote.pk, [])
+    return render(
+        request,
+        "sources/source_detail.html",
+        {
+            "source": source,
+            "quotes": quotes,
+            "claims": list(claims.values()),
+            "snapshot_html": snapshot_html,
+        },
+    )
