@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sources",
     "claims",
 ]
@@ -66,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag (a hash of the body) and 304 for responses that don't set their own.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,6 +159,64 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Fact-check ledger")
 PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
+
+# Redis, when REDIS_URL is set, shares the API's throttling counters between
+# processes; without it each process counts alone (fine for one server).
+REDIS_URL = env("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["claims.api.permissions.ReadAnyoneWriteWithModelPerms"],
+    "DEFAULT_PAGINATION_CLASS": "claims.api.common.LedgerCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "claims.api.common.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Politeness, not security: the counters are a cache read-then-write.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_RATE", "120/minute"),
+        "user": env("API_USER_RATE", "1200/minute"),
+    },
+    "PAGE_SIZE": 50,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fact-check ledger API",
+    "DESCRIPTION": (
+        "Claims, quotes, sources, speakers and the append-only review ledger, as JSON and as "
+        "schema.org ClaimReview. Anonymous clients read published material; contributors "
+        "(token or session) write drafts; editors record verdicts and publish. Errors share "
+        'one shape: {"error": {"status", "code", "message", "fields"}}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One named enum per choice set, whichever serializer uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "claims.ratings.Status",
+        "ReviewActionEnum": "claims.models.ReviewAction",
+        "ClaimKindEnum": "claims.models.ClaimKind",
+        "SpeakerKindEnum": "claims.models.SpeakerKind",
+        "QuoteKindEnum": "claims.models.QuoteKind",
+        "SourceKindEnum": "sources.models.SourceKind",
+        "MediaAuthenticityEnum": "claims.models.MediaAuthenticity",
+    },
+}
 
 # Where the seed articles and the structured seed file live.
 SEEDS_DIR = BASE_DIR / "seeds"

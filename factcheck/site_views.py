@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.sitemaps.views import sitemap as sitemap_view
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -39,9 +39,22 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    """The API's error format, for errors raised before an API view runs."""
+    body = {"error": {"status": status, "code": code, "message": message, "fields": {}}}
+    return JsonResponse(body, status=status)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 @requires_csrf_token
 def page_not_found(request, exception):
-    """handler404: the site's own page, with the search box and the ways in."""
+    """handler404: the site's own page, with the search box and the ways in;
+    API clients get the API's JSON error instead of a page."""
+    if _is_api(request):
+        return _api_error(404, "not_found", "Not found.")
     return render(request, "404.html", {"request_path": request.path}, status=404)
 
 
@@ -50,6 +63,8 @@ def server_error(request):
 
     Whatever broke (the database included) must not break the error page too.
     """
+    if _is_api(request):
+        return _api_error(500, "server_error", "Server error.")
     try:
         body = loader.get_template("500.html").render()
     except Exception:  # the last resort must answer whatever happens

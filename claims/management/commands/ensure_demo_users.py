@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from rest_framework.authtoken.models import Token
 
 from claims.roles import sync_roles
 
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             user.set_password(settings.DEMO_PASSWORD)
             user.save()
             user.groups.set([Group.objects.get(name=group_name)])
+            token, _ = Token.objects.get_or_create(user=user)
             self.stdout.write(
                 f"{description}\n    username: {username}   password: {settings.DEMO_PASSWORD}"
+                f"   API token: {token.key}"
             )

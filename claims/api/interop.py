@@ -1,0 +1,648 @@
+"""What other fact-checking tools read: schema.org ClaimReview and Google's claims:search.
+
+* `/api/v1/claims/<slug>/claimreview`: one claim's ClaimReview, exactly the
+  JSON-LD its page embeds (both come from `claims.claimreview.build_claim_review`).
+* `/api/v1/claimreview`: every published verdict as a schema.org DataFeed of
+  those same ClaimReviews, newest first, for harvesters (incremental with
+  `updated_since`, in keyset pages).
+* `/api/v1/claims:search`: the Google Fact Check Tools `claims:search` request
+  and response, so a client written for Google can point at this site. Each
+  result is derived from the claim's ClaimReview markup, never assembled apart.
+
+Only published claims with a verdict are shown; workflow states (not yet
+verified, in review) are never published as a ClaimReview. Every response is
+anonymous-readable and cacheable for a minute (CachingHeadersMixin).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import F, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from claims.api.common import CachingHeadersMixin, error_responses
+from claims.claimreview import SCHEMA, absolute_url, build_claim_review
+from claims.models import Claim
+from claims.ratings import RATINGS
+from claims.search import search_claims
+
+TAGS = ["ClaimReview and Google Fact Check"]
+
+# The statuses that are verdicts: only these are ever published as a ClaimReview.
+VERDICT_STATUSES = [rating.value for rating in RATINGS if rating.is_verdict]
+
+# The language every review of this ledger is written in (ClaimReview `inLanguage`).
+REVIEW_LANGUAGE = "en"
+
+FEED_PAGE_SIZE = 100
+SEARCH_PAGE_SIZE = 10
+SEARCH_MAX_PAGE_SIZE = 100
+# Offsets beyond this are refused: deep offset pages are slow, and nobody reads them.
+SEARCH_MAX_OFFSET = 10_000
+# maxAgeDays larger than this (about a century) is the same as no limit.
+MAX_AGE_DAYS_CAP = 36_500
+LANGUAGE_TAG = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+_PAGE_TOKEN = re.compile(r"offset:(\d{1,9})")
+
+
+def published_verdicts():
+    """Published claims whose current status is a verdict: what carries a ClaimReview."""
+    return Claim.objects.published().filter(status__in=VERDICT_STATUSES)
+
+
+class JSONLDRenderer(JSONRenderer):
+    """JSON-LD: the same JSON bytes, announced as `application/ld+json`."""
+
+    media_type = "application/ld+json"
+    format = "jsonld"
+
+
+class PublicReadView(CachingHeadersMixin, APIView):
+    """Anonymous GETs of published material; errors always answer as plain JSON."""
+
+    permission_classes = [AllowAny]
+    http_method_names = ["get", "head", "options"]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # The error body is not JSON-LD: say application/json even when the
+        # client asked for application/ld+json (or for something we lack).
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), JSONLDRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+# --- OpenAPI descriptions of the shapes ----------------------------------------
+
+_Organization = inline_serializer(
+    name="SchemaOrgOrganization",
+    fields={
+        "@type": serializers.CharField(default="Organization"),
+        "name": serializers.CharField(),
+        "url": serializers.URLField(),
+    },
+)
+
+_Rating = inline_serializer(
+    name="SchemaOrgRating",
+    fields={
+        "@type": serializers.CharField(default="Rating"),
+        "alternateName": serializers.CharField(help_text="The textual verdict, e.g. False."),
+        "name": serializers.CharField(),
+        "ratingValue": serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=5,
+            help_text="Only for verdicts on the 1-5 scale (false=1 ... true=5).",
+        ),
+        "bestRating": serializers.IntegerField(required=False, help_text="5, with ratingValue."),
+        "worstRating": serializers.IntegerField(required=False, help_text="1, with ratingValue."),
+        "ratingExplanation": serializers.CharField(
+            required=False, help_text="The latest verdict's explanation, plain text, truncated."
+        ),
+    },
+)
+
+_CLAIM_REVIEW_FIELDS = {
+    "@context": serializers.CharField(default=SCHEMA),
+    "@type": serializers.CharField(default="ClaimReview"),
+    "url": serializers.URLField(help_text="The claim's page on this site."),
+    "claimReviewed": serializers.CharField(),
+    "datePublished": serializers.DateField(help_text="When the first verdict was recorded."),
+    "dateModified": serializers.DateTimeField(help_text="When the current verdict was recorded."),
+    "author": _Organization,
+    "reviewRating": _Rating,
+    "itemReviewed": serializers.DictField(
+        help_text="The schema.org Claim: author (Person or Organization), "
+        "datePublished, appearance and firstAppearance (CreativeWork)."
+    ),
+    "inLanguage": serializers.CharField(default=REVIEW_LANGUAGE),
+    "associatedMediaReview": serializers.DictField(
+        required=False,
+        help_text="For claims about an image, video or audio: a schema.org MediaReview.",
+    ),
+}
+
+
+ClaimReviewSchema = inline_serializer(name="ClaimReviewJsonLd", fields=_CLAIM_REVIEW_FIELDS)
+
+DataFeedSchema = inline_serializer(
+    name="ClaimReviewDataFeed",
+    fields={
+        "@context": serializers.CharField(default=SCHEMA),
+        "@type": serializers.CharField(default="DataFeed"),
+        "name": serializers.CharField(),
+        "url": serializers.URLField(),
+        "dateModified": serializers.DateTimeField(
+            allow_null=True,
+            help_text="The latest change to any published verdict (null when there is none).",
+        ),
+        "dataFeedElement": type(ClaimReviewSchema)(many=True),
+        "next": serializers.URLField(
+            allow_null=True, help_text="The next page, or null on the last one."
+        ),
+    },
+)
+
+_GooglePublisher = inline_serializer(
+    name="GoogleFactCheckPublisher",
+    fields={"name": serializers.CharField(), "site": serializers.CharField()},
+)
+
+_GoogleReview = partial(
+    inline_serializer,
+    name="GoogleFactCheckClaimReview",
+    fields={
+        "publisher": _GooglePublisher,
+        "url": serializers.URLField(),
+        "title": serializers.CharField(
+            help_text="The claim's statement (the review page's subject)."
+        ),
+        "reviewDate": serializers.DateTimeField(
+            help_text="RFC 3339: when the verdict was recorded."
+        ),
+        "textualRating": serializers.CharField(),
+        "languageCode": serializers.CharField(),
+    },
+)
+
+_GoogleClaim = partial(
+    inline_serializer,
+    name="GoogleFactCheckClaim",
+    fields={
+        "text": serializers.CharField(),
+        "claimant": serializers.CharField(),
+        "claimDate": serializers.DateTimeField(
+            required=False, help_text="RFC 3339; only when the sources date the claim."
+        ),
+        "claimReview": _GoogleReview(many=True),
+    },
+)
+
+GoogleSearchSchema = inline_serializer(
+    name="GoogleFactCheckSearchResponse",
+    fields={
+        "claims": _GoogleClaim(many=True, required=False),
+        "nextPageToken": serializers.CharField(
+            required=False, help_text="Absent on the last page."
+        ),
+    },
+)
+
+_EXAMPLE_URL = "https://factcheck.example.org/claims/port-12-million-tonnes/"
+_EXAMPLE_REVIEW = {
+    "@context": SCHEMA,
+    "@type": "ClaimReview",
+    "url": _EXAMPLE_URL,
+    "claimReviewed": "The port handled 12 million tonnes last year.",
+    "datePublished": "2025-10-02",
+    "dateModified": "2025-10-02T09:30:00+00:00",
+    "author": {
+        "@type": "Organization",
+        "name": "Fact-check ledger",
+        "url": "https://factcheck.example.org",
+    },
+    "reviewRating": {
+        "@type": "Rating",
+        "alternateName": "False",
+        "name": "False",
+        "ratingValue": 1,
+        "bestRating": 5,
+        "worstRating": 1,
+        "ratingExplanation": "The port authority's annual report gives 7.4 million tonnes.",
+    },
+    "itemReviewed": {
+        "@type": "Claim",
+        "author": {"@type": "Person", "name": "Ada Example", "jobTitle": "Minister"},
+        "appearance": [
+            {
+                "@type": "CreativeWork",
+                "name": "Port article",
+                "url": "https://factcheck.example.org/sources/port-article/",
+                "archivedAt": "https://factcheck.example.org/sources/port-article/",
+            }
+        ],
+    },
+    "inLanguage": "en",
+}
+
+
+def _json_errors(*codes: int) -> dict:
+    """The common error responses: always plain JSON, even on the JSON-LD endpoints."""
+    return {
+        (code, "application/json"): response for code, response in error_responses(*codes).items()
+    }
+
+
+def _jsonld_examples(name: str, value: dict) -> list[OpenApiExample]:
+    return [OpenApiExample(name, value=value)]
+
+
+# --- One claim's ClaimReview ------------------------------------------------------
+
+
+class ClaimReviewView(PublicReadView):
+    renderer_classes = [JSONLDRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="claims_claimreview_retrieve",
+        tags=TAGS,
+        summary="A claim's ClaimReview (JSON-LD)",
+        description=(
+            "The schema.org ClaimReview of a published verdict: exactly the JSON-LD the "
+            "claim's page embeds, from the same builder. Served as `application/ld+json` "
+            "(also as `application/json` by content negotiation, or `?format=json`). A claim "
+            "that is unknown, unpublished, not yet verified or in review has none: 404."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The claim's slug."
+            )
+        ],
+        responses={
+            200: OpenApiResponse(
+                ClaimReviewSchema,
+                description="The ClaimReview.",
+                examples=_jsonld_examples("A false verdict", _EXAMPLE_REVIEW),
+            ),
+            **_json_errors(404, 429),
+        },
+    )
+    def get(self, request, slug: str):
+        try:
+            claim = Claim.objects.published().public_detail().get(slug=slug)
+        except Claim.DoesNotExist:
+            raise exceptions.NotFound("No published claim has this slug.") from None
+        markup = build_claim_review(claim)
+        if markup is None:
+            raise exceptions.NotFound("This claim is not yet verified: no ClaimReview.")
+        return Response(markup)
+
+
+# --- The DataFeed of every verdict ---------------------------------------------------
+
+
+class FeedPagination(CursorPagination):
+    """Keyset pages, newest change first: constant cost at any depth."""
+
+    page_size = FEED_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = FEED_PAGE_SIZE
+    # updated_at moves with every ledger entry (so never before status_changed_at)
+    # and with every edit of what the ClaimReview shows: the order `updated_since` reads.
+    ordering = ("-updated_at", "-id")
+
+
+class _FeedParams(serializers.Serializer):
+    updated_since = serializers.DateTimeField(required=False, default_timezone=UTC)
+    page_size = serializers.IntegerField(required=False, min_value=1)
+
+
+class ClaimReviewFeedView(PublicReadView):
+    renderer_classes = [JSONLDRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="claimreview_feed",
+        tags=TAGS,
+        summary="Every published verdict as a schema.org DataFeed of ClaimReviews",
+        description=(
+            "All published verdicts, each element exactly the ClaimReview its claim's page "
+            "embeds, newest change first (by the claim's last change, which every verdict "
+            "moves). Harvest incrementally with `updated_since`: claims changed at or after "
+            "that time. Pages hold at most 100 ClaimReviews; follow `next` (also sent as a "
+            '`Link: <...>; rel="next"` header) until it is null. A claim unpublished or sent '
+            "back to review simply drops out of the feed."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "updated_since",
+                OpenApiTypes.DATETIME,
+                description="ISO 8601 date-time (an offset or Z; naive means UTC): only claims "
+                "changed at or after it.",
+                examples=[OpenApiExample("Since", value="2025-10-01T00:00:00Z")],
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1},
+                description="ClaimReviews per page, 1 to 100 (larger values give 100).",
+                default=FEED_PAGE_SIZE,
+            ),
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                description="The page cursor, taken from `next`; an invalid one is a 404.",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                DataFeedSchema,
+                description="One page of the feed.",
+                examples=_jsonld_examples(
+                    "A page",
+                    {
+                        "@context": SCHEMA,
+                        "@type": "DataFeed",
+                        "name": "Fact-check ledger: ClaimReview feed",
+                        "url": "https://factcheck.example.org/api/v1/claimreview",
+                        "dateModified": "2025-10-02T09:30:00+00:00",
+                        "dataFeedElement": [_EXAMPLE_REVIEW],
+                        "next": None,
+                    },
+                ),
+            ),
+            **_json_errors(400, 404, 429),
+        },
+    )
+    def get(self, request):
+        params = _FeedParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        since = params.validated_data.get("updated_since")
+
+        verdicts = published_verdicts()
+        # The feed's own dateModified: its latest change, whatever page this is.
+        modified = verdicts.aggregate(latest=Max("updated_at"))["latest"]
+        selected = verdicts.filter(updated_at__gte=since) if since else verdicts
+        paginator = FeedPagination()
+        page = paginator.paginate_queryset(selected.public_detail(), request, view=self)
+        elements = [markup for claim in page if (markup := build_claim_review(claim))]
+        next_link = paginator.get_next_link()
+        feed = {
+            "@context": SCHEMA,
+            "@type": "DataFeed",
+            "name": f"{settings.PUBLISHER_NAME}: ClaimReview feed",
+            "url": absolute_url(reverse("api:claimreview-feed")),
+            "dateModified": modified.isoformat() if modified else None,
+            "dataFeedElement": elements,
+            "next": next_link,
+        }
+        headers = {"Link": f'<{next_link}>; rel="next"'} if next_link else None
+        return Response(feed, headers=headers)
+
+
+# --- Google Fact Check Tools claims:search -------------------------------------------
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> int:
+    """The offset a page token stands for; ValueError when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ValueError(token) from None
+    match = _PAGE_TOKEN.fullmatch(text)
+    if not match or int(match.group(1)) > SEARCH_MAX_OFFSET:
+        raise ValueError(token)
+    return int(match.group(1))
+
+
+def site_of(url_or_host: str) -> str:
+    """The bare host name of a URL or host ("https://www.Example.org:8000/x" -> "example.org")."""
+    text = url_or_host.strip().lower()
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # an unbalanced IPv6 bracket: no host of ours
+        return text
+    return host.removeprefix("www.")
+
+
+def publisher_sites() -> set[str]:
+    return {site_of(settings.PUBLISHER_URL), site_of(settings.SITE_URL)}
+
+
+def rfc3339(value: str) -> str:
+    """An ISO date or date-time from the ClaimReview markup, as Google writes it: UTC, Z."""
+    if len(value) == len("2025-01-31"):
+        moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    else:
+        moment = datetime.fromisoformat(value).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def google_claim(markup: dict) -> dict:
+    """A Google Fact Check Tools `Claim`, read off our ClaimReview markup.
+
+    `title` is the claim's statement: the subject of its page. The verdict is
+    left out of it because Google gives it apart, as `textualRating`.
+    `reviewDate` is when the current verdict was recorded (the markup's
+    dateModified), the date its textualRating dates from.
+    """
+    item = markup["itemReviewed"]
+    claim = {"text": markup["claimReviewed"], "claimant": item["author"]["name"]}
+    if "datePublished" in item:
+        claim["claimDate"] = rfc3339(item["datePublished"])
+    claim["claimReview"] = [
+        {
+            "publisher": {
+                "name": markup["author"]["name"],
+                "site": site_of(markup["author"]["url"]),
+            },
+            "url": markup["url"],
+            "title": markup["claimReviewed"],
+            "reviewDate": rfc3339(markup["dateModified"]),
+            "textualRating": markup["reviewRating"]["alternateName"],
+            "languageCode": markup["inLanguage"],
+        }
+    ]
+    return claim
+
+
+class _SearchParams(serializers.Serializer):
+    query = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    languageCode = serializers.RegexField(LANGUAGE_TAG, required=False, max_length=35)  # noqa: N815
+    reviewPublisherSiteFilter = serializers.CharField(  # noqa: N815
+        required=False, allow_blank=True, max_length=253
+    )
+    maxAgeDays = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
+    pageSize = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
+    pageToken = serializers.CharField(required=False, allow_blank=True, max_length=100)  # noqa: N815
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=SEARCH_MAX_OFFSET)
+
+    def validate_pageToken(self, value: str) -> int | None:  # noqa: N802
+        if not value:
+            return None
+        try:
+            return decode_page_token(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                "Not a page token from this API: pass nextPageToken from the previous page."
+            ) from None
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("query") and not attrs.get("reviewPublisherSiteFilter"):
+            raise serializers.ValidationError(
+                {"query": "A query is required unless reviewPublisherSiteFilter is given."}
+            )
+        return attrs
+
+
+class GoogleClaimSearchView(PublicReadView):
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="claims_search_google",
+        tags=TAGS,
+        summary="Search verdicts, Google Fact Check Tools claims:search compatible",
+        description=(
+            "The request and response of Google's Fact Check Tools API "
+            "`v1alpha1/claims:search`, over this site's published verdicts, so a client "
+            "written for Google can read this site. Results are ranked by relevance "
+            "(PostgreSQL full-text search of the statement, speaker and quoted words); "
+            "with only `reviewPublisherSiteFilter`, newest verdict first. Each claim carries "
+            "one `claimReview`: this site's current verdict, with its textual rating only "
+            "(like Google, no `ratingValue`). `title` is the claim's statement; `reviewDate` "
+            "is when the current verdict was recorded. As Google does, a search that "
+            "matches nothing answers `{}`, and `nextPageToken` is absent on the last page. "
+            "Other parameters Google accepts (`key`, `fields`...) are ignored."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "query",
+                OpenApiTypes.STR,
+                description='Text to search for (web search syntax: "phrases", -word, OR). '
+                "Required unless reviewPublisherSiteFilter is given.",
+                examples=[OpenApiExample("Words", value="bounty Maduro")],
+            ),
+            OpenApiParameter(
+                "languageCode",
+                OpenApiTypes.STR,
+                pattern=LANGUAGE_TAG,
+                description="BCP-47 language code such as en-US; only the language counts, "
+                "not the region. Every review here is in English: another language gives {}.",
+                examples=[OpenApiExample("English", value="en-US")],
+            ),
+            OpenApiParameter(
+                "reviewPublisherSiteFilter",
+                OpenApiTypes.STR,
+                description="The review publisher's site, e.g. the host name of this site "
+                "(with or without www. or a scheme). Another site gives {}.",
+            ),
+            OpenApiParameter(
+                "maxAgeDays",
+                {"type": "integer", "minimum": 1},
+                description="Only claims whose verdict or claim date, whichever is newer, is "
+                "at most this many days old (1 or more).",
+            ),
+            OpenApiParameter(
+                "pageSize",
+                {"type": "integer", "minimum": 1},
+                default=SEARCH_PAGE_SIZE,
+                description="Claims per page, 1 or more; values above 100 give 100.",
+            ),
+            OpenApiParameter(
+                "pageToken",
+                OpenApiTypes.STR,
+                description="nextPageToken from the previous page (the other parameters must "
+                "stay the same). An invalid token is a 400.",
+            ),
+            OpenApiParameter(
+                "offset",
+                {"type": "integer", "minimum": 0, "maximum": SEARCH_MAX_OFFSET},
+                default=0,
+                description="Start at this result (0-based, at most 10000); ignored when "
+                "pageToken is given.",
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                GoogleSearchSchema,
+                description="One page of matching claims, or {} when none match.",
+                examples=[
+                    OpenApiExample(
+                        "A match",
+                        value={
+                            "claims": [
+                                {
+                                    "text": "The port handled 12 million tonnes last year.",
+                                    "claimant": "Ada Example",
+                                    "claimDate": "2025-09-02T00:00:00Z",
+                                    "claimReview": [
+                                        {
+                                            "publisher": {
+                                                "name": "Fact-check ledger",
+                                                "site": "factcheck.example.org",
+                                            },
+                                            "url": _EXAMPLE_URL,
+                                            "title": "The port handled 12 million tonnes "
+                                            "last year.",
+                                            "reviewDate": "2025-10-02T09:30:00Z",
+                                            "textualRating": "False",
+                                            "languageCode": "en",
+                                        }
+                                    ],
+                                }
+                            ],
+                            "nextPageToken": encode_page_token(10),
+                        },
+                    ),
+                    OpenApiExample("Nothing matches", value={}),
+                ],
+            ),
+            **_json_errors(400, 429),
+        },
+    )
+    def get(self, request):
+        params = _SearchParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+
+        language = data.get("languageCode")
+        if language and language.split("-")[0].lower() != REVIEW_LANGUAGE:
+            return Response({})
+        site = data.get("reviewPublisherSiteFilter")
+        if site and site_of(site) not in publisher_sites():
+            return Response({})
+
+        claims = published_verdicts()
+        if "maxAgeDays" in data:
+            since = timezone.now() - timedelta(days=min(data["maxAgeDays"], MAX_AGE_DAYS_CAP))
+            claims = claims.filter(
+                Q(status_changed_at__gte=since) | Q(claim_date__gte=since.date())
+            )
+        claims = claims.public_detail()
+        if data.get("query"):
+            claims = search_claims(claims, data["query"])
+        else:
+            claims = claims.order_by(F("status_changed_at").desc(nulls_last=True), "-pk")
+
+        page_size = min(data.get("pageSize", SEARCH_PAGE_SIZE), SEARCH_MAX_PAGE_SIZE)
+        start = data.get("pageToken")
+        if start is None:
+            start = data.get("offset", 0)
+        # One more than the page, to know whether another page follows.
+        rows = list(claims[start : start + page_size + 1])
+        found = [
+            google_claim(markup) for c in rows[:page_size] if (markup := build_claim_review(c))
+        ]
+        if not found:
+            return Response({})
+        body: dict = {"claims": found}
+        if len(rows) > page_size and start + page_size <= SEARCH_MAX_OFFSET:
+            body["nextPageToken"] = encode_page_token(start + page_size)
+        return Response(body)

@@ -1,0 +1,656 @@
+"""The API's shapes: lean list items, full details, and write shapes.
+
+Reads never query: the views fetch what a serializer shows (select_related,
+prefetch_related, `Claim.objects.public_detail()`), so every endpoint runs a
+fixed number of queries. Writes check what the database would refuse
+(constraints, the snapshot's immutability) and answer 400 naming the field;
+the ledger's own rules stay in `claims.services`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from pathlib import PurePath
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims import services
+from claims.api.common import sees_drafts
+from claims.claimreview import claim_url
+from claims.markdown import render_markdown
+from claims.models import Appearance, Claim, MediaAuthenticity, Quote, Review, Speaker, Topic
+from claims.ratings import BEST_RATING, WORST_RATING, Group, Rating, Status, get_rating
+from sources.ingest import SUPPORTED_EXTENSIONS, text_from_upload
+from sources.models import Source
+
+# --- Helpers -----------------------------------------------------------------
+
+
+def _drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
+    """A Django ValidationError as DRF's, with "__all__" named non_field_errors."""
+    if hasattr(error, "error_dict"):
+        return serializers.ValidationError(
+            {
+                ("non_field_errors" if key == "__all__" else key): messages
+                for key, messages in error.message_dict.items()
+            }
+        )
+    return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+def model_clean(instance: models.Model, attrs: dict, *, exclude: tuple[str, ...] = ()) -> None:
+    """Run the model's own validation (fields and constraints) on `instance` with
+    `attrs` applied, so the database never has to refuse a write (a 500)."""
+    candidate = copy.copy(instance)
+    for name, value in attrs.items():
+        field = candidate._meta.get_field(name)
+        if not field.many_to_many:
+            setattr(candidate, name, value)
+    try:
+        candidate.full_clean(exclude=list(exclude), validate_unique=False)
+    except DjangoValidationError as error:
+        raise _drf_errors(error) from None
+
+
+class LookupField(serializers.SlugRelatedField):
+    """A related object named by slug (or username). A value no object can have
+    (NUL bytes, which PostgreSQL refuses) is a 400, not a database error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
+# --- The rating scale --------------------------------------------------------
+
+
+class ClaimStatusSerializer(serializers.Serializer):
+    """A claim's status with its place on the scale (from claims.ratings)."""
+
+    value = serializers.ChoiceField(choices=Status.choices)
+    label = serializers.CharField()
+    group = serializers.ChoiceField(
+        choices=[(group.value, group.value) for group in Group],
+        help_text="workflow (not a verdict), scale (an ordered verdict) or off_scale.",
+    )
+    rating_value = serializers.IntegerField(
+        allow_null=True, help_text="1 (false) to 5 (true) on the scale; null otherwise."
+    )
+    scale_position = serializers.CharField(help_text='"2 of 5" on the scale, "" otherwise.')
+    best_rating = serializers.IntegerField(allow_null=True, help_text="5 on the scale.")
+    worst_rating = serializers.IntegerField(allow_null=True, help_text="1 on the scale.")
+
+
+def status_data(value: str) -> dict:
+    rating = get_rating(value)
+    on_scale = rating.rating_value is not None
+    return {
+        "value": rating.value,
+        "label": rating.label,
+        "group": rating.group.value,
+        "rating_value": rating.rating_value,
+        "scale_position": rating.scale_position,
+        "best_rating": BEST_RATING if on_scale else None,
+        "worst_rating": WORST_RATING if on_scale else None,
+    }
+
+
+@extend_schema_field(ClaimStatusSerializer)
+class StatusField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: str) -> dict:
+        return status_data(value)
+
+
+class RatingSerializer(serializers.Serializer):
+    """One status of the scale."""
+
+    value = serializers.CharField()
+    label = serializers.CharField()
+    group = serializers.ChoiceField(choices=[(group.value, group.value) for group in Group])
+    rating_value = serializers.IntegerField(allow_null=True)
+    scale_position = serializers.CharField()
+    is_verdict = serializers.BooleanField(
+        help_text="A finding about the claim, as opposed to a workflow state."
+    )
+    description = serializers.CharField()
+    claimreview_rating = serializers.SerializerMethodField(
+        help_text="The schema.org Rating published in ClaimReview; null for workflow states."
+    )
+
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": {}})
+    def get_claimreview_rating(self, rating: Rating) -> dict | None:
+        return rating.claimreview_rating()
+
+
+# --- Speakers and topics -----------------------------------------------------
+
+
+class SpeakerRefSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:speaker-detail", lookup_field="slug")
+
+    class Meta:
+        model = Speaker
+        fields = ["slug", "name", "kind", "role", "affiliation", "url"]
+        read_only_fields = fields
+
+
+class SpeakerSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:speaker-detail", lookup_field="slug")
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="Other names the speaker goes by.",
+    )
+
+    class Meta:
+        model = Speaker
+        fields = [
+            "slug",
+            "url",
+            "name",
+            "kind",
+            "role",
+            "affiliation",
+            "aliases",
+            "description",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        model_clean(self.instance or Speaker(), attrs)
+        return attrs
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:topic-detail", lookup_field="slug")
+    claim_count = serializers.SerializerMethodField(
+        help_text="Claims on this topic that you may see (published ones for readers)."
+    )
+
+    class Meta:
+        model = Topic
+        fields = ["slug", "url", "name", "claim_count"]
+
+    def get_claim_count(self, topic: Topic) -> int:
+        return getattr(topic, "claim_count", 0)
+
+
+# --- Sources -----------------------------------------------------------------
+
+
+def document_url() -> serializers.CharField:
+    """A string, not format "uri": the document may have no address ("")."""
+    return serializers.CharField(
+        read_only=True, help_text="The document's own address (a URL); empty when it has none."
+    )
+
+
+class SourceRefSerializer(serializers.ModelSerializer):
+    """A source named in a claim: its slug, title, own address and API address."""
+
+    api_url = serializers.HyperlinkedIdentityField(
+        view_name="api:source-detail", lookup_field="slug"
+    )
+    url = document_url()
+
+    class Meta:
+        model = Source
+        fields = ["slug", "title", "url", "api_url"]
+        read_only_fields = fields
+
+
+SOURCE_FIELDS = [
+    "slug",
+    "api_url",
+    "title",
+    "outlet",
+    "author",
+    "url",
+    "published_on",
+    "kind",
+    "snapshot_sha256",
+    "retrieved_at",
+    "created_at",
+    "updated_at",
+]
+
+
+class SourceListSerializer(serializers.ModelSerializer):
+    api_url = serializers.HyperlinkedIdentityField(
+        view_name="api:source-detail", lookup_field="slug"
+    )
+    url = document_url()
+
+    class Meta:
+        model = Source
+        fields = SOURCE_FIELDS
+        read_only_fields = fields
+        extra_kwargs = {
+            "snapshot_sha256": {"help_text": "SHA-256 (hex) of the snapshot's UTF-8 bytes."},
+        }
+
+
+class SourceDetailSerializer(SourceListSerializer):
+    class Meta(SourceListSerializer.Meta):
+        fields = [*SOURCE_FIELDS, "snapshot"]
+        read_only_fields = fields
+
+
+class SourceWriteSerializer(serializers.ModelSerializer):
+    """A source with its snapshot: the text, or a .txt/.html file (base64) the
+    program reduces to its text. The snapshot is set once, at creation."""
+
+    snapshot = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="The archived text, exactly as retrieved. Set once: a newer version of a "
+        "document is a new source.",
+    )
+    file_name = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="Instead of `snapshot`: the file's name (.txt, .html or .htm).",
+    )
+    file_content = serializers.CharField(
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Instead of `snapshot`: the file's bytes, base64. HTML is reduced to its "
+        "article text; its title, author, date and site fill the fields left empty.",
+    )
+    title = serializers.CharField(
+        max_length=300,
+        required=False,
+        help_text="Required, unless an HTML file gives one.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "slug",
+            "title",
+            "outlet",
+            "author",
+            "url",
+            "published_on",
+            "kind",
+            "snapshot",
+            "file_name",
+            "file_content",
+        ]
+
+    def validate(self, attrs):
+        file_name = attrs.pop("file_name", None)
+        file_content = attrs.pop("file_content", None)
+        if self.instance is not None:
+            self._refuse_snapshot_change(attrs, file_name, file_content)
+        else:
+            self._snapshot_for_create(attrs, file_name, file_content)
+        model_clean(self.instance or Source(), attrs, exclude=("snapshot_sha256",))
+        return attrs
+
+    def _refuse_snapshot_change(self, attrs, file_name, file_content) -> None:
+        immutable = (
+            "The snapshot cannot be changed once stored: a newer version of a document "
+            "is a new source."
+        )
+        if file_name is not None or file_content is not None:
+            raise serializers.ValidationError({"snapshot": immutable})
+        if "snapshot" in attrs:
+            if attrs["snapshot"] != self.instance.snapshot:
+                raise serializers.ValidationError({"snapshot": immutable})
+            del attrs["snapshot"]
+
+    def _snapshot_for_create(self, attrs, file_name, file_content) -> None:
+        if file_name is not None or file_content is not None:
+            if "snapshot" in attrs:
+                raise serializers.ValidationError(
+                    {"snapshot": "Send the text or a file (file_name, file_content), not both."}
+                )
+            if not file_name:
+                raise serializers.ValidationError({"file_name": "Name the uploaded file."})
+            if not file_content:
+                raise serializers.ValidationError({"file_content": "The file is empty."})
+            if PurePath(file_name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+                raise serializers.ValidationError(
+                    {"file_name": "Upload a .txt file (UTF-8) or an .html/.htm page."}
+                )
+            try:
+                data = base64.b64decode(file_content, validate=True)
+            except (binascii.Error, ValueError):
+                raise serializers.ValidationError({"file_content": "This is not base64."}) from None
+            try:
+                extracted = text_from_upload(file_name, data)
+            except ValueError as error:
+                raise serializers.ValidationError({"file_content": str(error)}) from None
+            attrs["snapshot"] = extracted.text
+            for name in ("title", "author", "outlet", "published_on"):
+                if not attrs.get(name) and getattr(extracted, name):
+                    attrs[name] = getattr(extracted, name)
+        elif "snapshot" not in attrs:
+            raise serializers.ValidationError(
+                {"snapshot": "Send the archived text, or a file as file_name and file_content."}
+            )
+        if not attrs.get("title"):
+            raise serializers.ValidationError({"title": "This field is required."})
+
+
+# --- Quotes and appearances --------------------------------------------------
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    api_url = serializers.HyperlinkedIdentityField(view_name="api:quote-detail")
+    source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    speaker = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    selectors = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="The anchor as W3C Web Annotation selectors "
+        "(TextQuoteSelector, TextPositionSelector).",
+    )
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "api_url",
+            "source",
+            "speaker",
+            "kind",
+            "exact",
+            "prefix",
+            "suffix",
+            "start",
+            "end",
+            "selectors",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class QuoteRefSerializer(QuoteSerializer):
+    class Meta(QuoteSerializer.Meta):
+        fields = ["id", "exact", "prefix", "suffix", "start", "end", "kind", "speaker", "selectors"]
+        read_only_fields = fields
+
+
+class QuoteCreateSerializer(serializers.Serializer):
+    """The words to find in the source's snapshot; the program stores the anchor."""
+
+    source = LookupField(slug_field="slug", queryset=Source.objects.all())
+    speaker = LookupField(slug_field="slug", queryset=Speaker.objects.all())
+    words = serializers.CharField(
+        help_text="The words as printed; typographic and straight quote marks and runs of "
+        "whitespace may differ, the words may not."
+    )
+    kind = serializers.ChoiceField(choices=Quote.Kind.choices, default=Quote.Kind.DIRECT)
+    context_before = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="Words just before, when the same words appear more than once.",
+    )
+
+    def create(self, validated_data):
+        return services.anchor_quote(**validated_data)
+
+
+class AppearanceSerializer(serializers.ModelSerializer):
+    api_url = serializers.HyperlinkedIdentityField(view_name="api:appearance-detail")
+    claim = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    source = SourceRefSerializer(read_only=True)
+    quote = QuoteRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Appearance
+        fields = ["id", "api_url", "claim", "source", "quote", "created_at"]
+        read_only_fields = fields
+
+
+class ClaimAppearanceSerializer(AppearanceSerializer):
+    class Meta(AppearanceSerializer.Meta):
+        fields = ["id", "source", "quote", "created_at"]
+        read_only_fields = fields
+
+
+class AppearanceCreateSerializer(serializers.Serializer):
+    claim = LookupField(slug_field="slug", queryset=Claim.objects.all())
+    source = LookupField(slug_field="slug", queryset=Source.objects.all())
+    quote = serializers.PrimaryKeyRelatedField(
+        queryset=Quote.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The id of a quote anchored in that source, or null.",
+    )
+
+    def __init__(self, *args, claims=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if claims is not None:
+            self.fields["claim"].queryset = claims
+
+    def create(self, validated_data):
+        return services.add_appearance(**validated_data)
+
+
+# --- Claims ------------------------------------------------------------------
+
+
+class ClaimListSerializer(serializers.ModelSerializer):
+    api_url = serializers.HyperlinkedIdentityField(
+        view_name="api:claim-detail", lookup_field="slug"
+    )
+    speaker = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    speaker_name = serializers.CharField(source="speaker.name", read_only=True)
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    status = StatusField()
+    published = serializers.BooleanField(source="is_published", read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "slug",
+            "api_url",
+            "statement",
+            "speaker",
+            "speaker_name",
+            "topics",
+            "kind",
+            "claim_date",
+            "status",
+            "version",
+            "published",
+            "published_at",
+            "status_changed_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ClaimDetailSerializer(serializers.ModelSerializer):
+    """Everything a claim's page shows. Expects `Claim.objects.public_detail()`."""
+
+    api_url = serializers.HyperlinkedIdentityField(
+        view_name="api:claim-detail", lookup_field="slug"
+    )
+    page_url = serializers.SerializerMethodField(help_text="The claim's public page.")
+    speaker = SpeakerRefSerializer(read_only=True)
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    status = StatusField()
+    published = serializers.BooleanField(source="is_published", read_only=True)
+    explanation = serializers.SerializerMethodField(
+        help_text="The latest verdict's explanation (Markdown); null without a verdict."
+    )
+    explanation_html = serializers.SerializerMethodField(
+        help_text="The same explanation as sanitised HTML."
+    )
+    evidence = serializers.SerializerMethodField(
+        help_text="The sources the latest verdict cites, in its order."
+    )
+    appearances = ClaimAppearanceSerializer(many=True, read_only=True)
+    media_authenticity = serializers.ChoiceField(
+        choices=MediaAuthenticity.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="For claims about media: what the media itself is; empty otherwise.",
+    )
+    assignee = serializers.SerializerMethodField(
+        help_text="Username of the desk member working on it (desk members only; null otherwise)."
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "slug",
+            "api_url",
+            "page_url",
+            "statement",
+            "speaker",
+            "topics",
+            "kind",
+            "quantity",
+            "unit",
+            "claim_date",
+            "media_authenticity",
+            "status",
+            "version",
+            "published",
+            "published_at",
+            "status_changed_at",
+            "explanation",
+            "explanation_html",
+            "evidence",
+            "appearances",
+            "assignee",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def latest_verdict(claim: Claim) -> Review | None:
+        """The ledger entry that set the current verdict (from the prefetched ledger)."""
+        if not get_rating(claim.status).is_verdict:
+            return None
+        return next((e for e in claim.reviews.all() if e.action == Review.Action.REVIEW), None)
+
+    def get_page_url(self, claim: Claim) -> str:
+        return claim_url(claim)
+
+    def get_explanation(self, claim: Claim) -> str | None:
+        verdict = self.latest_verdict(claim)
+        return verdict.explanation if verdict else None
+
+    def get_explanation_html(self, claim: Claim) -> str | None:
+        verdict = self.latest_verdict(claim)
+        return str(render_markdown(verdict.explanation)) if verdict else None
+
+    @extend_schema_field(SourceRefSerializer(many=True))
+    def get_evidence(self, claim: Claim) -> list:
+        verdict = self.latest_verdict(claim)
+        if verdict is None:
+            return []
+        sources = [link.source for link in verdict.evidence_links.all()]
+        return SourceRefSerializer(sources, many=True, context=self.context).data
+
+    def get_assignee(self, claim: Claim) -> str | None:
+        request = self.context.get("request")
+        if claim.assignee_id is None or request is None or not sees_drafts(request):
+            return None
+        return claim.assignee.get_username()
+
+
+class ClaimWriteSerializer(serializers.ModelSerializer):
+    """A claim's own fields. Status, version and publication come from the ledger
+    (claims/<slug>/reviews, publish, unpublish), never from here."""
+
+    speaker = LookupField(
+        slug_field="slug", queryset=Speaker.objects.all(), help_text="The speaker's slug."
+    )
+    topics = LookupField(
+        slug_field="slug",
+        queryset=Topic.objects.all(),
+        many=True,
+        required=False,
+        help_text="Topic slugs.",
+    )
+    assignee = LookupField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
+        allow_null=True,
+        required=False,
+        help_text="Username of the desk member to work on it: yourself, or anyone if you "
+        "are an editor; null for nobody.",
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "slug",
+            "statement",
+            "speaker",
+            "claim_date",
+            "kind",
+            "quantity",
+            "unit",
+            "topics",
+            "media_authenticity",
+            "assignee",
+        ]
+
+    def validate(self, attrs):
+        def value(name):
+            if name in attrs:
+                return attrs[name]
+            return (
+                getattr(self.instance, name)
+                if self.instance
+                else Claim._meta.get_field(name).get_default()
+            )
+
+        kind, quantity = value("kind"), value("quantity")
+        unit, media = value("unit") or "", value("media_authenticity") or ""
+        errors = {}
+        if kind == Claim.Kind.NUMERIC and quantity is None:
+            errors["quantity"] = ["A numeric claim needs its quantity."]
+        if quantity is not None and not unit:
+            errors["unit"] = ["A quantity needs its unit."]
+        if media and kind != Claim.Kind.MEDIA:
+            errors["media_authenticity"] = [
+                "Only a claim about media (kind “media”) has a media authenticity rating."
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        fields = {name: value for name, value in attrs.items() if name != "assignee"}
+        model_clean(self.instance or Claim(), fields, exclude=("assignee",))
+        return attrs
+
+    def create(self, validated_data):
+        assign = "assignee" in validated_data
+        assignee = validated_data.pop("assignee", None)
+        claim = super().create(validated_data)
+        if assign:
+            services.assign_claim(claim=claim, assignee=assignee, by=self.context["request"].user)
+        return claim
+
+    def update(self, instance, validated_data):
+        assign = "assignee" in validated_data
+        assignee = validated_data.pop("assignee", None)
+        claim = super().update(instance, validated_data)
+        if assign and assignee != instance.assignee:
+            services.assign_claim(claim=claim, assignee=assignee, by=self.context["request"].user)
+        return claim

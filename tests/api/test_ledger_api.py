@@ -1,0 +1,628 @@
+"""The review ledger over HTTP: /claims/<slug>/reviews/, publish, unpublish, export."""
+
+import hashlib
+import json
+import math
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from claims.api import ledger as ledger_api
+from claims.api.common import claim_etag
+from claims.ledger import verify_ledger
+from claims.models import GENESIS_HASH, Claim, Review
+from claims.services import publish_claim, record_review
+from sources.models import Source
+
+EXPLANATION = "The port's annual report gives **9.1 million tonnes**."
+
+
+def reviews_url(claim):
+    return reverse("api:claim-reviews", kwargs={"slug": claim.slug})
+
+
+def publish_url(claim):
+    return reverse("api:claim-publish", kwargs={"slug": claim.slug})
+
+
+def unpublish_url(claim):
+    return reverse("api:claim-unpublish", kwargs={"slug": claim.slug})
+
+
+EXPORT_URL = "/api/v1/export"
+
+
+def fresh(claim):
+    return Claim.objects.get(pk=claim.pk)
+
+
+def token_client(user):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def publish(claim, editor):
+    return publish_claim(claim=claim, editor=editor, expected_version=fresh(claim).version)
+
+
+def review(claim, editor, status="false", evidence=(), explanation=EXPLANATION, note=""):
+    return record_review(
+        claim=claim,
+        editor=editor,
+        status=status,
+        explanation=explanation,
+        expected_version=fresh(claim).version,
+        evidence=list(evidence),
+        note=note,
+    )
+
+
+def make_source(n):
+    return Source.objects.create(
+        slug=f"evidence-{n}", title=f"Evidence {n}", snapshot=f"Evidence document number {n}."
+    )
+
+
+def body(version=None, **overrides):
+    data = {"status": "false", "explanation": EXPLANATION, "evidence": [], "note": ""}
+    if version is not None:
+        data["version"] = version
+    data.update(overrides)
+    return data
+
+
+def error(response):
+    return response.json()["error"]
+
+
+# --- Reading a claim's ledger ---------------------------------------------------------
+
+
+def test_the_ledger_lists_every_entry_newest_first(api_client, claim, editor, source):
+    publish(claim, editor)
+    review(claim, editor, "in_review", explanation="", note="Taking this one.")
+    review(
+        claim,
+        editor,
+        "false",
+        evidence=[source],
+        explanation=EXPLANATION + ' <script>alert("x")</script>',
+    )
+
+    response = api_client.get(reviews_url(claim))
+
+    assert response.status_code == 200
+    entries = response.json()
+    assert [e["sequence"] for e in entries] == [3, 2, 1]
+    assert [e["action"]["value"] for e in entries] == ["review", "review", "publish"]
+    newest = entries[0]
+    assert newest["action"] == {"value": "review", "label": "Verdict"}
+    assert newest["status_before"] == {"value": "in_review", "label": "In review"}
+    assert newest["status_after"] == {"value": "false", "label": "False"}
+    assert newest["summary"] == "In review → False"
+    assert newest["explanation"].startswith(EXPLANATION)
+    assert "<strong>9.1 million tonnes</strong>" in newest["explanation_html"]
+    assert "<script" not in newest["explanation_html"]
+    assert newest["evidence"] == [{"source": "port-article", "title": "Port article"}]
+    assert newest["editor"] == "ed"
+    assert newest["claim_version"] == 4 == fresh(claim).version
+    stored = {r.sequence: r for r in Review.objects.all()}
+    for entry in entries:
+        assert entry["entry_hash"] == stored[entry["sequence"]].entry_hash
+        assert entry["previous_hash"] == stored[entry["sequence"]].previous_hash
+    assert entries[-1]["previous_hash"] == GENESIS_HASH
+    assert entries[0]["previous_hash"] == entries[1]["entry_hash"]
+    # The desk's internal note is not for readers.
+    assert all("note" not in entry for entry in entries)
+    assert "public" in response["Cache-Control"]
+
+
+def test_desk_members_also_see_the_internal_note(editor_client, claim, editor):
+    publish(claim, editor)
+    review(claim, editor, "in_review", explanation="", note="Taking this one.")
+
+    entries = editor_client.get(reviews_url(claim)).json()
+
+    assert entries[0]["note"] == "Taking this one."
+    assert "note" in entries[1]
+
+
+def test_a_drafts_ledger_is_404_for_readers_but_not_for_the_desk(
+    api_client, editor_client, claim, editor
+):
+    review(claim, editor, "in_review", explanation="")
+
+    assert api_client.get(reviews_url(claim)).status_code == 404
+    response = editor_client.get(reviews_url(claim))
+    assert response.status_code == 200
+    assert len(response.json()) == 1
+    assert "private" in response["Cache-Control"]
+
+
+def test_an_unknown_claim_is_404(api_client, db):
+    response = api_client.get("/api/v1/claims/no-such-claim/reviews/")
+    assert response.status_code == 404
+    assert error(response)["status"] == 404
+
+
+def test_reading_the_ledger_takes_the_same_queries_whatever_its_length(
+    api_client, claim, editor, source
+):
+    publish(claim, editor)
+    review(claim, editor, "in_review", explanation="")
+    review(claim, editor, "false", evidence=[source])
+    with CaptureQueriesContext(connection) as short:
+        assert len(api_client.get(reviews_url(claim)).json()) == 3
+
+    more = [make_source(n) for n in range(4)]
+    for status in ("mixed", "mostly_true", "true", "misleading", "unsupported"):
+        review(claim, editor, status, evidence=[source, *more])
+    with CaptureQueriesContext(connection) as long:
+        entries = api_client.get(reviews_url(claim)).json()
+
+    assert len(entries) == 8
+    assert len(entries[0]["evidence"]) == 5
+    assert len(long.captured_queries) == len(short.captured_queries) <= 3
+
+
+# --- Recording a review ---------------------------------------------------------------
+
+
+def test_an_editor_records_a_review_with_the_version_they_saw(editor_client, claim, editor, source):
+    publish(claim, editor)
+    seen = fresh(claim).version
+    before = Review.objects.count()
+
+    response = editor_client.post(
+        reviews_url(claim),
+        body(seen, evidence=[source.slug], note="Called the port."),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert Review.objects.count() == before + 1
+    claim.refresh_from_db()
+    assert (claim.status, claim.version) == ("false", seen + 1)
+    entry = response.json()
+    latest = Review.objects.order_by("-sequence").first()
+    assert entry["sequence"] == latest.sequence
+    assert entry["entry_hash"] == latest.entry_hash
+    assert entry["status_after"] == {"value": "false", "label": "False"}
+    assert entry["evidence"] == [{"source": "port-article", "title": "Port article"}]
+    assert entry["note"] == "Called the port."
+    assert entry["claim_version"] == claim.version
+    assert response["Location"].endswith(reviews_url(claim))
+    assert response["ETag"] == claim_etag(claim)
+    assert verify_ledger().ok
+
+
+def test_if_match_with_the_claims_current_etag_records_the_review(editor_client, claim, editor):
+    publish(claim, editor)
+    etag = claim_etag(fresh(claim))
+
+    response = editor_client.post(
+        reviews_url(claim), body(status="in_review", explanation=""), HTTP_IF_MATCH=etag
+    )
+
+    assert response.status_code == 201, response.content
+    claim.refresh_from_db()
+    assert claim.status == "in_review"
+    assert response["ETag"] == claim_etag(claim) != etag
+    assert verify_ledger().ok
+
+
+def test_the_claim_details_etag_works_as_if_match_and_comes_back_new(editor_client, claim, editor):
+    publish(claim, editor)
+    detail_url = f"/api/v1/claims/{claim.slug}/"
+    loaded = editor_client.get(detail_url)
+    assert loaded.status_code == 200
+
+    response = editor_client.post(
+        reviews_url(claim), body(status="in_review", explanation=""), HTTP_IF_MATCH=loaded["ETag"]
+    )
+
+    assert response.status_code == 201, response.content
+    assert response["ETag"] == editor_client.get(detail_url)["ETag"] != loaded["ETag"]
+
+
+def test_a_session_login_may_record_too(claim, editor):
+    client = APIClient()
+    client.force_login(editor)
+
+    response = client.post(reviews_url(claim), body(1, status="in_review"), format="json")
+
+    assert response.status_code == 201
+    assert fresh(claim).status == "in_review"
+
+
+def test_the_second_of_two_editors_gets_409_and_nothing_is_written(
+    editor_client, claim, editor, second_editor
+):
+    publish(claim, editor)
+    second_client = token_client(second_editor)
+    # Both load the ledger and see the same version.
+    seen_first = editor_client.get(reviews_url(claim)).json()[0]["claim_version"]
+    seen_second = second_client.get(reviews_url(claim)).json()[0]["claim_version"]
+    assert seen_first == seen_second == fresh(claim).version
+    before = Review.objects.count()
+
+    first = editor_client.post(reviews_url(claim), body(seen_first, status="false"), format="json")
+    second = second_client.post(reviews_url(claim), body(seen_second, status="true"), format="json")
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    conflict = error(second)
+    assert conflict["code"] == "version_conflict"
+    assert conflict["current"]["version"] == seen_first + 1
+    assert conflict["current"]["status"] == "false"
+    assert conflict["current"]["etag"] == claim_etag(fresh(claim))
+    assert "ed" in conflict["message"]
+    assert Review.objects.count() == before + 1
+    assert fresh(claim).status == "false"
+    assert verify_ledger().ok
+
+
+def test_a_stale_if_match_is_412_and_nothing_is_written(editor_client, claim, editor):
+    publish(claim, editor)
+    stale_etag = claim_etag(fresh(claim))
+    review(claim, editor, "in_review", explanation="")
+    before = Review.objects.count()
+
+    response = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH=stale_etag)
+
+    assert response.status_code == 412
+    failed = error(response)
+    assert failed["code"] == "precondition_failed"
+    assert failed["current"]["version"] == fresh(claim).version
+    assert failed["current"]["etag"] == claim_etag(fresh(claim))
+    assert Review.objects.count() == before
+    assert fresh(claim).status == "in_review"
+
+
+def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, claim, editor):
+    publish(claim, editor)
+    etag = claim_etag(fresh(claim))
+    before = Review.objects.count()
+
+    weak = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH=f"W/{etag}")
+    wildcard = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH="*")
+
+    assert weak.status_code == 412
+    assert wildcard.status_code == 400
+    assert "version" in error(wildcard)["fields"]
+    assert Review.objects.count() == before
+
+
+def test_a_race_lost_after_if_match_matched_is_412(
+    editor_client, claim, editor, second_editor, monkeypatch
+):
+    publish(claim, editor)
+    etag = claim_etag(fresh(claim))
+
+    def someone_else_first(**kwargs):
+        # Another editor commits between the If-Match check and this write.
+        review(claim, second_editor, "true")
+        return record_review(**kwargs)
+
+    monkeypatch.setattr(ledger_api, "record_review", someone_else_first)
+    before = Review.objects.count()
+
+    response = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 412
+    assert error(response)["current"]["status"] == "true"
+    assert Review.objects.count() == before + 1
+    assert fresh(claim).status == "true"
+
+
+def test_without_version_or_if_match_the_answer_is_400_naming_version(editor_client, claim, editor):
+    publish(claim, editor)
+    before = Review.objects.count()
+
+    response = editor_client.post(reviews_url(claim), body(), format="json")
+
+    assert response.status_code == 400
+    assert "version" in error(response)["fields"]
+    assert Review.objects.count() == before
+
+
+def test_a_verdict_without_explanation_is_400_naming_explanation(editor_client, claim, editor):
+    publish(claim, editor)
+    before = Review.objects.count()
+
+    response = editor_client.post(
+        reviews_url(claim), body(fresh(claim).version, explanation="  "), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "explanation" in error(response)["fields"]
+    assert Review.objects.count() == before
+
+
+def test_unknown_evidence_is_400_naming_evidence(editor_client, claim, editor, source):
+    publish(claim, editor)
+    before = Review.objects.count()
+
+    response = editor_client.post(
+        reviews_url(claim),
+        body(fresh(claim).version, evidence=[source.slug, "no-such-source"]),
+        format="json",
+    )
+
+    assert response.status_code == 400
+    fields = error(response)["fields"]
+    assert "evidence" in fields
+    assert "no-such-source" in fields["evidence"][0]
+    assert Review.objects.count() == before
+
+
+def test_an_unknown_status_is_400_naming_status(editor_client, claim, editor):
+    response = editor_client.post(
+        reviews_url(claim), body(1, status="pants_on_fire"), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "status" in error(response)["fields"]
+    assert Review.objects.count() == 0
+
+
+def test_a_contributor_gets_403_and_nothing_is_written(contributor_client, claim, editor):
+    publish(claim, editor)
+    before = Review.objects.count()
+
+    response = contributor_client.post(
+        reviews_url(claim), body(fresh(claim).version), format="json"
+    )
+
+    assert response.status_code == 403
+    assert error(response)["code"] == "permission_denied"
+    assert Review.objects.count() == before
+    assert fresh(claim).status == "unverified"
+
+
+def test_anonymous_gets_401(api_client, claim, editor):
+    publish(claim, editor)
+
+    response = api_client.post(reviews_url(claim), body(fresh(claim).version), format="json")
+
+    assert response.status_code == 401
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_ledger_entries_cannot_be_replaced_edited_or_deleted(
+    method, editor_client, api_client, claim, editor
+):
+    publish(claim, editor)
+    review(claim, editor, "false")
+    hashes = list(Review.objects.order_by("sequence").values_list("entry_hash", flat=True))
+
+    for client in (editor_client, api_client):
+        response = getattr(client, method)(reviews_url(claim), body(3), format="json")
+        assert response.status_code == 405
+    # And there is no route to a single entry.
+    assert editor_client.get(reviews_url(claim) + "1/").status_code == 404
+    assert getattr(editor_client, method)(reviews_url(claim) + "1/").status_code == 404
+
+    assert list(Review.objects.order_by("sequence").values_list("entry_hash", flat=True)) == hashes
+
+
+# --- Publishing and unpublishing ------------------------------------------------------
+
+
+def test_an_editor_publishes_and_unpublishes_with_ledger_entries(editor_client, api_client, claim):
+    assert api_client.get(reviews_url(claim)).status_code == 404
+
+    published = editor_client.post(
+        publish_url(claim), {"version": 1, "note": "Ready."}, format="json"
+    )
+
+    assert published.status_code == 200, published.content
+    assert published.json()["action"] == {"value": "publish", "label": "Published"}
+    assert published.json()["note"] == "Ready."
+    claim.refresh_from_db()
+    assert claim.is_published and claim.version == 2
+    assert published["ETag"] == claim_etag(claim)
+    assert api_client.get(reviews_url(claim)).status_code == 200
+
+    missing_reason = editor_client.post(
+        unpublish_url(claim), {"version": 2, "explanation": " "}, format="json"
+    )
+    assert missing_reason.status_code == 400
+    assert "explanation" in error(missing_reason)["fields"]
+
+    withdrawn = editor_client.post(
+        unpublish_url(claim),
+        {"explanation": "Attributed to the wrong person."},
+        HTTP_IF_MATCH=claim_etag(claim),
+        format="json",
+    )
+
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["action"]["value"] == "unpublish"
+    assert withdrawn.json()["explanation"] == "Attributed to the wrong person."
+    assert not fresh(claim).is_published
+    assert api_client.get(reviews_url(claim)).status_code == 404
+    assert Review.objects.count() == 2
+    assert verify_ledger().ok
+
+
+def test_publishing_twice_is_400(editor_client, claim, editor):
+    publish(claim, editor)
+
+    response = editor_client.post(publish_url(claim), {"version": 2}, format="json")
+
+    assert response.status_code == 400
+    assert "already published" in error(response)["message"]
+    assert Review.objects.count() == 1
+
+
+def test_publishing_needs_a_version_or_if_match(editor_client, claim):
+    response = editor_client.post(publish_url(claim), {"note": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert "version" in error(response)["fields"]
+    assert Review.objects.count() == 0
+
+
+def test_contributors_and_anonymous_cannot_publish_or_unpublish(
+    contributor_client, api_client, claim, editor
+):
+    assert contributor_client.post(publish_url(claim), {"version": 1}).status_code == 403
+    assert api_client.post(publish_url(claim), {"version": 1}).status_code == 401
+    assert not fresh(claim).is_published
+
+    publish(claim, editor)
+    reason = {"version": 2, "explanation": "Wrong speaker."}
+    assert contributor_client.post(unpublish_url(claim), reason).status_code == 403
+    assert api_client.post(unpublish_url(claim), reason).status_code == 401
+    assert fresh(claim).is_published
+    assert Review.objects.count() == 1
+
+
+def test_publication_conflicts_are_409_and_412(editor_client, claim, editor, second_editor):
+    seen_etag = claim_etag(fresh(claim))
+    seen_version = fresh(claim).version
+    token_client(second_editor).post(publish_url(claim), {"version": seen_version})
+    assert fresh(claim).is_published
+
+    reason = {"explanation": "Wrong speaker."}
+    stale_version = editor_client.post(
+        unpublish_url(claim), {**reason, "version": seen_version}, format="json"
+    )
+    stale_etag = editor_client.post(
+        unpublish_url(claim), reason, format="json", HTTP_IF_MATCH=seen_etag
+    )
+
+    assert stale_version.status_code == 409
+    assert error(stale_version)["current"]["version"] == seen_version + 1
+    assert error(stale_version)["current"]["published"] is True
+    assert stale_etag.status_code == 412
+    assert error(stale_etag)["current"]["etag"] == claim_etag(fresh(claim))
+    assert fresh(claim).is_published
+    assert Review.objects.count() == 1
+
+
+def test_publication_routes_only_take_post(editor_client, claim):
+    assert editor_client.get(publish_url(claim)).status_code == 405
+    assert editor_client.delete(unpublish_url(claim)).status_code == 405
+
+
+# --- Export ---------------------------------------------------------------------------
+
+
+def _lines(response):
+    return [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+
+
+def test_only_editors_may_export(api_client, contributor_client, editor):
+    assert api_client.get(EXPORT_URL).status_code == 401
+    response = contributor_client.get(EXPORT_URL)
+    assert response.status_code == 403
+    assert error(response)["code"] == "permission_denied"
+
+
+def test_a_superuser_may_export(django_user_model, db):
+    admin = django_user_model.objects.create_superuser("root", password="pw")
+    response = token_client(admin).get(EXPORT_URL)
+    assert response.status_code == 200
+    assert response.streaming
+
+
+def test_the_export_streams_the_whole_ledger_in_chain_order(
+    editor_client, claim, editor, source, speaker
+):
+    other = Claim.objects.create(
+        slug="other-claim", statement="Something else.", speaker=speaker, kind="event"
+    )
+    publish(claim, editor)
+    publish(other, editor)
+    review(claim, editor, "in_review", explanation="", note="Mine — ünïcode.")
+    review(other, editor, "false", evidence=[source, make_source(1)])
+    review(claim, editor, "true", evidence=[source])
+
+    response = editor_client.get(EXPORT_URL)
+
+    assert response.status_code == 200
+    assert response.streaming is True
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert response["Content-Disposition"].startswith('attachment; filename="ledger-')
+    assert response["Content-Disposition"].endswith('.jsonl"')
+    lines = _lines(response)
+    assert len(lines) == Review.objects.count() == 5
+    assert [line["sequence"] for line in lines] == [1, 2, 3, 4, 5]
+    stored = {r.sequence: r for r in Review.objects.select_related("claim")}
+    for line in lines:
+        entry = stored[line["sequence"]]
+        assert line["entry_hash"] == entry.entry_hash
+        assert line["previous_hash"] == entry.previous_hash
+        assert line["claim"] == entry.claim.slug
+        assert line["editor"] == "ed"
+    assert lines[2]["note"] == "Mine — ünïcode."
+    evidence = lines[3]["evidence"]
+    assert [e["source"] for e in evidence] == ["port-article", "evidence-1"]
+    assert evidence[0]["snapshot_sha256"] == Source.objects.get(pk=source.pk).snapshot_sha256
+    assert [e["position"] for e in evidence] == [1, 2]
+
+
+def test_the_export_alone_is_enough_to_verify_the_chain(editor_client, claim, editor, source):
+    publish(claim, editor)
+    review(claim, editor, "in_review", explanation="", note="A note")
+    review(claim, editor, "false", evidence=[source, make_source(2)])
+
+    previous = GENESIS_HASH
+    for line in _lines(editor_client.get(EXPORT_URL)):
+        payload = {
+            "sequence": line["sequence"],
+            "claim": line["claim_id"],
+            "claim_version": line["claim_version"],
+            "action": line["action"]["value"],
+            "status_before": line["status_before"]["value"],
+            "status_after": line["status_after"]["value"],
+            "explanation": line["explanation"],
+            "note": line["note"],
+            "evidence": [
+                {"source": e["source_id"], "sha256": e["snapshot_sha256"]} for e in line["evidence"]
+            ],
+            "editor": line["editor_id"],
+            "created_at": line["created_at"],
+            "previous_hash": line["previous_hash"],
+        }
+        encoded = json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        assert line["previous_hash"] == previous
+        assert hashlib.sha256(encoded).hexdigest() == line["entry_hash"]
+        previous = line["entry_hash"]
+
+
+def test_export_queries_grow_with_chunks_not_entries(
+    editor_client, claim, editor, source, monkeypatch
+):
+    chunk = 5
+    monkeypatch.setattr(ledger_api.ExportView, "chunk_size", chunk)
+    evidence = [source, make_source(1), make_source(2)]
+    publish(claim, editor)
+    review(claim, editor, "false", evidence=evidence)
+
+    with CaptureQueriesContext(connection) as small:
+        assert len(_lines(editor_client.get(EXPORT_URL))) == 2
+
+    statuses = ["true", "mixed", "misleading", "mostly_true", "unsupported", "in_review"]
+    for n in range(28):
+        review(claim, editor, statuses[n % len(statuses)], evidence=evidence)
+    with CaptureQueriesContext(connection) as large:
+        lines = _lines(editor_client.get(EXPORT_URL))
+
+    assert len(lines) == 30
+    assert all(len(line["evidence"]) == 3 for line in lines[1:])
+    extra_chunks = math.ceil(30 / chunk) - math.ceil(2 / chunk)
+    # One evidence query per chunk, nothing per entry.
+    assert len(large.captured_queries) - len(small.captured_queries) <= extra_chunks
+    assert len(large.captured_queries) < 30
