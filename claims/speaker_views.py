@@ -7,17 +7,16 @@ claims it backs: drafts never leak.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import condition
 
 from claims.models import Appearance, Claim, Quote, Speaker
 from claims.ratings import RATINGS, Rating
+from factcheck.conditional import page_condition
 from sources.views import quote_digest
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
@@ -85,20 +84,14 @@ def scorecard(claims) -> dict:
 
 
 def _state(request, slug: str) -> dict | None:
-    """One query: what the speaker page depends on, for ETag and Last-Modified.
-
-    Memoised on the request: `condition` asks for the ETag and the date separately.
-    """
-    cache = request.__dict__.setdefault("_speaker_page_state", {})
-    if slug in cache:
-        return cache[slug]
+    """One query: what the speaker page depends on, for ETag and Last-Modified."""
     own_claims = Claim.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")
     quotes = Quote.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")
     # Claims backed by the speaker's quotes may belong to someone else.
     backed = (
         Appearance.objects.filter(quote__speaker=OuterRef("pk")).order_by().values("quote__speaker")
     )
-    state = (
+    return (
         Speaker.objects.filter(slug=slug)
         .annotate(
             claims_changed=Subquery(own_claims.annotate(m=Max("updated_at")).values("m")),
@@ -136,24 +129,9 @@ def _state(request, slug: str) -> dict | None:
         )
         .first()
     )
-    cache[slug] = state
-    return state
 
 
-def _etag(request, slug: str) -> str | None:
-    state = _state(request, slug)
-    if state is None:
-        return None
-    payload = PAGE_VERSION + "|" + "|".join(f"{k}={state[k]}" for k in sorted(state))
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
-
-
-def _last_modified(request, slug: str):
-    state = _state(request, slug)
-    return state["last_change"] if state else None
-
-
-@condition(etag_func=_etag, last_modified_func=_last_modified)
+@page_condition(PAGE_VERSION, _state)
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
     claims = list(

@@ -8,7 +8,6 @@ claims, appearances or ledger entries, and answers conditional GETs
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,12 +29,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.http import require_safe
 
 from claims.claimreview import build_claim_review
 from claims.models import Appearance, Claim, Review, Speaker, Topic
 from claims.ratings import BY_VALUE, RATINGS, get_rating
 from claims.search import highlight, search_claims
+from factcheck.conditional import page_condition
 from sources.models import Source
 
 PER_PAGE = 20
@@ -58,84 +58,41 @@ _JSON_SCRIPT_ESCAPES = {
 # --- Conditional GET ---------------------------------------------------------
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:40]
-
-
 def _latest(*stamps):
     stamps = [stamp for stamp in stamps if stamp is not None]
     return max(stamps) if stamps else None
 
 
-def _published_stamp(request: HttpRequest) -> dict:
-    """What every list page is made of, in one query (cached on the request,
-    because the ETag and Last-Modified functions both ask)."""
-    stamp = getattr(request, "_published_claims_stamp", None)
-    if stamp is None:
-        stamp = Claim.objects.published().aggregate(
-            last=Max("updated_at"), speakers=Max("speaker__updated_at"), count=Count("pk")
-        )
-        request._published_claims_stamp = stamp
-    return stamp
+def _published_state(request: HttpRequest, *args, **kwargs) -> dict:
+    """What every list page is made of, in one query."""
+    state = Claim.objects.published().aggregate(
+        last=Max("updated_at"), speakers=Max("speaker__updated_at"), count=Count("pk")
+    )
+    return {**state, "last_change": _latest(state["last"], state["speakers"])}
 
 
-def _list_etag(request: HttpRequest, *args, **kwargs) -> str:
-    stamp = _published_stamp(request)
-    return _digest("claims", stamp["count"], stamp["last"], stamp["speakers"])
+list_condition = page_condition("claims-list-1", _published_state)
 
 
-def _list_last_modified(request: HttpRequest, *args, **kwargs):
-    stamp = _published_stamp(request)
-    return _latest(stamp["last"], stamp["speakers"])
-
-
-list_condition = condition(etag_func=_list_etag, last_modified_func=_list_last_modified)
-
-
-def _claim_stamp(request: HttpRequest, slug: str) -> dict | None:
+def _claim_state(request: HttpRequest, slug: str) -> dict | None:
     """The claim's version and update times, with what its page shows from elsewhere
     (the speaker, the appearances and their sources), in one query."""
-    cache = getattr(request, "_claim_stamps", None)
-    if cache is None:
-        cache = request._claim_stamps = {}
-    if slug not in cache:
-        stamp = (
-            Claim.objects.published()
-            .filter(slug=slug)
-            .aggregate(
-                version=Max("version"),
-                updated=Max("updated_at"),
-                speaker=Max("speaker__updated_at"),
-                appearance_count=Count("appearances"),
-                appeared=Max("appearances__created_at"),
-                sources=Max("appearances__source__updated_at"),
-            )
+    state = (
+        Claim.objects.published()
+        .filter(slug=slug)
+        .aggregate(
+            version=Max("version"),
+            updated=Max("updated_at"),
+            speaker=Max("speaker__updated_at"),
+            appearance_count=Count("appearances"),
+            appeared=Max("appearances__created_at"),
+            sources=Max("appearances__source__updated_at"),
         )
-        cache[slug] = stamp if stamp["version"] is not None else None
-    return cache[slug]
-
-
-def _claim_etag(request: HttpRequest, slug: str) -> str | None:
-    stamp = _claim_stamp(request, slug)
-    if stamp is None:
-        return None
-    return _digest(
-        "claim",
-        slug,
-        stamp["version"],
-        stamp["updated"],
-        stamp["speaker"],
-        stamp["appearance_count"],
-        stamp["appeared"],
-        stamp["sources"],
     )
-
-
-def _claim_last_modified(request: HttpRequest, slug: str):
-    stamp = _claim_stamp(request, slug)
-    if stamp is None:
+    if state["version"] is None:
         return None
-    return _latest(stamp["updated"], stamp["speaker"], stamp["appeared"], stamp["sources"])
+    last = _latest(state["updated"], state["speaker"], state["appeared"], state["sources"])
+    return {**state, "slug": slug, "last_change": last}
 
 
 # --- Shared helpers ----------------------------------------------------------
@@ -352,7 +309,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@condition(etag_func=_claim_etag, last_modified_func=_claim_last_modified)
+@page_condition("claim-1", _claim_state)
 def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.published().public_detail(), slug=slug)
     rating = get_rating(claim.status)

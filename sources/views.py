@@ -7,7 +7,6 @@ words are in the public document) but never links to the draft.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 
 from django.db.models import CharField, Count, F, Max, OuterRef, Q, StringAgg, Subquery, Value
@@ -16,9 +15,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import condition
 
 from claims.models import Appearance, Quote
+from factcheck.conditional import page_condition
 from sources.models import Source
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
@@ -123,16 +122,10 @@ def quote_digest():
 
 
 def _state(request, slug: str) -> dict | None:
-    """One query: what the source page depends on, for ETag and Last-Modified.
-
-    Memoised on the request: `condition` asks for the ETag and the date separately.
-    """
-    cache = request.__dict__.setdefault("_source_page_state", {})
-    if slug in cache:
-        return cache[slug]
+    """One query: what the source page depends on, for ETag and Last-Modified."""
     quotes = Quote.objects.filter(source=OuterRef("pk")).order_by().values("source")
     appearances = Appearance.objects.filter(source=OuterRef("pk")).order_by().values("source")
-    state = (
+    return (
         Source.objects.filter(slug=slug)
         .annotate(
             quotes_added=Subquery(quotes.annotate(m=Max("created_at")).values("m")),
@@ -169,24 +162,9 @@ def _state(request, slug: str) -> dict | None:
         )
         .first()
     )
-    cache[slug] = state
-    return state
 
 
-def _etag(request, slug: str) -> str | None:
-    state = _state(request, slug)
-    if state is None:
-        return None
-    payload = PAGE_VERSION + "|" + "|".join(f"{k}={state[k]}" for k in sorted(state))
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
-
-
-def _last_modified(request, slug: str):
-    state = _state(request, slug)
-    return state["last_change"] if state else None
-
-
-@condition(etag_func=_etag, last_modified_func=_last_modified)
+@page_condition(PAGE_VERSION, _state)
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
     quotes = list(source.quotes.select_related("speaker").order_by("start", "end", "pk"))

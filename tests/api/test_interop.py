@@ -12,13 +12,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
-from pyld import jsonld
 
 from claims.api.interop import published_verdicts
 from claims.models import Claim
 from claims.search import search_claims
 from claims.services import add_appearance, publish_claim, record_review, unpublish_claim
 from sources.models import Source
+from tests.jsonld import expand
 
 SCHEMA = "https://schema.org/"
 SITE = "https://factcheck.example.org"
@@ -99,22 +99,6 @@ def page_json_ld(client, slug: str) -> dict:
     )
     assert len(scripts) == 1
     return json.loads(scripts[0])
-
-
-def schema_org_stub_loader(url, options=None):
-    """schema.org's context cannot be fetched (no network): this local stub maps
-    every term into https://schema.org/, which is all the expansion needs."""
-    if url.startswith(("https://schema.org", "http://schema.org")):
-        return {
-            "contextUrl": None,
-            "documentUrl": url,
-            "document": {"@context": {"@vocab": SCHEMA}},
-        }
-    raise jsonld.JsonLdError("offline", "jsonld.LoadDocumentError", {"url": url})
-
-
-def expand(document: dict) -> list:
-    return jsonld.expand(document, {"documentLoader": schema_org_stub_loader})
 
 
 def values(node: dict, term: str) -> list:

@@ -23,6 +23,7 @@ from claims.services import (
     unpublish_claim,
 )
 from sources.models import Source
+from tests.jsonld import schema_org_stub_loader
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 SEEDED_CLAIMS = 22
@@ -611,19 +612,6 @@ def test_a_statement_with_a_script_tag_is_escaped_everywhere(client, seeded, edi
 
 
 # --- ClaimReview JSON-LD -----------------------------------------------------------
-
-
-def schema_org_stub_loader(url, options=None):
-    """schema.org's remote context cannot be fetched here (no network): this local
-    stub of the vocabulary maps every term into https://schema.org/, which is
-    all the expansion below needs."""
-    if url.startswith(("https://schema.org", "http://schema.org")):
-        return {
-            "contextUrl": None,
-            "documentUrl": url,
-            "document": {"@context": {"@vocab": SCHEMA}},
-        }
-    raise jsonld.JsonLdError("offline", "jsonld.LoadDocumentError", {"url": url})
 
 
 def values(node: dict, term: str) -> list:
