@@ -390,7 +390,8 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         can_review = self.has_record_review_permission(request)
         if review_form is None and can_review:
             review_form = ReviewForm(
-                initial={"expected_version": claim.version}, admin_site=self.admin_site
+                initial={"expected_version": claim.version, "expected_etag": claim.etag},
+                admin_site=self.admin_site,
             )
         return {
             "claim": claim,
@@ -412,7 +413,25 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             return HttpResponseRedirect(change_url + "#record-review")
         form = ReviewForm(request.POST, admin_site=self.admin_site)
         conflict = None
-        if form.is_valid():
+        loaded = form.data.get("expected_etag", "")
+        if (
+            form.is_valid()
+            and loaded
+            and loaded != claim.etag
+            and (form.cleaned_data["expected_version"] == claim.version)
+        ):
+            # Same version, yet edited: the wording (or speaker, or figures) changed
+            # under the editor. Their verdict might not fit the words now stored.
+            conflict = (
+                "The claim was edited since you loaded it (its wording, speaker or figures may "
+                "have changed; see its History). Check the statement above still says what you "
+                "reviewed."
+            )
+            data = request.POST.copy()
+            data["expected_etag"] = claim.etag
+            form = ReviewForm(data, admin_site=self.admin_site)
+            form.is_valid()
+        elif form.is_valid():
             try:
                 entry = record_review(
                     claim=claim,
@@ -430,6 +449,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                 # taken with the other editor's change in view.
                 data = request.POST.copy()
                 data["expected_version"] = claim.version
+                data["expected_etag"] = claim.etag
                 form = ReviewForm(data, admin_site=self.admin_site)
                 form.is_valid()
             except ValidationError as exc:

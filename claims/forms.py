@@ -35,6 +35,8 @@ class ReviewForm(forms.Form):
         help_text="Internal; kept in the ledger, not shown to readers.",
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The claim as loaded (Claim.etag): an edit to its wording since then is a conflict too.
+    expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, admin_site=admin.site, **kwargs):
         super().__init__(*args, **kwargs)

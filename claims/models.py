@@ -262,6 +262,15 @@ class Claim(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    @property
+    def etag(self) -> str:
+        """Changes with every ledger entry (version) and every edit (updated_at).
+
+        A verdict form or API client sends back the tag it loaded, so a verdict
+        is never recorded against wording it did not see.
+        """
+        return f'"claim-{self.pk}-v{self.version}-{int(self.updated_at.timestamp() * 1_000_000)}"'
+
 
 class QuoteKind(models.TextChoices):
     DIRECT = "direct", "Direct quote"

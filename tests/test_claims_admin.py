@@ -328,3 +328,35 @@ def test_the_history_page_shows_who_changed_the_wording(editor, claim):
     assert "12.5 million tonnes" in history
     assert "The port handled 12 million tonnes last year." in history  # the wording before
     assert ">ed<" in history
+
+
+def test_a_verdict_on_wording_edited_since_it_was_loaded_is_held_back(editor, contributor, claim):
+    page = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+    loaded_etag = page.context["review_form"]["expected_etag"].value()
+    assert loaded_etag == claim.etag
+    # A contributor rewords the claim; the ledger version does not move.
+    claim.statement = "The port handled 2 million tonnes last year."
+    claim.save()
+
+    held = _client(editor).post(
+        _review_url(claim),
+        _review_data(
+            claim, status="true", explanation="Matches the report.", expected_etag=loaded_etag
+        ),
+    )
+
+    html = held.content.decode()
+    assert held.status_code == 409
+    assert "was edited since you loaded it" in html
+    assert "Matches the report." in html
+    assert not Review.objects.exists()
+    claim.refresh_from_db()
+    # Sent again with the wording in view, it is recorded.
+    again = _client(editor).post(
+        _review_url(claim),
+        _review_data(
+            claim, status="true", explanation="Matches the report.", expected_etag=claim.etag
+        ),
+    )
+    assert again.status_code == 302
+    assert Review.objects.get().status_after == "true"

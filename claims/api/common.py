@@ -178,8 +178,5 @@ __all__ = [
 
 
 def claim_etag(claim) -> str:
-    """The claim's entity tag: changes with every ledger entry (version) and every edit.
-
-    The claim detail sends it; `If-Match` on the claim's writes is compared with it.
-    """
-    return f'"claim-{claim.pk}-v{claim.version}-{int(claim.updated_at.timestamp() * 1_000_000)}"'
+    """The claim detail's ETag, which `If-Match` on the claim's writes is compared with."""
+    return claim.etag

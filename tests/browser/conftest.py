@@ -41,7 +41,7 @@ TIMEOUT_MS = 15_000
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "browser: drives the admin in a real Chromium through Playwright"
+        "markers", "browser: runs pages in a real Chromium (/usr/bin/chromium) through Playwright"
     )
 
 

@@ -58,6 +58,18 @@ def _open_bounty_claim_from_search(page, live_server, screenshot, name: str) -> 
     expect(page.locator("#id_statement")).to_have_value(re.compile(re.escape(BOUNTY)))
 
 
+def _verification_status(page):
+    """The status badge of the Verification fieldset, opened first if it is collapsed."""
+    field = page.locator(".field-status_badge")
+    expect(field).to_have_count(1)
+    fieldset = page.locator("fieldset").filter(has=field)
+    summary = fieldset.locator("summary")
+    if summary.count() and not field.is_visible():
+        summary.click()
+    expect(field).to_be_visible()
+    return field.locator(".status-badge")
+
+
 def test_an_editor_records_a_verdict_from_the_claim_page(live_server, page, screenshot, editor):
     _load_seeds()
     claim = _bounty_claim()
@@ -71,14 +83,14 @@ def test_an_editor_records_a_verdict_from_the_claim_page(live_server, page, scre
     expect(form).to_have_attribute(
         "action", reverse("admin:claims_claim_record_review", args=[claim.pk])
     )
-    expect(page.locator(".field-status_badge")).to_contain_text("Not yet verified")
+    expect(_verification_status(page)).to_have_text("Not yet verified")
     screenshot(page, "editor-03-claim-before")
 
     form.locator("select[name=status]").select_option(label="Mostly true")
     form.locator("textarea[name=explanation]").fill(EXPLANATION)
 
     # The evidence field is select2 (the admin's autocomplete): open it, type, pick.
-    evidence = form.locator(".field-evidence .select2-container")
+    evidence = form.locator("select[name=evidence] + .select2-container")
     evidence.locator(".select2-selection").click()
     search = page.locator(".select2-container--open .select2-search__field")
     search.fill("US air")
@@ -101,7 +113,7 @@ def test_an_editor_records_a_verdict_from_the_claim_page(live_server, page, scre
     expect(first_row).to_contain_text(editor.username)
     expect(first_row).to_contain_text(EVIDENCE_TITLE)
     expect(first_row.locator("code")).to_have_text(SHA256_HEX)
-    expect(page.locator(".field-status_badge")).to_contain_text("Mostly true")
+    expect(_verification_status(page)).to_contain_text("Mostly true")
     screenshot(page, "editor-05-claim-after")
 
     after = _ledger(claim)
