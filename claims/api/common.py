@@ -26,8 +26,24 @@ class ConflictError(exceptions.APIException):
 
 
 class PreconditionFailed(exceptions.APIException):
+    """412: If-Match no longer matches; with `claim`, the error carries its state now."""
+
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
+
+    def __init__(self, detail=None, *, claim=None):
+        super().__init__(detail)
+        self.claim = claim
+
+
+def current_state(claim) -> dict:
+    """A claim's state as conflict errors report it (`error.current`)."""
+    return {
+        "version": claim.version,
+        "status": claim.status,
+        "published": claim.is_published,
+        "etag": claim.etag,
+    }
 
 
 def _fields(detail) -> dict:
@@ -56,12 +72,10 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, VersionConflict):
-        extra["current"] = {
-            "version": exc.claim.version,
-            "status": exc.claim.status,
-            "published": exc.claim.is_published,
-        }
+        extra["current"] = current_state(exc.claim)
         exc = ConflictError(str(exc))
+    elif isinstance(exc, PreconditionFailed) and exc.claim is not None:
+        extra["current"] = current_state(exc.claim)
 
     response = drf_exception_handler(exc, context)
     if response is None:

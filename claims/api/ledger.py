@@ -282,23 +282,6 @@ def ledger_entries():
     )
 
 
-def _current_state(claim: Claim) -> dict:
-    return {
-        "version": claim.version,
-        "status": claim.status,
-        "published": claim.is_published,
-        "etag": claim_etag(claim),
-    }
-
-
-class ClaimChangedPreconditionFailed(PreconditionFailed):
-    """412 that carries the claim's state now, as `error.current`."""
-
-    def __init__(self, claim: Claim, detail: str):
-        super().__init__(detail)
-        self.claim = claim
-
-
 class _LedgerWriteMixin:
     """Find the claim, settle the version the client saw, answer conflicts."""
 
@@ -323,10 +306,10 @@ class _LedgerWriteMixin:
             )
         current = claim_etag(claim)
         if current not in tags:
-            raise ClaimChangedPreconditionFailed(
-                claim,
+            raise PreconditionFailed(
                 f"If-Match does not match claim {claim.slug!r}: it is now version "
                 f"{claim.version} with ETag {current}. Reload it and try again.",
+                claim=claim,
             )
         return True
 
@@ -350,7 +333,7 @@ class _LedgerWriteMixin:
             return service(claim=claim, editor=self.request.user, **kwargs)
         except VersionConflict as conflict:
             if if_matched and not body_version:
-                raise ClaimChangedPreconditionFailed(conflict.claim, str(conflict)) from conflict
+                raise PreconditionFailed(str(conflict), claim=conflict.claim) from conflict
             raise
 
     def entry_response(self, claim: Claim, entry: Review, *, status_code: int, headers=None):
@@ -358,16 +341,6 @@ class _LedgerWriteMixin:
         data = LedgerEntrySerializer(entry, context={"show_note": True}).data
         response = Response(data, status=status_code, headers=headers)
         response["ETag"] = claim_etag(claim)
-        return response
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        claim = None
-        if isinstance(exc, ClaimChangedPreconditionFailed | VersionConflict):
-            claim = exc.claim
-        error = response.data.get("error") if isinstance(response.data, dict) else None
-        if claim is not None and isinstance(error, dict):
-            error["current"] = _current_state(claim)
         return response
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -398,7 +398,8 @@ class ClaimViewSet(
             if_match = request.headers.get("If-Match")
             if if_match and not _etag_matches(if_match, claim_etag(claim)):
                 raise PreconditionFailed(
-                    f"The claim changed since you loaded it: its ETag is now {claim_etag(claim)}."
+                    f"The claim changed since you loaded it: its ETag is now {claim_etag(claim)}.",
+                    claim=claim,
                 )
             serializer = ClaimWriteSerializer(
                 claim, data=request.data, partial=partial, context=self.get_serializer_context()
@@ -423,8 +424,8 @@ class ClaimViewSet(
 
 
 def _etag_matches(header: str, etag: str) -> bool:
-    tags = {tag.strip() for tag in header.split(",")}
-    return "*" in tags or etag in tags
+    tags = parse_etags(header)
+    return tags == ["*"] or etag in tags
 
 
 # --- Speakers and topics -----------------------------------------------------
