@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # Attaches the user and URL of each request to the edit history it causes.
     "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that its transaction covers the view and the rendering of
+    # its response: a write is never committed behind a failed answer.
+    "factcheck.middleware.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "factcheck.urls"

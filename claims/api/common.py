@@ -172,6 +172,21 @@ class CachingHeadersMixin:
         return response
 
 
+def created_response(data, *, location_field: str = "api_url", headers=None) -> Response:
+    """201 with `Location` naming the new resource.
+
+    The URL fields of serializers are DRF `Hyperlink` objects, a `str`
+    subclass that WSGI servers refuse in a header (after the write has
+    committed), so the header gets a plain `str`, as DRF's own
+    `CreateModelMixin` does.
+    """
+    return Response(
+        data,
+        status=status.HTTP_201_CREATED,
+        headers={**(headers or {}), "Location": str(data[location_field])},
+    )
+
+
 def sees_drafts(request) -> bool:
     """Members of the desk see drafts through the API; everyone else sees published claims."""
     user = getattr(request, "user", None)
@@ -186,6 +201,7 @@ __all__ = [
     "PreconditionFailed",
     "Response",
     "api_exception_handler",
+    "created_response",
     "error_responses",
     "sees_drafts",
 ]

@@ -26,7 +26,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,6 +37,7 @@ from claims.api.common import (
     LedgerCursorPagination,
     PreconditionFailed,
     claim_etag,
+    created_response,
     error_responses,
     sees_drafts,
 )
@@ -385,9 +386,7 @@ class ClaimViewSet(
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             claim = serializer.save()
-        response = self._detail_response(self._fresh(claim.pk), status=status.HTTP_201_CREATED)
-        response["Location"] = response.data["api_url"]
-        return response
+        return self._detail_response(self._fresh(claim.pk), created=True)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -415,12 +414,15 @@ class ClaimViewSet(
     def _fresh(self, pk: int) -> Claim:
         return Claim.objects.public_detail().select_related("assignee").get(pk=pk)
 
-    def _detail_response(self, claim: Claim, status: int = status.HTTP_200_OK) -> Response:
+    def _detail_response(self, claim: Claim, *, created: bool = False) -> Response:
         data = ClaimDetailSerializer(claim, context=self.get_serializer_context()).data
-        response = Response(data, status=status)
-        response["ETag"] = claim_etag(claim)
-        response["Last-Modified"] = http_date(claim.updated_at.timestamp())
-        return response
+        headers = {
+            "ETag": claim_etag(claim),
+            "Last-Modified": http_date(claim.updated_at.timestamp()),
+        }
+        return (
+            created_response(data, headers=headers) if created else Response(data, headers=headers)
+        )
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -640,7 +642,7 @@ class SourceViewSet(
         data = SourceDetailSerializer(
             Source.objects.get(pk=source.pk), context=self.get_serializer_context()
         ).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["api_url"]})
+        return created_response(data)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -740,9 +742,7 @@ class QuoteViewSet(
         created = quote.created_at >= started
         data = QuoteSerializer(quote, context=self.get_serializer_context()).data
         if created:
-            return Response(
-                data, status=status.HTTP_201_CREATED, headers={"Location": data["api_url"]}
-            )
+            return created_response(data)
         return Response(data)
 
 
@@ -826,9 +826,7 @@ class AppearanceViewSet(
         )
         data = AppearanceSerializer(appearance, context=self.get_serializer_context()).data
         if appearance.created_at >= started:
-            return Response(
-                data, status=status.HTTP_201_CREATED, headers={"Location": data["api_url"]}
-            )
+            return created_response(data)
         return Response(data)
 
 

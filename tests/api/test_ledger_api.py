@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import threading
 
 import pytest
 from django.db import connection
@@ -299,6 +300,7 @@ def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, c
     assert Review.objects.count() == before
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_race_lost_after_if_match_matched_is_412(
     editor_client, claim, editor, second_editor, monkeypatch
 ):
@@ -306,8 +308,17 @@ def test_a_race_lost_after_if_match_matched_is_412(
     etag = claim_etag(fresh(claim))
 
     def someone_else_first(**kwargs):
-        # Another editor commits between the If-Match check and this write.
-        review(claim, second_editor, "true")
+        # Another editor commits, on a connection of their own, between the
+        # If-Match check and this write.
+        def other_editor():
+            try:
+                review(claim, second_editor, "true")
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=other_editor)
+        thread.start()
+        thread.join()
         return record_review(**kwargs)
 
     monkeypatch.setattr(ledger_api, "record_review", someone_else_first)
