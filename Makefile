@@ -20,8 +20,11 @@ run: setup
 
 test: setup check
 
-# Migrate, load the seed claims (idempotent) and ensure the demo accounts.
+# Make sure a checkpoint signing key exists (a development key in .ledger/),
+# migrate (as the tables' owner), load the seed claims (idempotent) and
+# ensure the demo accounts.
 setup: install
+	$(MANAGE) ensure_signing_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_seeds
 	$(MANAGE) ensure_demo_users
@@ -53,6 +56,7 @@ lint: install
 pytest: install
 	$(BIN)/pytest
 
-# Stop using the embedded database's data (it is recreated on the next run).
+# Drop the embedded database's data (it is recreated on the next run), and the
+# checkpoints signed for it, which a new ledger would contradict.
 clean-db:
-	rm -rf .pgdata
+	rm -rf .pgdata .ledger/checkpoints-*

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.text import Truncator
 
 from claims.forms import ReviewForm, UnpublishForm
-from claims.ledger import verify_ledger
+from claims.ledger.verification import verify_ledger
 from claims.models import (
     Appearance,
     Claim,

@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import UTC
-from typing import TYPE_CHECKING
-
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -14,15 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from claims.ratings import INITIAL_STATUS, Status
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from claims.ratings import INITIAL_STATUS, WORKFLOW_STATUSES, Status
 
 # The text search configuration (English, accents folded) of migration 0005.
 SEARCH_CONFIG = "factcheck_english"
-# The hash that the first ledger entry links to.
-GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock key serialising ledger writers; the chain trigger
 # (migration 0002) takes the same key.
 LEDGER_LOCK_KEY = 7_301_451_620
@@ -255,12 +245,34 @@ class Claim(models.Model):
             ),
         ]
 
+    # What a verdict judges: once a claim is published or carries a verdict,
+    # these change only through a correction entry in the ledger
+    # (claims.services.correct_claim), and every entry commits to them.
+    CHECKABLE_FIELDS = (
+        "statement",
+        "speaker",
+        "claim_date",
+        "kind",
+        "quantity",
+        "unit",
+        "media_authenticity",
+    )
+
     def __str__(self) -> str:
         return self.statement
 
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def has_verdict(self) -> bool:
+        return self.status not in WORKFLOW_STATUSES
+
+    @property
+    def is_locked(self) -> bool:
+        """Its checkable fields change only through a correction in the ledger."""
+        return self.is_published or self.has_verdict
 
     @property
     def etag(self) -> str:
@@ -372,19 +384,48 @@ class ReviewAction(models.TextChoices):
     REVIEW = "review", "Verdict"
     PUBLISH = "publish", "Published"
     UNPUBLISH = "unpublish", "Unpublished"
+    CORRECTION = "correction", "Correction"
+
+
+class CorrectionClass(models.TextChoices):
+    """How much a correction of a claim's checkable fields changes its meaning."""
+
+    TYPO = "typo", "Typo"
+    CLARIFICATION = "clarification", "Clarification"
+    SUBSTANTIVE = "substantive", "Substantive"
+
+    @property
+    def withdraws_verdict(self) -> bool:
+        return self is CorrectionClass.SUBSTANTIVE
+
+    @property
+    def description(self) -> str:
+        return CORRECTION_CLASS_DESCRIPTIONS[self]
+
+
+CORRECTION_CLASS_DESCRIPTIONS = {
+    CorrectionClass.TYPO: "Wording only; the meaning is unchanged and the verdict stands.",
+    CorrectionClass.CLARIFICATION: "Clearer wording or attribution; the verdict stands.",
+    CorrectionClass.SUBSTANTIVE: "The meaning changed: the verdict is withdrawn and the claim "
+    "is back in review until an editor records a new one.",
+}
 
 
 class Review(models.Model):
     """One entry of the append-only review ledger.
 
-    Rows are never updated or deleted: PostgreSQL triggers refuse it, even
-    from raw SQL. Each entry's hash covers its content, its evidence (with
-    each source's snapshot hash) and the previous entry's hash, so anyone
-    can re-walk the chain (`manage.py verify_ledger`). A trigger also
-    refuses an entry that does not extend the chain's tip.
+    Rows are never updated or deleted: the app's database role may only
+    read and insert them, and PostgreSQL triggers refuse changes from any
+    role. Each entry commits to the claim's checkable content at that
+    moment (`claim_content`), to its evidence (with each source's snapshot
+    hash) and to the previous entry's hash; the entries are also the leaves
+    of a Merkle tree whose signed checkpoints live outside the database.
+    What exactly is hashed is defined in `claims.ledger.entries` and
+    documented in docs/ledger-format.md.
     """
 
     Action = ReviewAction
+    CorrectionClass = CorrectionClass
 
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
@@ -394,7 +435,9 @@ class Review(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.REVIEW)
     status_before = models.CharField(max_length=20, choices=Status.choices)
     status_after = models.CharField(max_length=20, choices=Status.choices)
-    explanation = models.TextField(blank=True, help_text="Markdown, shown to readers.")
+    explanation = models.TextField(
+        blank=True, help_text="Markdown, shown to readers; for a correction, why it was made."
+    )
     note = models.TextField(blank=True, help_text="Internal note for the desk.")
     editor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
@@ -402,13 +445,30 @@ class Review(models.Model):
     evidence = models.ManyToManyField(
         "sources.Source", through="ReviewEvidence", related_name="cited_by_reviews", blank=True
     )
+    claim_content = models.JSONField(
+        editable=False,
+        help_text="The claim's checkable fields as this entry judged or set them.",
+    )
+    correction_class = models.CharField(
+        max_length=20, choices=CorrectionClass.choices, blank=True, editable=False
+    )
+    changes = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text='For a correction: {field: {"from": ..., "to": ...}}.',
+    )
+    # Random, so that the digests standing in for a draft's content or an
+    # internal note in the public export cannot be confirmed by guessing.
+    salt = models.CharField(max_length=32, editable=False)
+    note_salt = models.CharField(max_length=32, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     previous_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, unique=True, editable=False)
 
     class Meta:
         ordering = ["-sequence"]
-        # The ledger is written only by claims.services.record_review.
+        # The ledger is written only by claims.ledger.entries.append_entry.
         default_permissions = ("view",)
         permissions = [("record_review", "Can record a verdict in the review ledger")]
         constraints = [
@@ -427,8 +487,30 @@ class Review(models.Model):
                 & models.Q(previous_hash__regex=r"^[0-9a-f]{64}$"),
                 name="review_hash_format",
             ),
+            models.CheckConstraint(
+                condition=models.Q(salt__regex=r"^[0-9a-f]{32}$")
+                & models.Q(note_salt__regex=r"^[0-9a-f]{32}$"),
+                name="review_salt_format",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(action=ReviewAction.CORRECTION)
+                    & models.Q(correction_class__in=CorrectionClass.values)
+                )
+                | (~models.Q(action=ReviewAction.CORRECTION) & models.Q(correction_class="")),
+                name="review_correction_class",
+                violation_error_message="A correction, and only a correction, has a class.",
+            ),
         ]
-        indexes = [models.Index(fields=["claim", "-sequence"], name="review_claim_seq_idx")]
+        indexes = [
+            models.Index(fields=["claim", "-sequence"], name="review_claim_seq_idx"),
+            # The corrections page and feed: verdicts and corrections, newest first.
+            models.Index(
+                fields=["-sequence"],
+                name="review_public_change_idx",
+                condition=models.Q(action__in=["review", "correction"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.summary}"
@@ -436,36 +518,16 @@ class Review(models.Model):
     @property
     def summary(self) -> str:
         """What the entry did, in words: "Not yet verified → False", "Published"."""
+        if self.action == ReviewAction.CORRECTION:
+            return f"{self.get_correction_class_display()} correction"
         if self.action != ReviewAction.REVIEW:
             return self.get_action_display()
         return f"{self.get_status_before_display()} → {self.get_status_after_display()}"
 
-    def hash_payload(self, evidence: Iterable[tuple[int, str]]) -> bytes:
-        """The canonical bytes an entry's hash covers.
-
-        `evidence` is (source id, snapshot SHA-256) in the order cited.
-        Changing this format invalidates every stored hash: don't.
-        """
-        content = {
-            "sequence": self.sequence,
-            "claim": self.claim_id,
-            "claim_version": self.claim_version,
-            "action": self.action,
-            "status_before": self.status_before,
-            "status_after": self.status_after,
-            "explanation": self.explanation,
-            "note": self.note,
-            "evidence": [{"source": pk, "sha256": sha} for pk, sha in evidence],
-            "editor": self.editor_id,
-            "created_at": self.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "previous_hash": self.previous_hash,
-        }
-        return json.dumps(
-            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
-
-    def compute_hash(self, evidence: Iterable[tuple[int, str]]) -> str:
-        return hashlib.sha256(self.hash_payload(evidence)).hexdigest()
+    @property
+    def leaf_index(self) -> int:
+        """Its position in the Merkle tree (0-based, as RFC 6962 counts)."""
+        return self.sequence - 1
 
 
 class ReviewEvidence(models.Model):
@@ -488,3 +550,24 @@ class ReviewEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} (evidence for #{self.review.sequence})"
+
+
+class LedgerTreeHash(models.Model):
+    """A stored hash of the ledger's Merkle tree (RFC 6962), append-only.
+
+    Indexed as Go's checksum database indexes its tree (`tlog`): each leaf's
+    hash and every complete subtree's, in the order they were completed, so
+    that any root, inclusion proof or consistency proof needs only
+    O(log n) of them. Written with each entry by `claims.ledger.tree`;
+    `verify_ledger` recomputes them from the entries.
+    """
+
+    index = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["index"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"tree hash {self.index}: {bytes(self.hash).hex()}"

@@ -122,6 +122,9 @@ Status = models.TextChoices(
 )
 
 INITIAL_STATUS = Status.UNVERIFIED
+# Where a claim stands in the desk's work, as opposed to a verdict.
+WORKFLOW_STATUSES = frozenset(r.value for r in RATINGS if r.group is Group.WORKFLOW)
+VERDICT_STATUSES = frozenset(r.value for r in RATINGS if r.is_verdict)
 
 
 def get_rating(value: str) -> Rating:

@@ -9,52 +9,39 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from claims.models import (
-    GENESIS_HASH,
-    LEDGER_LOCK_KEY,
-    Appearance,
-    Claim,
-    Quote,
-    Review,
-    ReviewEvidence,
-    Speaker,
+from claims.ledger.entries import (
+    VersionConflict,
+    append_entry,
+    claim_content,
+    same_content,
 )
-from claims.ratings import get_rating
+from claims.models import Appearance, Claim, CorrectionClass, Quote, Review, Speaker
+from claims.ratings import Status, get_rating
 from sources import anchoring
 from sources.models import Source
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
+__all__ = [
+    "VersionConflict",
+    "add_appearance",
+    "anchor_quote",
+    "assign_claim",
+    "check_claim_edit",
+    "correct_claim",
+    "locate_quote",
+    "publish_claim",
+    "record_review",
+    "unpublish_claim",
+]
+
 RECORD_REVIEW_PERMISSION = "claims.record_review"
 PUBLISH_PERMISSION = "claims.publish_claim"
 ASSIGN_PERMISSION = "claims.assign_claim"
-
-
-class VersionConflict(Exception):
-    """The editor saw an older version of the claim than the one stored.
-
-    Carries the current state so the caller can show who changed what.
-    """
-
-    def __init__(self, claim: Claim, expected_version: int, latest: Review | None):
-        self.claim = claim
-        self.expected_version = expected_version
-        self.latest = latest
-        message = (
-            f"Claim {claim.slug!r} changed since you loaded it: you saw version "
-            f"{expected_version}, it is now version {claim.version} "
-            f"with status {get_rating(claim.status).label!r}."
-        )
-        if latest is not None:
-            message += (
-                f" Last change: {latest.summary} by {latest.editor} "
-                f"at {latest.created_at:%Y-%m-%d %H:%M:%S %Z}."
-            )
-        super().__init__(message)
 
 
 def locate_quote(*, source: Source, words: str, context_before: str = "") -> anchoring.Anchor:
@@ -141,7 +128,7 @@ def record_review(
             {"explanation": "A verdict needs an explanation readers can follow."},
             code="explanation_required",
         )
-    return _append_entry(
+    return append_entry(
         claim=claim,
         editor=editor,
         expected_version=expected_version,
@@ -159,7 +146,7 @@ def publish_claim(
 ) -> Review:
     """Make a draft visible to readers; the ledger records who and when."""
     _require(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
-    return _append_entry(
+    return append_entry(
         claim=claim,
         editor=editor,
         expected_version=expected_version,
@@ -180,13 +167,105 @@ def unpublish_claim(
             {"explanation": "Say why the claim is withdrawn from readers."},
             code="explanation_required",
         )
-    return _append_entry(
+    return append_entry(
         claim=claim,
         editor=editor,
         expected_version=expected_version,
         action=Review.Action.UNPUBLISH,
         explanation=explanation,
     )
+
+
+@transaction.atomic
+def correct_claim(
+    *,
+    claim: Claim,
+    editor: AbstractBaseUser,
+    expected_version: int,
+    correction_class: str,
+    reason: str,
+    changes: dict,
+    note: str = "",
+) -> Review:
+    """Change a published or rated claim's checkable fields, as a ledger entry.
+
+    `changes` maps checkable fields (Claim.CHECKABLE_FIELDS) to new values
+    (the speaker as a Speaker). The class says what the change does to the
+    verdict: a typo or a clarification leaves it standing; a substantive
+    correction withdraws it, and the claim is back in review until an
+    editor records a new verdict. The reason is published with the claim.
+    Editors only; a stale `expected_version` is a VersionConflict.
+    """
+    _require(editor, RECORD_REVIEW_PERMISSION, "Only editors can correct a claim.")
+    try:
+        correction = CorrectionClass(correction_class)
+    except ValueError:
+        raise ValidationError(
+            {
+                "correction_class": f"{correction_class!r} is not a correction class; choose one "
+                f"of {', '.join(CorrectionClass.values)}."
+            },
+            code="invalid_correction_class",
+        ) from None
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say what was wrong and why it changed: readers see it."},
+            code="reason_required",
+        )
+    unknown = sorted(set(changes) - set(Claim.CHECKABLE_FIELDS))
+    if unknown:
+        raise ValidationError(
+            dict.fromkeys(unknown, "Not a checkable field: edit it directly."),
+            code="not_checkable",
+        )
+    current = Claim.objects.select_related("speaker").get(pk=claim.pk)
+    if not current.is_locked:
+        raise ValidationError(
+            "This claim is a draft without a verdict: edit it directly; corrections are for "
+            "what readers or a verdict have seen.",
+            code="not_locked",
+        )
+    corrected = Claim.objects.select_related("speaker").get(pk=claim.pk)
+    for name, value in changes.items():
+        setattr(corrected, name, value)
+    corrected.full_clean()
+    new_content = claim_content(corrected)
+    if same_content(claim_content(current), new_content):
+        raise ValidationError(
+            "Nothing to correct: the new values are the claim's current ones.", code="no_change"
+        )
+    return append_entry(
+        claim=claim,
+        editor=editor,
+        expected_version=expected_version,
+        action=Review.Action.CORRECTION,
+        status_after=Status.IN_REVIEW if correction.withdraws_verdict else None,
+        explanation=reason,
+        note=note,
+        correction_class=correction.value,
+        new_content=new_content,
+    )
+
+
+def check_claim_edit(*, claim: Claim, changed: Iterable[str]) -> None:
+    """Refuse a direct edit of a published or rated claim's checkable fields.
+
+    Reads the claim's state under a row lock, so an edit started before an
+    editor published or rated the claim is refused too. Drafts without a
+    verdict stay freely editable; other fields (slug, topics, assignee)
+    always are.
+    """
+    checkable = sorted(set(changed) & set(Claim.CHECKABLE_FIELDS))
+    if not checkable or claim.pk is None:
+        return
+    state = Claim.objects.select_for_update().only("status", "published_at").get(pk=claim.pk)
+    if state.is_locked:
+        why = "published" if state.is_published else "rated"
+        raise PermissionDenied(
+            f"This claim is {why}: its {', '.join(checkable)} can change only through a "
+            "correction, which an editor records in the ledger with its class and reason."
+        )
 
 
 def assign_claim(*, claim: Claim, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> None:
@@ -208,69 +287,6 @@ def assign_claim(*, claim: Claim, assignee: AbstractBaseUser | None, by: Abstrac
 def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
     if not getattr(user, "is_active", False) or not user.has_perm(permission):
         raise PermissionDenied(message)
-
-
-def _append_entry(
-    *,
-    claim: Claim,
-    editor: AbstractBaseUser,
-    expected_version: int,
-    action: str,
-    status_after: str | None = None,
-    explanation: str = "",
-    note: str = "",
-    evidence: Sequence[Source] = (),
-) -> Review:
-    """Write one ledger entry and apply it to the claim. Callers check permissions."""
-    # Lock order, the same for every writer: the claim's row, then the ledger.
-    current = Claim.objects.select_for_update().get(pk=claim.pk)
-    if current.version != expected_version:
-        latest = current.reviews.select_related("editor").order_by("-sequence").first()
-        raise VersionConflict(current, expected_version, latest)
-    if action == Review.Action.PUBLISH and current.is_published:
-        raise ValidationError("This claim is already published.", code="already_published")
-    if action == Review.Action.UNPUBLISH and not current.is_published:
-        raise ValidationError("This claim is not published.", code="not_published")
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
-    tip = Review.objects.order_by("-sequence").values("sequence", "entry_hash").first()
-
-    review = Review(
-        sequence=(tip["sequence"] if tip else 0) + 1,
-        claim=current,
-        claim_version=current.version + 1,
-        action=action,
-        status_before=current.status,
-        status_after=status_after or current.status,
-        explanation=explanation,
-        note=note.strip(),
-        editor=editor,
-        created_at=timezone.now(),
-        previous_hash=tip["entry_hash"] if tip else GENESIS_HASH,
-    )
-    # The snapshot hashes come from the database, not from possibly stale objects.
-    snapshot_hashes = dict(
-        Source.objects.filter(pk__in=[s.pk for s in evidence]).values_list("pk", "snapshot_sha256")
-    )
-    review.entry_hash = review.compute_hash((s.pk, snapshot_hashes[s.pk]) for s in evidence)
-    review.save(force_insert=True)
-    ReviewEvidence.objects.bulk_create(
-        ReviewEvidence(review=review, source=source, position=position)
-        for position, source in enumerate(evidence, start=1)
-    )
-
-    changes: dict = {"version": review.claim_version, "updated_at": review.created_at}
-    if action == Review.Action.REVIEW:
-        changes.update(status=review.status_after, status_changed_at=review.created_at)
-    elif action == Review.Action.PUBLISH:
-        changes["published_at"] = review.created_at
-    elif action == Review.Action.UNPUBLISH:
-        changes["published_at"] = None
-    Claim.objects.filter(pk=current.pk).update(**changes)
-    for name, value in changes.items():
-        setattr(claim, name, value)
-    return review
 
 
 def _unique_sources(evidence: Iterable[Source]) -> list[Source]:

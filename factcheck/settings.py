@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -108,20 +109,48 @@ WSGI_APPLICATION = "factcheck.wsgi.application"
 # PostgreSQL only. DATABASE_URL selects any server; without it the embedded
 # server keeps its data in EMBEDDED_PGDATA (an ignored folder of the project).
 # A relative EMBEDDED_PGDATA is relative to the project, not to the current directory.
+#
+# Two roles (factcheck/db/roles.py): the app connects as one that can read the
+# ledger and append to it, nothing more; `migrate` connects as the owner of the
+# tables (DATABASE_OWNER_URL, the same database as another role). The embedded
+# server creates both.
 EMBEDDED_PGDATA = BASE_DIR / env("EMBEDDED_PGDATA", ".pgdata")
 EMBEDDED_DATABASE_NAME = env("EMBEDDED_DATABASE_NAME", "factcheck")
 DATABASE_URL = env("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL")
+DATABASE_ENGINE = "factcheck.db.postgresql"
+
+
+def _database_from_url(url: str, variable: str) -> dict:
+    database = dj_database_url.parse(url, conn_max_age=60)
+    if database["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
-            "DATABASE_URL must point at PostgreSQL (postgresql://...); this project runs on nothing else."
+            f"{variable} must point at PostgreSQL (postgresql://...); this project runs on nothing else."
         )
+    return database | {"ENGINE": DATABASE_ENGINE}
+
+
+if DATABASE_URL:
+    DATABASES = {"default": _database_from_url(DATABASE_URL, "DATABASE_URL")}
+    if DATABASE_OWNER_URL:
+        _owner = _database_from_url(DATABASE_OWNER_URL, "DATABASE_OWNER_URL")
+        if _owner["NAME"] != DATABASES["default"]["NAME"]:
+            raise ImproperlyConfigured(
+                "DATABASE_OWNER_URL must name the same database as DATABASE_URL "
+                f"({DATABASES['default']['NAME']!r}), as another role; it names {_owner['NAME']!r}."
+            )
+        DATABASES["default"]["OWNER"] = {
+            key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")
+        }
+elif DATABASE_OWNER_URL:
+    raise ImproperlyConfigured("DATABASE_OWNER_URL needs DATABASE_URL (the app's own role).")
 else:
     DATABASES = {
         "default": {
             "ENGINE": "factcheck.db.embedded",
             "NAME": EMBEDDED_DATABASE_NAME,
+            "USER": "factcheck_app",
+            "OWNER": {"USER": "factcheck_owner"},
             "CONN_MAX_AGE": 60,
         }
     }
@@ -162,6 +191,19 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Fact-check ledger")
 PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
+
+# The review ledger's signed checkpoints (claims/ledger/checkpoints.py): the
+# Ed25519 key the database never holds (the key itself, or a file holding it:
+# `make run` creates a development key in .ledger/), the log the checkpoints
+# are appended to outside the database ("{database}" is replaced by the
+# database's name), and the checkpoints' origin line (also the key's name).
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY")
+_key_file = env("LEDGER_SIGNING_KEY_FILE", ".ledger/signing-key" if DEBUG else "")
+LEDGER_SIGNING_KEY_FILE = BASE_DIR / _key_file if _key_file else None
+LEDGER_CHECKPOINT_LOG = BASE_DIR / env(
+    "LEDGER_CHECKPOINT_LOG", ".ledger/checkpoints-{database}.jsonl"
+)
+LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL).netloc + "/ledger")
 
 # Redis, when REDIS_URL is set, shares the API's throttling counters between
 # processes; without it each process counts alone (fine for one server).

@@ -3,22 +3,69 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.backends.signals import connection_created
+from django.db.backends.postgresql.operations import DatabaseOperations
+from django.test import TransactionTestCase
+from django.test.utils import setup_databases, teardown_databases
 
+from claims.ledger import verifier
+from claims.ledger.database import append_only_tables
 from claims.models import Claim, Speaker
 from claims.roles import sync_roles
 from claims.seeding import load_seed_file
+from factcheck.db.roles import as_owner
 from sources.models import Source
 
 
-def _allow_ledger_truncate(sender, connection, **kwargs):
-    # Transactional tests reset the database with TRUNCATE, which the ledger
-    # refuses unless the session opts in (see claims migration 0002).
-    with connection.cursor() as cursor:
-        cursor.execute("SET factcheck.allow_ledger_truncate = 'on'")
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """The test database, created and migrated by the owner of the tables.
+
+    The tests themselves connect as the app's role, as the running project
+    does, so they exercise its privileges (factcheck.db.roles).
+    """
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock(), as_owner():
+        config = setup_databases(verbosity=verbosity, interactive=False, keepdb=False)
+    yield
+    with django_db_blocker.unblock(), as_owner():
+        teardown_databases(config, verbosity=verbosity)
 
 
-connection_created.connect(_allow_ledger_truncate)
+# Transactional tests reset the database with TRUNCATE. The app's role may
+# not truncate, and the ledger's triggers refuse TRUNCATE from any role; the
+# owner lifts those triggers for the reset alone, in its transaction.
+_teardown = TransactionTestCase._fixture_teardown
+_flush = DatabaseOperations.execute_sql_flush
+
+
+def _fixture_teardown_as_owner(self):
+    with as_owner():
+        _teardown(self)
+
+
+def _flush_with_guards_lifted(self, sql_list):
+    tables = append_only_tables()
+    lift = [f'ALTER TABLE "{table}" DISABLE TRIGGER USER' for table in tables]
+    restore = [f'ALTER TABLE "{table}" ENABLE TRIGGER USER' for table in tables]
+    return _flush(self, [*lift, *sql_list, *restore])
+
+
+TransactionTestCase._fixture_teardown = _fixture_teardown_as_owner
+DatabaseOperations.execute_sql_flush = _flush_with_guards_lifted
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> str:
+    """A checkpoint signing key for this test run, generated afresh."""
+    return verifier.generate_key(settings.LEDGER_ORIGIN)[0]
+
+
+@pytest.fixture(autouse=True)
+def _ledger_checkpoints(settings, signing_key, tmp_path):
+    """Every test signs with the run's key into a log of its own: a transactional
+    test's ledger starts from nothing, and must not meet another test's log."""
+    settings.LEDGER_SIGNING_KEY = signing_key
+    settings.LEDGER_CHECKPOINT_LOG = tmp_path / "checkpoints-{database}.jsonl"
 
 
 @pytest.fixture(autouse=True)

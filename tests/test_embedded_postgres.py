@@ -45,6 +45,8 @@ with warnings.catch_warnings():
 
 from django.db import connection
 
+from factcheck.db.roles import as_owner
+
 signals, index, extra_sql, release = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 
 
@@ -60,13 +62,13 @@ def wait_until(condition, pause):
 (signals / f"ready-{index}").touch()
 wait_until((signals / "go").exists, 0)  # spin, so that all clients leave this line together
 count = int((signals / "go").read_text())
-connection.ensure_connection()
 out = {}
-with connection.cursor() as cursor:
-    cursor.execute(
-        "SELECT pg_postmaster_start_time()::text, current_setting('data_directory'), current_database()"
-    )
-    out["started"], out["data_directory"], out["database"] = cursor.fetchone()
+# As the owner: some clients create tables, which the app's role may not.
+with as_owner(), connection.cursor() as cursor:
+    cursor.execute("SELECT pg_postmaster_start_time()::text, current_database(), current_user")
+    out["started"], out["database"], out["user"] = cursor.fetchone()
+    # The server's Unix socket lives in its data folder.
+    out["socket_dir"] = connection.settings_dict["HOST"]
     if extra_sql:
         cursor.execute(extra_sql)
         out["rows"] = cursor.fetchall() if cursor.description else None
@@ -219,7 +221,9 @@ def test_it_shares_one_server_between_two_processes_and_the_last_one_stops_it(sh
         clients.close()
 
     assert first_out["started"] == second_out["started"], "two servers were started"
-    assert first_out["data_directory"] == second_out["data_directory"] == str(pgdata)
+    assert first_out["socket_dir"] == second_out["socket_dir"]
+    assert Path(first_out["socket_dir"]).is_relative_to(pgdata)
+    assert first_out["user"] == "factcheck_owner"
     assert first_out["database"] == second_out["database"] == "factcheck"
     assert second_out["still_started"] == second_out["started"]
     # The last process to exit stopped the server.
@@ -251,7 +255,8 @@ def test_it_lets_processes_start_at_once_on_a_data_folder_that_does_not_exist_ye
         clients.close()
 
     assert len({out["started"] for out in outs}) == 1, "the processes did not share one server"
-    assert {out["data_directory"] for out in outs} == {str(pgdata)}
+    (socket_dir,) = {out["socket_dir"] for out in outs}
+    assert Path(socket_dir).is_relative_to(pgdata)
     assert wait_until_no_postmaster(pgdata) == []
 
 
@@ -289,8 +294,9 @@ def test_it_creates_the_configured_database_on_first_connect(short_dir):
             sys.executable,
             "-c",
             "import django; django.setup(); from django.db import connection; "
-            "cursor = connection.cursor(); cursor.execute('SELECT current_database()'); "
-            "print(cursor.fetchone()[0])",
+            "cursor = connection.cursor(); cursor.execute('SELECT current_database(), current_user,"
+            " pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()'); "
+            "print(*cursor.fetchone())",
         ],
         cwd=PROJECT_ROOT,
         env=embedded_env(pgdata, name=name),
@@ -300,5 +306,6 @@ def test_it_creates_the_configured_database_on_first_connect(short_dir):
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == name
+    # The app connects as its own role; the database belongs to the owner role.
+    assert result.stdout.strip().splitlines()[-1] == f"{name} factcheck_app factcheck_owner"
     assert wait_until_no_postmaster(pgdata) == []

@@ -50,8 +50,10 @@ def _server_env(*, debug: bool) -> dict[str, str]:
     env = dict(os.environ)
     test_database = connection.settings_dict["NAME"]
     if settings.DATABASE_URL:
-        url = urlsplit(settings.DATABASE_URL)
-        env["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{test_database}"))
+        for variable in ("DATABASE_URL", "DATABASE_OWNER_URL"):
+            if getattr(settings, variable):
+                url = urlsplit(getattr(settings, variable))
+                env[variable] = urlunsplit(url._replace(path=f"/{test_database}"))
     else:
         env["EMBEDDED_DATABASE_NAME"] = test_database
     env["DEBUG"] = "true" if debug else "false"
@@ -60,6 +62,9 @@ def _server_env(*, debug: bool) -> dict[str, str]:
             SECRET_KEY="real-server-smoke-test-key-" + "x" * 40,
             ALLOWED_HOSTS="127.0.0.1",
         )
+    # The servers sign checkpoints with this run's key, into this test's log.
+    env["LEDGER_SIGNING_KEY"] = settings.LEDGER_SIGNING_KEY
+    env["LEDGER_CHECKPOINT_LOG"] = str(settings.LEDGER_CHECKPOINT_LOG)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -87,11 +87,40 @@ def test_it_uses_a_postgresql_database_url_as_given():
     result = run_python(PRINT_DATABASES, DEBUG="true", DATABASE_URL="postgresql://u@h:5432/name")
 
     default = printed_json(result)["DATABASES"]["default"]
-    assert default["ENGINE"] == "django.db.backends.postgresql"
+    # Django's PostgreSQL backend, taught to connect as the owner for migrations.
+    assert default["ENGINE"] == "factcheck.db.postgresql"
     assert default["NAME"] == "name"
     assert default["USER"] == "u"
     assert default["HOST"] == "h"
     assert int(default["PORT"]) == 5432
+    assert "OWNER" not in default
+
+
+def test_it_takes_the_owners_role_from_a_second_url_to_the_same_database():
+    result = run_python(
+        PRINT_DATABASES,
+        DEBUG="true",
+        DATABASE_URL="postgresql://app@h:5432/name",
+        DATABASE_OWNER_URL="postgresql://owner:secret@h:5432/name",
+    )
+
+    default = printed_json(result)["DATABASES"]["default"]
+    assert default["USER"] == "app"
+    assert default["OWNER"] == {"USER": "owner", "PASSWORD": "secret", "HOST": "h", "PORT": 5432}
+
+
+def test_it_refuses_an_owner_url_to_another_database():
+    result = run_python(
+        SETUP,
+        DEBUG="true",
+        DATABASE_URL="postgresql://app@h:5432/name",
+        DATABASE_OWNER_URL="postgresql://owner@h:5432/other",
+    )
+
+    assert result.returncode != 0
+    last = raised(result)
+    assert last.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    assert "same database" in last
 
 
 def test_it_uses_the_embedded_engine_without_a_database_url():
@@ -102,6 +131,7 @@ def test_it_uses_the_embedded_engine_without_a_database_url():
     default = printed["DATABASES"]["default"]
     assert default["ENGINE"] == "factcheck.db.embedded"
     assert default["NAME"] == name
+    assert (default["USER"], default["OWNER"]["USER"]) == ("factcheck_app", "factcheck_owner")
     # Unset EMBEDDED_PGDATA means the project's own .pgdata folder.
     assert Path(printed["EMBEDDED_PGDATA"]) == PROJECT_ROOT / ".pgdata"
 

@@ -24,7 +24,6 @@ per-entry route at all.
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
@@ -55,12 +54,25 @@ from claims.api.common import (
     sees_drafts,
 )
 from claims.api.permissions import IsDeskMember
+from claims.ledger import verifier
+from claims.ledger.entries import entry_body, entry_time, evidence_of
+from claims.ledger.export import export_lines
 from claims.markdown import render_markdown
-from claims.models import Claim, Review, ReviewAction, ReviewEvidence
+from claims.models import (
+    Claim,
+    ClaimKind,
+    CorrectionClass,
+    MediaAuthenticity,
+    Review,
+    ReviewAction,
+    ReviewEvidence,
+    Speaker,
+)
 from claims.ratings import Status
 from claims.services import (
     RECORD_REVIEW_PERMISSION,
     VersionConflict,
+    correct_claim,
     publish_claim,
     record_review,
     unpublish_claim,
@@ -110,10 +122,10 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 
 
 class _EntryTimeField(serializers.DateTimeField):
-    """UTC with microseconds, exactly as the entry's hash covers it."""
+    """UTC with microseconds, exactly as the entry's header holds it."""
 
     def to_representation(self, value):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return entry_time(value)
 
 
 class LedgerStatusSerializer(serializers.Serializer):
@@ -134,19 +146,46 @@ class LedgerEvidenceSerializer(serializers.Serializer):
     title = serializers.CharField(source="source.title")
 
 
+class LedgerCorrectionSerializer(serializers.Serializer):
+    correction_class = serializers.SerializerMethodField(
+        help_text="typo or clarification: the verdict stands; substantive: it was withdrawn."
+    )
+    changes = serializers.DictField(
+        help_text='What changed, field by field: {"statement": {"from": ..., "to": ...}}. '
+        "Values as in `claim_content`."
+    )
+
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_correction_class(self, entry: Review) -> dict:
+        return {"value": entry.correction_class, "label": entry.get_correction_class_display()}
+
+
 class LedgerEntrySerializer(serializers.Serializer):
     """One ledger entry as clients read it."""
 
     sequence = serializers.IntegerField(
         help_text="Position in the whole ledger's chain (1, 2, ...)."
     )
+    leaf_index = serializers.IntegerField(
+        help_text="Position in the ledger's Merkle tree (sequence - 1), for proofs."
+    )
     action = serializers.SerializerMethodField()
     summary = serializers.CharField(help_text='What the entry did, in words: "In review → False".')
     status_before = serializers.SerializerMethodField()
     status_after = serializers.SerializerMethodField()
-    explanation = serializers.CharField(help_text="Markdown, as the editor wrote it.")
+    explanation = serializers.CharField(
+        help_text="Markdown, as the editor wrote it; for a correction, its reason."
+    )
     explanation_html = serializers.SerializerMethodField(
         help_text="The explanation rendered and sanitised (no scripts, no event handlers)."
+    )
+    claim_content = serializers.DictField(
+        help_text="The claim's checkable fields as this entry judged (or, for a correction, "
+        "set) them: statement, speaker {id, name}, claim_date, kind, quantity, unit, "
+        "media_authenticity. The entry's hash covers them."
+    )
+    correction = serializers.SerializerMethodField(
+        help_text="For a correction: its class and what changed; null otherwise."
     )
     note = serializers.CharField(
         required=False,
@@ -156,15 +195,25 @@ class LedgerEntrySerializer(serializers.Serializer):
         source="evidence_links.all", many=True, help_text="Sources cited, in the order cited."
     )
     editor = serializers.CharField(source="editor.username", help_text="Username of the editor.")
-    created_at = _EntryTimeField(help_text="UTC, microseconds, as covered by the entry's hash.")
+    created_at = _EntryTimeField(help_text="UTC, microseconds, as the entry's header holds it.")
     claim_version = serializers.IntegerField(
         help_text="The claim's version once this entry is applied."
     )
     previous_hash = serializers.CharField(
         help_text="The previous entry's entry_hash (64 zeros for the first entry)."
     )
+    body_sha256 = serializers.SerializerMethodField(
+        help_text="SHA-256 of the entry's canonical body (see `hashed_body`)."
+    )
     entry_hash = serializers.CharField(
-        help_text="SHA-256 of this entry's content and previous_hash."
+        help_text="SHA-256 of the entry's canonical header: format version, sequence, "
+        "created_at, previous_hash and body_sha256 (docs: /ledger/format/)."
+    )
+    hashed_body = serializers.SerializerMethodField(
+        help_text="The body exactly as `body_sha256` covers it (canonical JSON of this object)."
+    )
+    inclusion_proof = serializers.SerializerMethodField(
+        help_text="Where to get the proof that this entry is in the signed ledger."
     )
 
     @extend_schema_field(LedgerActionSerializer)
@@ -182,31 +231,38 @@ class LedgerEntrySerializer(serializers.Serializer):
     def get_explanation_html(self, entry: Review) -> str:
         return str(render_markdown(entry.explanation))
 
+    @extend_schema_field(LedgerCorrectionSerializer(allow_null=True))
+    def get_correction(self, entry: Review) -> dict | None:
+        if entry.action != ReviewAction.CORRECTION:
+            return None
+        return LedgerCorrectionSerializer(entry).data
+
+    def _body(self, entry: Review) -> dict:
+        cache = self.context.setdefault("_bodies", {})
+        if entry.pk not in cache:
+            cache[entry.pk] = entry_body(entry, evidence_of(entry))
+        return cache[entry.pk]
+
+    def get_body_sha256(self, entry: Review) -> str:
+        return verifier.body_digest(self._body(entry))
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_hashed_body(self, entry: Review) -> dict:
+        return self._body(entry)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_inclusion_proof(self, entry: Review) -> str:
+        return reverse(
+            "api:ledger-inclusion-proof",
+            kwargs={"sequence": entry.sequence},
+            request=self.context.get("request"),
+        )
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if not self.context.get("show_note"):
             data.pop("note", None)
         return data
-
-
-class ExportEvidenceSerializer(LedgerEvidenceSerializer):
-    source_id = serializers.IntegerField(
-        help_text="The source's id, as the entry's hash covers it."
-    )
-    position = serializers.IntegerField(help_text="1 for the first source cited.")
-    snapshot_sha256 = serializers.CharField(
-        source="source.snapshot_sha256",
-        help_text="SHA-256 of the source's archived snapshot, as the entry's hash covers it.",
-    )
-
-
-class ExportEntrySerializer(LedgerEntrySerializer):
-    """One line of the export: everything the list shows, plus what the hash covers."""
-
-    claim = serializers.SlugField(source="claim.slug", help_text="The claim's slug.")
-    claim_id = serializers.IntegerField()
-    editor_id = serializers.IntegerField()
-    evidence = ExportEvidenceSerializer(source="evidence_links.all", many=True)
 
 
 class _SeenVersionField(serializers.IntegerField):
@@ -338,7 +394,9 @@ class _LedgerWriteMixin:
 
     def entry_response(self, claim: Claim, entry: Review, *, status_code: int, headers=None):
         entry = ledger_entries().get(pk=entry.pk)
-        data = LedgerEntrySerializer(entry, context={"show_note": True}).data
+        data = LedgerEntrySerializer(
+            entry, context={"show_note": True, "request": self.request}
+        ).data
         response = Response(data, status=status_code, headers=headers)
         response["ETag"] = claim_etag(claim)
         return response
@@ -488,7 +546,7 @@ class ClaimReviewsView(_LedgerWriteMixin, CachingHeadersMixin, APIView):
     def get(self, request, slug: str):
         claim = self.get_claim(slug, only=("id",))
         entries = ledger_entries().filter(claim=claim).order_by("-sequence")
-        context = {"show_note": sees_drafts(request)}
+        context = {"show_note": sees_drafts(request), "request": request}
         return Response(LedgerEntrySerializer(entries, many=True, context=context).data)
 
     @extend_schema(
@@ -679,18 +737,101 @@ class PublicationView(_LedgerWriteMixin, CachingHeadersMixin, APIView):
         return self.entry_response(claim, entry, status_code=status.HTTP_200_OK)
 
 
-class CanExportLedger(BasePermission):
-    """Editors (who may record reviews) and superusers."""
+class CorrectionSerializer(serializers.Serializer):
+    correction_class = serializers.ChoiceField(
+        choices=CorrectionClass.choices,
+        help_text="typo: wording only, the verdict stands; clarification: the verdict stands; "
+        "substantive: the meaning changed, the verdict is withdrawn and the claim is back in "
+        "review.",
+    )
+    reason = serializers.CharField(
+        allow_blank=True, help_text="What was wrong and why it changed (Markdown); readers see it."
+    )
+    statement = serializers.CharField(required=False)
+    speaker = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Speaker.objects.all(),
+        required=False,
+        help_text="The speaker's slug.",
+    )
+    claim_date = serializers.DateField(required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=ClaimKind.choices, required=False)
+    quantity = serializers.DecimalField(
+        max_digits=20, decimal_places=4, required=False, allow_null=True
+    )
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    media_authenticity = serializers.ChoiceField(
+        choices=MediaAuthenticity.choices, required=False, allow_blank=True
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Internal note to the desk."
+    )
+    version = _SeenVersionField()
 
-    message = "Only editors can export the ledger."
 
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(
-            user
-            and user.is_authenticated
-            and user.is_active
-            and (user.is_superuser or user.has_perm(RECORD_REVIEW_PERMISSION))
+class ClaimCorrectionsView(_LedgerWriteMixin, CachingHeadersMixin, APIView):
+    """POST a correction of a claim's checkable fields."""
+
+    permission_classes = [IsDeskMember]
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        operation_id="claims_corrections_create",
+        summary="Correct a claim",
+        description=(
+            "Change a published or rated claim's checkable fields (statement, speaker, "
+            "claim_date, kind, quantity, unit, media_authenticity) through "
+            "`claims.services.correct_claim`: a ledger entry with its class and reason, shown to "
+            "readers on the claim page, the corrections page and the feed. Send only the fields "
+            "that change. `typo` and `clarification` leave the verdict standing; `substantive` "
+            "withdraws it (the claim is back in review and its ClaimReview disappears until an "
+            "editor records a new verdict). Editors only (contributors get 403; a contributor's "
+            "PATCH of these fields on such a claim is 403 too). Same version rules as recording "
+            "a review: `version` or If-Match; stale is 409 (or 412), nothing written. A draft "
+            "without a verdict is edited directly (400 here)."
+        ),
+        parameters=[IF_MATCH_PARAMETER, ETAG_HEADER, LOCATION_HEADER],
+        request=CorrectionSerializer,
+        responses={
+            201: OpenApiResponse(LedgerEntrySerializer, description=ENTRY_HEADERS_DESCRIPTION),
+            **error_responses(400, 401, 403, 404, 409, 412, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "A typo",
+                request_only=True,
+                value={
+                    "correction_class": "typo",
+                    "reason": "The statement misspelt the port's name.",
+                    "statement": "The port of La Guaira handled 12 million tonnes last year.",
+                    "version": 5,
+                },
+            ),
+            CONFLICT_EXAMPLE,
+            PRECONDITION_EXAMPLE,
+        ],
+    )
+    def post(self, request, slug: str):
+        claim = self.get_claim(slug)
+        if_matched = self.check_if_match(claim)
+        body = CorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        changes = {name: data[name] for name in Claim.CHECKABLE_FIELDS if name in data}
+        entry = self.write(
+            correct_claim,
+            claim,
+            if_matched=if_matched,
+            body_version=data.get("version") is not None,
+            expected_version=self.expected_version(claim, data, if_matched=if_matched),
+            correction_class=data["correction_class"],
+            reason=data["reason"],
+            changes=changes,
+            note=data["note"],
+        )
+        location = reverse("api:claim-reviews", kwargs={"slug": claim.slug}, request=request)
+        return self.entry_response(
+            claim, entry, status_code=status.HTTP_201_CREATED, headers={"Location": location}
         )
 
 
@@ -710,42 +851,83 @@ class NDJSONRenderer(BaseRenderer):
 EXPORT_LINE_EXAMPLE = json.dumps(
     {
         "sequence": 42,
+        "created_at": "2025-03-04T10:15:00.123456Z",
+        "previous_hash": "9f2c" + "0" * 60,
+        "body_sha256": "77d1" + "b" * 60,
+        "entry_hash": "5be1" + "a" * 60,
+        "leaf_index": 41,
+        "body": {
+            "action": "review",
+            "claim": {
+                "id": 7,
+                "statement": "The port handled 12 million tonnes last year.",
+                "speaker": {"id": 3, "name": "Ada Example"},
+                "claim_date": None,
+                "kind": "numeric",
+                "quantity": "12000000",
+                "unit": "tonnes",
+                "media_authenticity": "",
+            },
+            "claim_version": 4,
+            "correction": None,
+            "editor": 3,
+            "evidence": [{"source": 12, "sha256": "e3b0" + "c" * 60}],
+            "explanation": "The port's annual report gives **9.1 million tonnes**.",
+            "note_sha256": "0c4a" + "d" * 60,
+            "salt": "5f0e" + "1" * 28,
+            "status_after": "false",
+            "status_before": "in_review",
+        },
         "claim": "port-12-million-tonnes",
-        "claim_id": 7,
-        **{k: v for k, v in ENTRY_EXAMPLE.items() if k not in ("sequence", "evidence")},
-        "editor_id": 3,
-        "evidence": [
-            {
-                "source": "port-annual-report-2024",
-                "title": "Port annual report 2024",
-                "source_id": 12,
-                "position": 1,
-                "snapshot_sha256": "e3b0" + "c" * 60,
-            }
-        ],
+        "editor": "ed",
     },
     ensure_ascii=False,
 )
+
+FULL_EXPORT_PARAMETER = OpenApiParameter(
+    "full",
+    OpenApiTypes.BOOL,
+    description="The desk's export: nothing left out, and each entry's internal `note` with "
+    "its `note_salt`. Editors only (`claims.record_review`) and superusers.",
+)
+
+
+class CanReadFullExport(BasePermission):
+    """Anyone reads the public export; the desk's (`?full=true`) is for editors."""
+
+    message = "Only editors can read the desk's full export."
+
+    def has_permission(self, request, view):
+        if not view.wants_full(request):
+            return True
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and (user.is_superuser or user.has_perm(RECORD_REVIEW_PERMISSION))
+        )
 
 
 @extend_schema(
     summary="Export the whole ledger (JSON Lines)",
     description=(
-        "Streams every ledger entry of every claim as JSON Lines (`application/x-ndjson`), "
-        "one JSON object per line, in chain order (`sequence` 1, 2, ...), as an attachment "
+        "Streams every ledger entry as JSON Lines (`application/x-ndjson`), one JSON object "
+        "per line, in chain order (`sequence` 1, 2, ...), as an attachment "
         "`ledger-<date>.jsonl`. Memory stays flat whatever the ledger's size: entries are "
         f"read {EXPORT_CHUNK_SIZE} at a time with their evidence.\n\n"
-        "Each line has the fields of a ledger entry (`LedgerEntry`) plus `claim` (slug), "
-        "`claim_id`, `editor_id`, the internal `note`, and for each evidence source its "
-        "`source_id`, `position` and `snapshot_sha256`: everything the entry's hash covers, "
-        "so anyone can re-walk the chain. An entry's `entry_hash` is the SHA-256 of the "
-        "UTF-8 JSON (keys sorted, no spaces, non-ASCII kept) of {sequence, claim: claim_id, "
-        "claim_version, action.value, status_before.value, status_after.value, explanation, "
-        "note, evidence: [{source: source_id, sha256: snapshot_sha256}], editor: editor_id, "
-        "created_at, previous_hash}; each `previous_hash` is the previous line's "
-        "`entry_hash` (64 zeros on the first line).\n\n"
-        "Editors only (`claims.record_review`) and superusers: others 403, anonymous 401."
+        "Anyone may download it. Each line carries what its hashes cover: `sequence`, "
+        "`created_at`, `previous_hash`, `body_sha256`, `entry_hash`, and the `body`. For an "
+        "entry about a claim readers may not see (a draft, or a withdrawn claim) the body is "
+        "left out (`redacted`: true): its salted `body_sha256` stands in for it, so the "
+        "chain and the Merkle tree still verify and nothing of the draft shows. Internal "
+        "notes appear only as salted digests. With `?full=true` (editors only) nothing is "
+        "left out and each line adds `note` and `note_salt`.\n\n"
+        "Verify it against a signed checkpoint (`/api/v1/ledger/checkpoint`) with the "
+        "standalone verifier (`/ledger/verifier.py`); the format is specified byte by byte "
+        "at `/ledger/format/`."
     ),
+    parameters=[FULL_EXPORT_PARAMETER],
     responses={
         (200, NDJSON): OpenApiResponse(
             OpenApiTypes.BINARY,
@@ -754,18 +936,25 @@ EXPORT_LINE_EXAMPLE = json.dumps(
         ),
         **{
             (code, "application/json"): response
-            for code, response in error_responses(401, 403, 429).items()
+            for code, response in error_responses(400, 401, 403, 429).items()
         },
     },
 )
 class ExportView(CachingHeadersMixin, APIView):
     """The whole ledger, streamed as JSON Lines."""
 
-    permission_classes = [CanExportLedger]
+    permission_classes = [CanReadFullExport]
     renderer_classes = [JSONRenderer, NDJSONRenderer]
     pagination_class = None
     http_method_names = ["get", "head", "options"]
     chunk_size = EXPORT_CHUNK_SIZE
+
+    @staticmethod
+    def wants_full(request) -> bool:
+        value = request.query_params.get("full", "")
+        if value.lower() not in {"", "true", "false", "1", "0"}:
+            raise serializers.ValidationError({"full": ["Use true or false."]})
+        return value.lower() in {"true", "1"}
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors keep the API's one format, in JSON, whatever the client asked for.
@@ -775,55 +964,17 @@ class ExportView(CachingHeadersMixin, APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def get(self, request):
-        response = StreamingHttpResponse(self.lines(), content_type=NDJSON)
-        filename = f"ledger-{timezone.localdate().isoformat()}.jsonl"
+        full = self.wants_full(request)
+        response = StreamingHttpResponse(self.lines(full=full), content_type=NDJSON)
+        kind = "-full" if full else ""
+        filename = f"ledger{kind}-{timezone.localdate().isoformat()}.jsonl"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    def entries(self):
-        return (
-            Review.objects.select_related("claim", "editor")
-            .only(
-                *(
-                    field.attname
-                    for field in Review._meta.concrete_fields
-                    if field.name not in ("claim", "editor")
-                ),
-                "claim",
-                "editor",
-                "claim__slug",
-                "editor__username",
-            )
-            .prefetch_related(
-                Prefetch(
-                    "evidence_links",
-                    queryset=ReviewEvidence.objects.select_related("source")
-                    .only(
-                        "review_id",
-                        "position",
-                        "source__id",
-                        "source__slug",
-                        "source__title",
-                        "source__snapshot_sha256",
-                    )
-                    .order_by("position"),
-                )
-            )
-            .order_by("sequence")
-        )
-
-    def lines(self):
-        # The export is for editors: the note is part of what the hash covers.
-        serializer = ExportEntrySerializer(context={"show_note": True})
+    def lines(self, *, full: bool):
         buffer: list[bytes] = []
         size = 0
-        for entry in self.entries().iterator(chunk_size=self.chunk_size):
-            line = (
-                json.dumps(
-                    serializer.to_representation(entry), ensure_ascii=False, separators=(",", ":")
-                ).encode()
-                + b"\n"
-            )
+        for line in export_lines(full=full, chunk_size=self.chunk_size):
             buffer.append(line)
             size += len(line)
             if size >= EXPORT_BUFFER_BYTES:

@@ -650,6 +650,14 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         assign = "assignee" in validated_data
         assignee = validated_data.pop("assignee", None)
+        services.check_claim_edit(
+            claim=instance,
+            changed=[
+                name
+                for name, value in validated_data.items()
+                if name in Claim.CHECKABLE_FIELDS and getattr(instance, name) != value
+            ],
+        )
         claim = super().update(instance, validated_data)
         if assign and assignee != instance.assignee:
             services.assign_claim(claim=claim, assignee=assignee, by=self.context["request"].user)

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from claims.api import interop, ledger, resources
+from claims.api import interop, ledger, resources, transparency
 
 router = DefaultRouter()
 router.register("claims", resources.ClaimViewSet, basename="claim")
@@ -31,6 +31,24 @@ urlpatterns = [
         "claims/<slug:slug>/unpublish",
         ledger.PublicationView.as_view(action="unpublish"),
         name="claim-unpublish",
+    ),
+    path(
+        "claims/<slug:slug>/corrections",
+        ledger.ClaimCorrectionsView.as_view(),
+        name="claim-corrections",
+    ),
+    path("ledger/", transparency.LedgerView.as_view(), name="ledger"),
+    path("ledger/checkpoint", transparency.CheckpointView.as_view(), name="ledger-checkpoint"),
+    path("ledger/checkpoints", transparency.CheckpointLogView.as_view(), name="ledger-checkpoints"),
+    path(
+        "ledger/proofs/inclusion/<int:sequence>",
+        transparency.InclusionProofView.as_view(),
+        name="ledger-inclusion-proof",
+    ),
+    path(
+        "ledger/proofs/consistency",
+        transparency.ConsistencyProofView.as_view(),
+        name="ledger-consistency-proof",
     ),
     path("ratings", resources.RatingScaleView.as_view(), name="ratings"),
     path("export", ledger.ExportView.as_view(), name="export"),

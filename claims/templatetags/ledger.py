@@ -2,7 +2,7 @@ from django import template
 from django.core.cache import cache
 from django.utils.html import format_html
 
-from claims.ledger import verify_ledger
+from claims.ledger.verification import verify_ledger
 from claims.markdown import render_markdown
 from claims.models import Review
 from claims.ratings import get_rating

@@ -69,8 +69,14 @@ def ensure_server(pgdata: Path) -> EmbeddedEndpoint:
         return _endpoint
 
 
-def ensure_database(endpoint: EmbeddedEndpoint, name: str) -> None:
-    """Create database `name` on the embedded server unless it exists."""
+def ensure_roles_and_database(
+    endpoint: EmbeddedEndpoint, *, name: str, owner: str, app: str
+) -> None:
+    """Create the owner and app roles, and database `name` owned by the owner.
+
+    Connects as the server's superuser, which nothing else does: the
+    project itself connects as the app role, and migrations as the owner.
+    """
     if name in _created_databases:
         return
     import psycopg
@@ -83,10 +89,27 @@ def ensure_database(endpoint: EmbeddedEndpoint, name: str) -> None:
         dbname="postgres",
         autocommit=True,
     ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
+        for role, options in ((owner, "LOGIN CREATEDB"), (app, "LOGIN")):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                # Two processes starting at once may both try; the loser's error is harmless.
+                with contextlib.suppress(errors.DuplicateObject, errors.UniqueViolation):
+                    conn.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
+        row = conn.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if row is None:
             # Another process may create it between our check and our CREATE;
             # PostgreSQL reports that race as either error.
             with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(name), sql.Identifier(owner)
+                    )
+                )
+        elif row[0] != owner:
+            raise ImproperlyConfigured(
+                f"The embedded database {name!r} was created before the project's database "
+                f"roles existed (its owner is {row[0]!r}, not {owner!r}). It holds local "
+                "development data only: remove it with `make clean-db` and run again."
+            )
     _created_databases.add(name)

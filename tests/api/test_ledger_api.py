@@ -1,6 +1,5 @@
 """The review ledger over HTTP: /claims/<slug>/reviews/, publish, unpublish, export."""
 
-import hashlib
 import json
 import math
 import threading
@@ -14,8 +13,11 @@ from rest_framework.test import APIClient
 
 from claims.api import ledger as ledger_api
 from claims.api.common import claim_etag
-from claims.ledger import verify_ledger
-from claims.models import GENESIS_HASH, Claim, Review
+from claims.ledger import checkpoints, verifier
+from claims.ledger.checkpoints import sign_latest
+from claims.ledger.verification import verify_ledger
+from claims.ledger.verifier import GENESIS_HASH
+from claims.models import Claim, Review
 from claims.services import publish_claim, record_review
 from sources.models import Source
 
@@ -532,85 +534,118 @@ def _lines(response):
     return [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
 
 
-def test_only_editors_may_export(api_client, contributor_client, editor):
-    assert api_client.get(EXPORT_URL).status_code == 401
-    response = contributor_client.get(EXPORT_URL)
+FULL_EXPORT_URL = EXPORT_URL + "?full=true"
+
+
+def test_anyone_may_export_but_only_editors_get_the_full_export(
+    api_client, contributor_client, editor_client, editor
+):
+    assert api_client.get(EXPORT_URL).status_code == 200
+    assert api_client.get(FULL_EXPORT_URL).status_code == 401
+    response = contributor_client.get(FULL_EXPORT_URL)
     assert response.status_code == 403
     assert error(response)["code"] == "permission_denied"
+    assert editor_client.get(FULL_EXPORT_URL).status_code == 200
+    assert error(api_client.get(EXPORT_URL + "?full=maybe"))["fields"] == {
+        "full": ["Use true or false."]
+    }
 
 
-def test_a_superuser_may_export(django_user_model, db):
+def test_a_superuser_may_read_the_full_export(django_user_model, db):
     admin = django_user_model.objects.create_superuser("root", password="pw")
-    response = token_client(admin).get(EXPORT_URL)
+    response = token_client(admin).get(FULL_EXPORT_URL)
     assert response.status_code == 200
     assert response.streaming
 
 
 def test_the_export_streams_the_whole_ledger_in_chain_order(
-    editor_client, claim, editor, source, speaker
+    api_client, editor_client, claim, editor, source, speaker
 ):
     other = Claim.objects.create(
         slug="other-claim", statement="Something else.", speaker=speaker, kind="event"
     )
     publish(claim, editor)
-    publish(other, editor)
+    review(other, editor, "false", evidence=[source, make_source(1)], note="Draft — ünïcode.")
     review(claim, editor, "in_review", explanation="", note="Mine — ünïcode.")
-    review(other, editor, "false", evidence=[source, make_source(1)])
     review(claim, editor, "true", evidence=[source])
 
-    response = editor_client.get(EXPORT_URL)
+    response = api_client.get(EXPORT_URL)
 
     assert response.status_code == 200
     assert response.streaming is True
     assert response["Content-Type"] == "application/x-ndjson"
     assert response["Content-Disposition"].startswith('attachment; filename="ledger-')
     assert response["Content-Disposition"].endswith('.jsonl"')
-    lines = _lines(response)
-    assert len(lines) == Review.objects.count() == 5
-    assert [line["sequence"] for line in lines] == [1, 2, 3, 4, 5]
+    raw = b"".join(response.streaming_content)
+    lines = [json.loads(line) for line in raw.splitlines()]
+    assert [line["sequence"] for line in lines] == [1, 2, 3, 4]
     stored = {r.sequence: r for r in Review.objects.select_related("claim")}
     for line in lines:
         entry = stored[line["sequence"]]
         assert line["entry_hash"] == entry.entry_hash
         assert line["previous_hash"] == entry.previous_hash
-        assert line["claim"] == entry.claim.slug
-        assert line["editor"] == "ed"
-    assert lines[2]["note"] == "Mine — ünïcode."
-    evidence = lines[3]["evidence"]
-    assert [e["source"] for e in evidence] == ["port-article", "evidence-1"]
-    assert evidence[0]["snapshot_sha256"] == Source.objects.get(pk=source.pk).snapshot_sha256
-    assert [e["position"] for e in evidence] == [1, 2]
+        assert "note" not in line and "note_salt" not in line
+    # The draft's entry is there, hashes only: nothing of its words, evidence or note.
+    assert lines[1]["redacted"] is True and "body" not in lines[1]
+    assert b"Something else" not in raw and b"Draft" not in raw and b"evidence-1" not in raw
+    assert lines[3]["body"]["evidence"] == [
+        {"source": source.pk, "sha256": Source.objects.get(pk=source.pk).snapshot_sha256}
+    ]
+    assert lines[3]["body"]["claim"]["statement"] == claim.statement
+    assert lines[3]["claim"] == claim.slug and lines[3]["editor"] == "ed"
+
+    full = _lines(editor_client.get(FULL_EXPORT_URL))
+    assert full[1]["body"]["claim"]["statement"] == "Something else."
+    assert full[1]["note"] == "Draft — ünïcode."
+    assert full[2]["note"] == "Mine — ünïcode."
+    assert [line["entry_hash"] for line in full] == [line["entry_hash"] for line in lines]
 
 
-def test_the_export_alone_is_enough_to_verify_the_chain(editor_client, claim, editor, source):
+def _signed_export(client, url):
+    """The export and the latest checkpoint, as a verifier downloads them."""
+    export = b"".join(client.get(url).streaming_content)
+    sign_latest()
+    checkpoint = client.get("/api/v1/ledger/checkpoint")
+    assert checkpoint.status_code == 200, checkpoint.content
+    return export, checkpoint.content.decode()
+
+
+def test_the_public_export_verifies_against_a_signed_checkpoint(
+    api_client, editor_client, claim, editor, source, speaker
+):
+    draft = Claim.objects.create(
+        slug="secret-draft", statement="A draft nobody may read.", speaker=speaker, kind="event"
+    )
     publish(claim, editor)
-    review(claim, editor, "in_review", explanation="", note="A note")
-    review(claim, editor, "false", evidence=[source, make_source(2)])
+    review(draft, editor, "false", evidence=[source], note="internal")
+    review(claim, editor, "true", evidence=[source, make_source(2)], note="Phoned the port.")
 
-    previous = GENESIS_HASH
-    for line in _lines(editor_client.get(EXPORT_URL)):
-        payload = {
-            "sequence": line["sequence"],
-            "claim": line["claim_id"],
-            "claim_version": line["claim_version"],
-            "action": line["action"]["value"],
-            "status_before": line["status_before"]["value"],
-            "status_after": line["status_after"]["value"],
-            "explanation": line["explanation"],
-            "note": line["note"],
-            "evidence": [
-                {"source": e["source_id"], "sha256": e["snapshot_sha256"]} for e in line["evidence"]
-            ],
-            "editor": line["editor_id"],
-            "created_at": line["created_at"],
-            "previous_hash": line["previous_hash"],
-        }
-        encoded = json.dumps(
-            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
-        assert line["previous_hash"] == previous
-        assert hashlib.sha256(encoded).hexdigest() == line["entry_hash"]
-        previous = line["entry_hash"]
+    for client, url in ((api_client, EXPORT_URL), (editor_client, FULL_EXPORT_URL)):
+        export, checkpoint = _signed_export(client, url)
+        report = verifier.verify_export(
+            export.splitlines(),
+            checkpoint_note=checkpoint,
+            verifier_key=checkpoints.verifier_key(),
+            origin=checkpoints.origin(),
+        )
+        assert report.ok, report.problems
+        assert report.entries == 3
+        assert report.checkpoint.size == 3
+    assert report.redacted == 0  # the full export hides nothing
+
+    public, checkpoint = _signed_export(api_client, EXPORT_URL)
+    assert b"nobody may read" not in public and b"internal" not in public
+    assert b"Phoned" not in public
+    # One byte changed in a published entry's body: named, and the export fails.
+    tampered = public.replace(b'"status_after":"true"', b'"status_after":"mixed"', 1)
+    assert tampered != public
+    report = verifier.verify_export(
+        tampered.splitlines(),
+        checkpoint_note=checkpoint,
+        verifier_key=checkpoints.verifier_key(),
+    )
+    assert not report.ok
+    assert report.problems[0].startswith("entry #3")
 
 
 def test_export_queries_grow_with_chunks_not_entries(
@@ -623,16 +658,16 @@ def test_export_queries_grow_with_chunks_not_entries(
     review(claim, editor, "false", evidence=evidence)
 
     with CaptureQueriesContext(connection) as small:
-        assert len(_lines(editor_client.get(EXPORT_URL))) == 2
+        assert len(_lines(editor_client.get(FULL_EXPORT_URL))) == 2
 
     statuses = ["true", "mixed", "misleading", "mostly_true", "unsupported", "in_review"]
     for n in range(28):
         review(claim, editor, statuses[n % len(statuses)], evidence=evidence)
     with CaptureQueriesContext(connection) as large:
-        lines = _lines(editor_client.get(EXPORT_URL))
+        lines = _lines(editor_client.get(FULL_EXPORT_URL))
 
     assert len(lines) == 30
-    assert all(len(line["evidence"]) == 3 for line in lines[1:])
+    assert all(len(line["body"]["evidence"]) == 3 for line in lines[1:])
     extra_chunks = math.ceil(30 / chunk) - math.ceil(2 / chunk)
     # One evidence query per chunk, nothing per entry.
     assert len(large.captured_queries) - len(small.captured_queries) <= extra_chunks

@@ -24,6 +24,7 @@ from claims.search import search_claims
 from claims.services import add_appearance, anchor_quote, record_review
 from sources.models import Source
 from tests.conftest import SNAPSHOT
+from tests.ledger import correct
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 SEEDED_CLAIMS = 22
@@ -309,8 +310,8 @@ def test_filter_by_source_lists_each_claim_once(seeded, api_client):
 
 
 def test_filter_by_claim_dates(seeded, api_client):
-    Claim.objects.filter(slug=BOUNTY).update(claim_date=date(2025, 8, 7))
-    Claim.objects.filter(slug="september-2-strike-killed-11").update(claim_date=date(2025, 9, 2))
+    correct(BOUNTY, claim_date=date(2025, 8, 7))
+    correct("september-2-strike-killed-11", claim_date=date(2025, 9, 2))
     assert all_slugs(api_client, {"claim_date_from": "2025-09-01"}) == {
         "september-2-strike-killed-11"
     }
@@ -358,8 +359,8 @@ def test_full_text_search_filters_and_keeps_the_cursor_order(seeded, api_client)
 
 
 def test_ordering_parameter(seeded, api_client):
-    Claim.objects.filter(slug=BOUNTY).update(claim_date=date(2025, 8, 7))
-    Claim.objects.filter(slug="september-2-strike-killed-11").update(claim_date=date(2025, 9, 2))
+    correct(BOUNTY, claim_date=date(2025, 8, 7))
+    correct("september-2-strike-killed-11", claim_date=date(2025, 9, 2))
     latest_first, _ = walk(
         api_client, url("claim-list"), {"ordering": "-claim_date", "page_size": 4}
     )
@@ -471,12 +472,12 @@ def test_claim_detail_etag_last_modified_and_304(seeded, api_client, contributor
     assert since.status_code == 304
     assert api_client.get(detail, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
-    edit = contributor_client.patch(detail, {"unit": "US dollars"}, format="json")
+    edit = contributor_client.patch(detail, {"topics": ["mexico"]}, format="json")
     assert edit.status_code == 200
     assert edit["ETag"] != response["ETag"]
     changed = api_client.get(detail, HTTP_IF_NONE_MATCH=response["ETag"])
     assert changed.status_code == 200
-    assert changed.data["unit"] == "US dollars"
+    assert changed.data["topics"] == ["mexico"]
     assert changed["ETag"] == edit["ETag"]
 
 
@@ -507,7 +508,7 @@ def test_lists_answer_304_to_their_own_etag(seeded, api_client, name):
 
 def test_list_etag_changes_with_the_content(seeded, api_client):
     etag = api_client.get(url("claim-list"))["ETag"]
-    Claim.objects.filter(slug=BOUNTY).update(statement="Changed.", updated_at=timezone.now())
+    correct(BOUNTY, statement="Changed.")
     assert api_client.get(url("claim-list"), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
@@ -563,7 +564,8 @@ EDIT = {
     "speaker-detail": ("pam-bondi", {"role": "Attorney General"}),
     "topic-detail": ("mexico", {"name": "Mexico and its government"}),
     "source-detail": (DEPLOY_SOURCE, {"outlet": "Reuters"}),
-    "claim-detail": (BOUNTY, {"unit": "US dollars"}),
+    # A published claim's own checkable fields change only through a correction.
+    "claim-detail": (BOUNTY, {"topics": ["mexico", "venezuela"]}),
 }
 
 
@@ -697,8 +699,21 @@ def test_claim_create_validation_errors_name_the_field(seeded, contributor_clien
     assert Claim.objects.count() == before
 
 
-def test_claim_edit_validation_uses_the_stored_values(seeded, contributor_client):
-    target = url("claim-detail", slug=BOUNTY)
+@pytest.fixture
+def draft(seeded):
+    """A numeric draft without a verdict: its checkable fields are edited freely."""
+    return Claim.objects.create(
+        slug="draft-port-bounty",
+        statement="The port authority offers a $50 million reward.",
+        speaker=Speaker.objects.get(slug="pam-bondi"),
+        kind=Claim.Kind.NUMERIC,
+        quantity=50_000_000,
+        unit="USD",
+    )
+
+
+def test_claim_edit_validation_uses_the_stored_values(draft, contributor_client):
+    target = url("claim-detail", slug=draft.slug)
     assert_error(
         contributor_client.patch(target, {"quantity": None}, format="json"), 400, "quantity"
     )
@@ -715,9 +730,9 @@ def test_claim_edit_validation_uses_the_stored_values(seeded, contributor_client
     assert media.data["media_authenticity"] == "StagedContent"
 
 
-def test_claim_edit_honours_if_match(seeded, contributor_client):
-    claim = Claim.objects.get(slug=BOUNTY)
-    target = url("claim-detail", slug=BOUNTY)
+def test_claim_edit_honours_if_match(draft, contributor_client):
+    claim = Claim.objects.get(slug=draft.slug)
+    target = url("claim-detail", slug=draft.slug)
     stale = '"claim-0-v0-0"'
     error = assert_error(
         contributor_client.patch(target, {"unit": "dollars"}, format="json", HTTP_IF_MATCH=stale),
@@ -736,11 +751,11 @@ def test_claim_edit_honours_if_match(seeded, contributor_client):
     assert_error(again, 412)
 
 
-def test_claim_put_replaces_the_claims_own_fields(seeded, contributor_client):
-    target = url("claim-detail", slug=BOUNTY)
+def test_claim_put_replaces_the_claims_own_fields(draft, contributor_client):
+    target = url("claim-detail", slug=draft.slug)
     response = contributor_client.put(
         target,
-        {"slug": BOUNTY, "statement": "Rewritten.", "speaker": "donald-trump", "kind": "event"},
+        {"slug": draft.slug, "statement": "Rewritten.", "speaker": "donald-trump", "kind": "event"},
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -750,6 +765,51 @@ def test_claim_put_replaces_the_claims_own_fields(seeded, contributor_client):
     assert response.data["quantity"] == "50000000.0000"  # optional fields not sent are kept
     missing = contributor_client.put(target, {"statement": "Only this."}, format="json")
     assert_error(missing, 400, "speaker")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"statement": "The US offers a $5 million reward for Maduro."},
+        {"speaker": "donald-trump"},
+        {"quantity": "5000000"},
+        {"claim_date": "2025-08-07"},
+    ],
+)
+def test_a_published_claims_checkable_fields_are_refused_to_a_patch(
+    seeded, change, contributor_client, editor_client
+):
+    """Once published or rated, what a verdict judges changes only through a correction."""
+    before = Claim.objects.get(slug=BOUNTY)
+    target = url("claim-detail", slug=BOUNTY)
+    for client in (contributor_client, editor_client):
+        error = assert_error(client.patch(target, change, format="json"), 403)
+        assert "correction" in error["message"]
+    after = Claim.objects.get(slug=BOUNTY)
+    assert (after.statement, after.speaker_id, after.quantity, after.claim_date) == (
+        before.statement,
+        before.speaker_id,
+        before.quantity,
+        before.claim_date,
+    )
+    assert after.updated_at == before.updated_at
+
+
+def test_a_rated_drafts_checkable_fields_are_refused_too(draft, editor, contributor_client):
+    record_review(
+        claim=draft,
+        editor=editor,
+        status="false",
+        explanation="The reward is $50 million, offered by the State Department.",
+        expected_version=draft.version,
+    )
+    target = url("claim-detail", slug=draft.slug)
+    assert_error(contributor_client.patch(target, {"unit": "dollars"}, format="json"), 403)
+    assert Claim.objects.get(pk=draft.pk).unit == "USD"
+    # What is not judged stays editable.
+    assert (
+        contributor_client.patch(target, {"topics": ["mexico"]}, format="json").status_code == 200
+    )
 
 
 def test_assignment_through_the_claim(

@@ -6,9 +6,11 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 
-from claims.ledger import verify_ledger
-from claims.models import GENESIS_HASH, Claim, Review, ReviewEvidence
+from claims.ledger import entries, verifier
+from claims.ledger.verification import verify_ledger
+from claims.models import Claim, Review, ReviewEvidence
 from claims.services import VersionConflict, record_review
+from tests.db import owner_sql
 
 
 def _review(claim, editor, status="false", **kwargs):
@@ -30,11 +32,14 @@ def test_recording_a_review_updates_the_claim_and_chains_the_entry(claim, editor
     assert (claim.status, claim.version) == ("false", 3)
     assert claim.status_changed_at == second.created_at
     assert (first.sequence, second.sequence) == (1, 2)
-    assert first.previous_hash == GENESIS_HASH
+    assert first.previous_hash == verifier.GENESIS_HASH
     assert second.previous_hash == first.entry_hash
     assert (second.status_before, second.status_after) == ("in_review", "false")
     assert list(second.evidence.all()) == [source]
-    assert second.entry_hash == second.compute_hash([(source.pk, source.snapshot_sha256)])
+    body = entries.entry_body(second, [(source.pk, source.snapshot_sha256)])
+    assert second.entry_hash == verifier.entry_hash(entries.entry_header(second, body))
+    assert body["evidence"] == [{"source": source.pk, "sha256": source.snapshot_sha256}]
+    assert body["claim"]["statement"] == claim.statement
 
 
 def test_a_stale_version_is_refused_and_nothing_is_written(claim, editor, second_editor):
@@ -85,10 +90,10 @@ def test_a_contributor_cannot_record_a_verdict(claim, contributor):
         "DELETE FROM claims_reviewevidence",
     ],
 )
-def test_the_database_refuses_to_rewrite_the_ledger(claim, editor, source, statement):
+def test_the_apps_database_role_may_not_rewrite_the_ledger(claim, editor, source, statement):
     _review(claim, editor, evidence=[source])
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         _raw(statement)
 
     review = Review.objects.get()
@@ -96,11 +101,11 @@ def test_the_database_refuses_to_rewrite_the_ledger(claim, editor, source, state
     assert ReviewEvidence.objects.filter(review=review, position=1).exists()
 
 
-def test_the_database_refuses_to_truncate_the_ledger(claim, editor):
+def test_the_apps_database_role_may_not_truncate_the_ledger(claim, editor):
     _review(claim, editor)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         _raw("SET CONSTRAINTS ALL IMMEDIATE")
-        _raw("SET LOCAL factcheck.allow_ledger_truncate = 'off'")
+        _raw("SET LOCAL factcheck.allow_ledger_truncate = 'on'")
         _raw("TRUNCATE claims_review CASCADE")
     assert Review.objects.count() == 1
 
@@ -114,8 +119,10 @@ def test_the_database_refuses_an_entry_that_does_not_extend_the_chain(claim, edi
     with pytest.raises(IntegrityError, match="does not extend the chain"), transaction.atomic():
         _raw(
             """INSERT INTO claims_review (sequence, claim_id, claim_version, action, status_before,
-               status_after, explanation, note, editor_id, created_at, previous_hash, entry_hash)
-               VALUES (%s, %s, 99, 'review', 'false', 'true', 'x', '', %s, now(), %s, %s)""",
+               status_after, explanation, note, editor_id, created_at, previous_hash, entry_hash,
+               claim_content, correction_class, changes, salt, note_salt)
+               VALUES (%s, %s, 99, 'review', 'false', 'true', 'x', '', %s, now(), %s, %s,
+                       '{}', '', '{}', repeat('a', 32), repeat('b', 32))""",
             [forged["sequence"], claim.pk, editor.pk, forged["previous_hash"], "e" * 64],
         )
     assert Review.objects.count() == 1
@@ -139,15 +146,17 @@ def test_verify_ledger_passes_on_an_intact_chain(claim, editor, source, capsys):
     assert last.entry_hash in out
 
 
+@pytest.mark.django_db(transaction=True)
 def test_verify_ledger_names_the_first_altered_entry(claim, editor):
     _review(claim, editor, "in_review", explanation="")
     altered = _review(claim, editor, "false")
     _review(claim, editor, "true", explanation="A later correction.")
     # Someone with owner rights disables the guard and rewrites history.
-    _raw("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE needs no pending FK checks
-    _raw("ALTER TABLE claims_review DISABLE TRIGGER claims_review_append_only")
-    _raw("UPDATE claims_review SET explanation = 'softened' WHERE id = %s", [altered.pk])
-    _raw("ALTER TABLE claims_review ENABLE TRIGGER claims_review_append_only")
+    owner_sql(
+        "ALTER TABLE claims_review DISABLE TRIGGER claims_review_append_only",
+        ("UPDATE claims_review SET explanation = 'softened' WHERE id = %s", [altered.pk]),
+        "ALTER TABLE claims_review ENABLE TRIGGER claims_review_append_only",
+    )
 
     with pytest.raises(CommandError, match="does NOT verify"):
         call_command("verify_ledger")
@@ -168,12 +177,14 @@ def test_verify_ledger_detects_a_status_changed_behind_the_ledgers_back(claim, e
     assert "'true'" in report.problems[0] and "'false'" in report.problems[0]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, source):
     _review(claim, editor, evidence=[source])
-    _raw("SET CONSTRAINTS ALL IMMEDIATE")
-    _raw("ALTER TABLE sources_source DISABLE TRIGGER sources_source_snapshot_immutable")
-    _raw("UPDATE sources_source SET snapshot = 'rewritten' WHERE id = %s", [source.pk])
-    _raw("ALTER TABLE sources_source ENABLE TRIGGER sources_source_snapshot_immutable")
+    owner_sql(
+        "ALTER TABLE sources_source DISABLE TRIGGER sources_source_snapshot_immutable",
+        ("UPDATE sources_source SET snapshot = 'rewritten' WHERE id = %s", [source.pk]),
+        "ALTER TABLE sources_source ENABLE TRIGGER sources_source_snapshot_immutable",
+    )
 
     report = verify_ledger()
 

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from claims.ledger import verify_ledger
+from claims.ledger.verification import verify_ledger
 from claims.models import Claim, ClaimEvent, Review
 from claims.services import (
     VersionConflict,

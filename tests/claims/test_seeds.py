@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from claims.ledger import verify_ledger
+from claims.ledger.verification import verify_ledger
 from claims.models import Appearance, Claim, Quote, Review, Speaker
 from claims.ratings import INITIAL_STATUS
 from claims.seeding import SEED_MODELS, SeedError, load_seed_file

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.ledger import verify_ledger
+from claims.ledger.verification import verify_ledger
 
 
 class Command(BaseCommand):

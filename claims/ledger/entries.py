@@ -1,0 +1,263 @@
+"""What a ledger entry commits to, and the one function that appends an entry.
+
+An entry is hashed in two parts (docs/ledger-format.md, byte by byte):
+
+- its **body**: the claim (id and checkable content at that moment: statement,
+  speaker, date, kind, quantity, unit, media authenticity), the claim
+  version, the action, the statuses before and after, the explanation,
+  the evidence (each source's id and snapshot SHA-256), the editor, the
+  correction (class and what changed from what) and a salted digest of the
+  internal note. A random salt makes the body's digest safe to publish in
+  place of the body, for claims readers may not see;
+- its **header**: format version, sequence, time, previous entry's hash and
+  the body's SHA-256. The header's canonical bytes are the Merkle tree's
+  leaf; their SHA-256 is the entry hash that the next entry links to.
+
+`append_entry` is the only writer: the services (verdicts, publication,
+corrections) decide what to append and call it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from claims.ledger import checkpoints, tree, verifier
+from claims.models import LEDGER_LOCK_KEY, Claim, Review, ReviewEvidence, Speaker
+from claims.ratings import get_rating
+from sources.models import Source
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+GENESIS_HASH = verifier.GENESIS_HASH
+
+
+class VersionConflict(Exception):
+    """The editor saw an older version of the claim than the one stored.
+
+    Carries the current state so the caller can show who changed what.
+    """
+
+    def __init__(self, claim: Claim, expected_version: int, latest: Review | None):
+        self.claim = claim
+        self.expected_version = expected_version
+        self.latest = latest
+        message = (
+            f"Claim {claim.slug!r} changed since you loaded it: you saw version "
+            f"{expected_version}, it is now version {claim.version} "
+            f"with status {get_rating(claim.status).label!r}."
+        )
+        if latest is not None:
+            message += (
+                f" Last change: {latest.summary} by {latest.editor} "
+                f"at {latest.created_at:%Y-%m-%d %H:%M:%S %Z}."
+            )
+        super().__init__(message)
+
+
+# --- What an entry commits to -------------------------------------------------
+
+
+def entry_time(moment: datetime) -> str:
+    """An entry's time as its header holds it: UTC, microseconds, "Z"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_quantity(quantity: Decimal | None) -> str | None:
+    """A quantity as plain decimal text without trailing zeros: "50000000", "0.5"."""
+    if quantity is None:
+        return None
+    text = format(quantity.normalize(), "f")
+    return "0" if text in {"-0", ""} else text
+
+
+def claim_content(claim: Claim) -> dict:
+    """The claim's checkable fields (Claim.CHECKABLE_FIELDS) as entries commit to them."""
+    return {
+        "statement": claim.statement,
+        "speaker": {"id": claim.speaker_id, "name": claim.speaker.name},
+        "claim_date": claim.claim_date.isoformat() if claim.claim_date else None,
+        "kind": claim.kind,
+        "quantity": canonical_quantity(claim.quantity),
+        "unit": claim.unit,
+        "media_authenticity": claim.media_authenticity,
+    }
+
+
+def same_content(committed: dict, current: dict) -> bool:
+    """Whether a claim's current content is what an entry committed to.
+
+    The speaker is compared by identity: a speaker's name is the speaker's
+    own record (renaming "Marco Rubbio" is not a change of attribution); the
+    name in the entry stays as it was, for the record.
+    """
+
+    def comparable(content: dict) -> dict:
+        return {**content, "speaker": content["speaker"]["id"]}
+
+    return comparable(committed) == comparable(current)
+
+
+def content_changes(before: dict, after: dict) -> dict:
+    """{field: {"from": old, "to": new}} for every checkable field that differs."""
+    return {
+        name: {"from": before[name], "to": after[name]}
+        for name in after
+        if (before[name]["id"] if name == "speaker" else before[name])
+        != (after[name]["id"] if name == "speaker" else after[name])
+    }
+
+
+def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict:
+    """The body an entry's `body_sha256` commits to. `evidence`: (source id, snapshot SHA-256)."""
+    correction = None
+    if review.action == Review.Action.CORRECTION:
+        correction = {"class": review.correction_class, "changes": review.changes}
+    return {
+        "salt": review.salt,
+        "claim": {"id": review.claim_id, **review.claim_content},
+        "claim_version": review.claim_version,
+        "action": review.action,
+        "status_before": review.status_before,
+        "status_after": review.status_after,
+        "explanation": review.explanation,
+        "evidence": [{"source": pk, "sha256": sha} for pk, sha in evidence],
+        "editor": review.editor_id,
+        "correction": correction,
+        "note_sha256": verifier.note_digest(review.note, review.note_salt),
+    }
+
+
+def entry_header(review: Review, body: dict) -> dict:
+    return verifier.entry_header(
+        sequence=review.sequence,
+        created_at=entry_time(review.created_at),
+        previous_hash=review.previous_hash,
+        body_sha256=verifier.body_digest(body),
+    )
+
+
+def evidence_of(review: Review) -> list[tuple[int, str]]:
+    """(source id, snapshot SHA-256) of a stored entry's evidence, in the order cited.
+
+    Reads `evidence_links` with their sources, prefetched by the caller.
+    """
+    return [(link.source_id, link.source.snapshot_sha256) for link in review.evidence_links.all()]
+
+
+# --- Appending ------------------------------------------------------------------
+
+
+@transaction.atomic
+def append_entry(
+    *,
+    claim: Claim,
+    editor: AbstractBaseUser,
+    expected_version: int,
+    action: str,
+    status_after: str | None = None,
+    explanation: str = "",
+    note: str = "",
+    evidence: Sequence[Source] = (),
+    correction_class: str = "",
+    new_content: dict | None = None,
+) -> Review:
+    """Write one ledger entry and apply it to the claim, in one transaction.
+
+    The caller (a service) has checked permissions and what the entry may
+    say. Here: the claim row is locked and its version compared with the
+    one the editor saw (VersionConflict if it moved on); the ledger's
+    advisory lock orders writers, so the entry extends the chain's tip; the
+    entry commits to the claim's content (`new_content` for a correction,
+    the stored content otherwise); its Merkle tree hashes are stored with
+    it; a checkpoint is signed once the transaction commits.
+    """
+    # Lock order, the same for every writer: the claim's row, then the ledger.
+    current = Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
+    if current.version != expected_version:
+        latest = current.reviews.select_related("editor").order_by("-sequence").first()
+        raise VersionConflict(current, expected_version, latest)
+    if action == Review.Action.PUBLISH and current.is_published:
+        raise ValidationError("This claim is already published.", code="already_published")
+    if action == Review.Action.UNPUBLISH and not current.is_published:
+        raise ValidationError("This claim is not published.", code="not_published")
+
+    content_before = claim_content(current)
+    content_after = new_content if new_content is not None else content_before
+    changes = content_changes(content_before, content_after) if new_content is not None else {}
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+    tip = Review.objects.order_by("-sequence").values("sequence", "entry_hash").first()
+
+    review = Review(
+        sequence=(tip["sequence"] if tip else 0) + 1,
+        claim=current,
+        claim_version=current.version + 1,
+        action=action,
+        status_before=current.status,
+        status_after=status_after or current.status,
+        explanation=explanation,
+        note=note.strip(),
+        editor=editor,
+        claim_content=content_after,
+        correction_class=correction_class,
+        changes=changes,
+        salt=secrets.token_hex(16),
+        note_salt=secrets.token_hex(16),
+        created_at=timezone.now(),
+        previous_hash=tip["entry_hash"] if tip else GENESIS_HASH,
+    )
+    # The snapshot hashes come from the database, not from possibly stale objects.
+    snapshot_hashes = dict(
+        Source.objects.filter(pk__in=[s.pk for s in evidence]).values_list("pk", "snapshot_sha256")
+    )
+    header = entry_header(
+        review, entry_body(review, ((s.pk, snapshot_hashes[s.pk]) for s in evidence))
+    )
+    review.entry_hash = verifier.entry_hash(header)
+    review.save(force_insert=True)
+    ReviewEvidence.objects.bulk_create(
+        ReviewEvidence(review=review, source=source, position=position)
+        for position, source in enumerate(evidence, start=1)
+    )
+    tree.append_leaf(review.leaf_index, verifier.entry_bytes(header))
+
+    updates: dict = {"version": review.claim_version, "updated_at": review.created_at}
+    if action == Review.Action.REVIEW or review.status_after != review.status_before:
+        updates.update(status=review.status_after, status_changed_at=review.created_at)
+    if action == Review.Action.PUBLISH:
+        updates["published_at"] = review.created_at
+    elif action == Review.Action.UNPUBLISH:
+        updates["published_at"] = None
+    if changes:
+        updates.update(content_fields(content_after))
+    Claim.objects.filter(pk=current.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(claim, name, value)
+    if "speaker_id" in updates:
+        claim.speaker = Speaker.objects.get(pk=updates["speaker_id"])
+
+    transaction.on_commit(checkpoints.sign_after_commit)
+    return review
+
+
+def content_fields(content: dict) -> dict:
+    """Claim model field values for a content dict (the inverse of claim_content)."""
+    return {
+        "statement": content["statement"],
+        "speaker_id": content["speaker"]["id"],
+        "claim_date": date.fromisoformat(content["claim_date"]) if content["claim_date"] else None,
+        "kind": content["kind"],
+        "quantity": Decimal(content["quantity"]) if content["quantity"] is not None else None,
+        "unit": content["unit"],
+        "media_authenticity": content["media_authenticity"],
+    }

@@ -1,0 +1,60 @@
+"""The ledger's Merkle tree (RFC 6962), kept in `LedgerTreeHash` rows.
+
+Each entry is a leaf (its header's canonical bytes). The formulas are
+`claims.ledger.verifier`'s port of Go's `tlog`; this module only reads and
+writes the stored hashes they ask for.
+"""
+
+from __future__ import annotations
+
+from claims.ledger import verifier
+from claims.models import LedgerTreeHash, Review
+
+
+class TreeError(Exception):
+    """A stored hash the tree needs is missing: the tree and the entries disagree."""
+
+
+def read_hashes(indexes: list[int]) -> list[bytes]:
+    found = {
+        index: bytes(value)
+        for index, value in LedgerTreeHash.objects.filter(index__in=indexes).values_list(
+            "index", "hash"
+        )
+    }
+    missing = [index for index in indexes if index not in found]
+    if missing:
+        raise TreeError(f"the ledger's tree has no stored hash {missing[0]}")
+    return [found[index] for index in indexes]
+
+
+def append_leaf(leaf_index: int, data: bytes) -> None:
+    """Store the hashes that appending leaf `leaf_index` completes (caller holds the ledger lock)."""
+    hashes = verifier.stored_hashes(leaf_index, data, read_hashes)
+    first = verifier.stored_hash_index(0, leaf_index)
+    LedgerTreeHash.objects.bulk_create(
+        LedgerTreeHash(index=first + offset, hash=value) for offset, value in enumerate(hashes)
+    )
+
+
+def leaf_hashes(first: int, last: int) -> list[bytes]:
+    """The stored leaf hashes of leaves first..last-1, in order."""
+    return read_hashes([verifier.stored_hash_index(0, n) for n in range(first, last)])
+
+
+def size() -> int:
+    """How many entries the tree holds: the ledger's tip sequence."""
+    tip = Review.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+    return tip or 0
+
+
+def root(tree_size: int) -> bytes:
+    return verifier.tree_hash(tree_size, read_hashes)
+
+
+def inclusion_proof(leaf_index: int, tree_size: int) -> list[bytes]:
+    return verifier.prove_record(tree_size, leaf_index, read_hashes)
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    return verifier.prove_tree(new_size, old_size, read_hashes)
