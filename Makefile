@@ -21,12 +21,14 @@ run: setup
 test: setup check
 
 # Make sure a checkpoint signing key exists (a development key in .ledger/),
-# migrate (as the tables' owner), load the seed claims (idempotent) and
-# ensure the demo accounts.
+# migrate (as the tables' owner), load the seed claims (idempotent), sign a
+# checkpoint of the ledger if the latest does not cover it, and ensure the
+# demo accounts.
 setup: install
 	$(MANAGE) ensure_signing_key
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_seeds
+	$(MANAGE) sign_checkpoint
 	$(MANAGE) ensure_demo_users
 
 install: $(VENV)/.installed

@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -8,9 +10,11 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.text import Truncator
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
+from django.utils.text import Truncator, capfirst
 
-from claims.forms import ReviewForm, UnpublishForm
+from claims.forms import ClaimAdminForm, CorrectionForm, ReviewForm, UnpublishForm
 from claims.ledger.verification import verify_ledger
 from claims.models import (
     Appearance,
@@ -29,6 +33,8 @@ from claims.services import (
     RECORD_REVIEW_PERMISSION,
     VersionConflict,
     assign_claim,
+    check_claim_edit,
+    correct_claim,
     locate_quote,
     publish_claim,
     record_review,
@@ -209,6 +215,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
     inlines = [AppearanceInline]
     actions = ["assign_to_me", "mark_in_review", "publish", "unpublish"]
     change_form_template = "admin/claims/claim/change_form.html"
+    form = ClaimAdminForm
 
     class Media:
         css = {"all": ["claims/status.css"]}
@@ -217,6 +224,9 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
+            # The list's columns, and a locked claim's read-only speaker, from this query
+            # (a queryset that selects related rows already skips list_select_related).
+            .select_related(*self.list_select_related)
             .annotate(appearance_count=Count("appearances", distinct=True))
         )
 
@@ -231,9 +241,68 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         # Giving work to others is the editors' call (claims.services.assign_claim).
         if not request.user.has_perm(ASSIGN_PERMISSION):
             fields.append("assignee")
+        if self._checkable_fields_locked(request, obj):
+            fields.extend(Claim.CHECKABLE_FIELDS)
         return fields
 
+    @staticmethod
+    def _checkable_fields_locked(request, obj) -> bool:
+        """Whether the form leaves out the checkable fields: a published or rated
+        claim's change only through a correction (`correct_view`)."""
+        if obj is None or not obj.is_locked:
+            return False
+        # A form opened while the claim was still an unrated draft sends them back:
+        # they stay in the form, so that a change among them is refused in words
+        # (ClaimAdminForm) instead of being dropped in silence.
+        return not (
+            request.method == "POST"
+            and any(name in request.POST for name in Claim.CHECKABLE_FIELDS)
+        )
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug follows the statement only while both are in the form.
+        readonly = set(self.get_readonly_fields(request, obj))
+        return {
+            name: sources
+            for name, sources in super().get_prepopulated_fields(request, obj).items()
+            if name not in readonly and not readonly.intersection(sources)
+        }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.is_locked:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "description": self._locked_note(request, obj)}), *rest]
+
+    def _locked_note(self, request, obj):
+        why = " and ".join(
+            word
+            for word, applies in (("published", obj.is_published), ("rated", obj.has_verdict))
+            if applies
+        )
+        fields = (
+            "the statement, speaker, date, kind, quantity, unit and media rating change only "
+            "through a correction recorded in the ledger"
+        )
+        if self.has_record_review_permission(request):
+            return format_html(
+                '<span class="locked-note" id="locked-note">{}: {}. Editors: '
+                '<a href="#correct">Correct this claim</a>, below.</span>',
+                capfirst(why),
+                fields,
+            )
+        return format_html(
+            '<span class="locked-note" id="locked-note">{}: {}; ask an editor to correct '
+            "it.</span>",
+            capfirst(why),
+            fields,
+        )
+
     def save_model(self, request, obj, form, change):
+        # ClaimAdminForm has refused such an edit in words already; this is the last
+        # check before the write (PostgreSQL's trigger would refuse it with a 500).
+        check_claim_edit(claim=obj, changed=form.changed_data)
         assignee_changed = "assignee" in form.changed_data
         new_assignee = obj.assignee
         if assignee_changed and change:
@@ -361,6 +430,11 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.publication_view),
                 name="claims_claim_publication",
             ),
+            path(
+                "<path:object_id>/correct/",
+                self.admin_site.admin_view(self.correct_view),
+                name="claims_claim_correct",
+            ),
             *super().get_urls(),
         ]
 
@@ -372,11 +446,20 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def render_change_form(self, request, context, *args, **kwargs):
-        if context.get("review_form") is not None:
-            context["media"] = context["media"] + context["review_form"].media
+        for form in ("review_form", "correction_form"):
+            if context.get(form) is not None:
+                context["media"] = context["media"] + context[form].media
         return super().render_change_form(request, context, *args, **kwargs)
 
-    def _desk_context(self, request, claim, review_form=None, conflict=None):
+    def _desk_context(
+        self,
+        request,
+        claim,
+        review_form=None,
+        conflict=None,
+        correction_form=None,
+        correction_conflict=None,
+    ):
         entries = (
             claim.reviews.select_related("editor")
             .prefetch_related(
@@ -393,13 +476,18 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                 initial={"expected_version": claim.version, "expected_etag": claim.etag},
                 admin_site=self.admin_site,
             )
+        if correction_form is None and can_review and claim.is_locked:
+            correction_form = CorrectionForm(claim=claim, admin_site=self.admin_site)
         return {
             "claim": claim,
-            "ledger_entries": entries,
+            "ledger_entries": SimpleLazyObject(lambda: _with_change_rows(entries)),
             "review_form": review_form if can_review else None,
             "can_publish": self.has_publish_permission(request),
+            "can_correct": can_review,
             "unpublish_form": UnpublishForm(),
             "conflict": conflict,
+            "correction_form": correction_form if can_review else None,
+            "correction_conflict": correction_conflict,
         }
 
     def record_review_view(self, request, object_id):
@@ -475,6 +563,99 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             status=409 if conflict else 400,
         )
 
+    def correct_view(self, request, object_id):
+        """Change a published or rated claim's checkable fields, as a correction entry."""
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_record_review_permission(request):
+            raise PermissionDenied
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url + "#correct")
+        form = CorrectionForm(request.POST, claim=claim, admin_site=self.admin_site)
+        conflict = None
+        if form.is_valid():
+            try:
+                entry = correct_claim(
+                    claim=claim,
+                    editor=request.user,
+                    expected_version=form.cleaned_data["expected_version"],
+                    correction_class=form.cleaned_data["correction_class"],
+                    reason=form.cleaned_data["reason"],
+                    changes=form.changes(),
+                    note=form.cleaned_data["note"],
+                )
+            except VersionConflict as exc:
+                conflict = str(exc)
+                claim.refresh_from_db()
+                form = self._form_after_conflict(request, form, claim)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                self.message_user(
+                    request,
+                    f"Recorded ledger entry #{entry.sequence}: {entry.summary}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url + "#ledger")
+        return TemplateResponse(
+            request,
+            "admin/claims/claim/correct.html",
+            {
+                **self.admin_site.each_context(request),
+                **self._desk_context(
+                    request, claim, correction_form=form, correction_conflict=conflict
+                ),
+                "title": "Correct this claim",
+                "opts": self.opts,
+                "original": claim,
+                "media": self.media + form.media,
+            },
+            status=409 if conflict else 400,
+        )
+
+    def _form_after_conflict(self, request, form, claim):
+        """The editor's form again, against the claim as it is now.
+
+        Every word they typed is kept. A field that someone else corrected
+        meanwhile and that they had left as it was takes its new value, so that
+        sending again does not undo the other correction; a field both of them
+        changed keeps theirs, with a note saying what it reads now.
+        """
+        loaded = form.cleaned_data["expected_version"]
+        data = request.POST.copy()
+        data["expected_version"] = claim.version
+        current = CorrectionForm.values_of(claim)
+        corrected_meanwhile = {}  # field: (value as the editor loaded it, the entry)
+        for entry in (
+            claim.reviews.filter(claim_version__gt=loaded, action=Review.Action.CORRECTION)
+            .select_related("editor")
+            .order_by("sequence")
+        ):
+            for name, change in entry.changes.items():
+                loaded_value = corrected_meanwhile.get(name, (change["from"], None))[0]
+                corrected_meanwhile[name] = (loaded_value, entry)
+        both = {}
+        for name, (loaded_value, entry) in corrected_meanwhile.items():
+            if name not in form.fields:
+                continue
+            typed = CorrectionForm.content_value(name, form.cleaned_data[name])
+            if typed == CorrectionForm.content_value(name, loaded_value):
+                data[name] = CorrectionForm.as_data(current[name])
+            elif typed != CorrectionForm.content_value(name, current[name]):
+                both[name] = entry
+        form = CorrectionForm(data, claim=claim, admin_site=self.admin_site)
+        form.is_valid()
+        for name, entry in both.items():
+            form.add_error(
+                name,
+                f"{entry.editor} corrected this too (ledger entry #{entry.sequence}); "
+                f"it now reads: {_shown(name, entry.changes[name]['to']) or '(empty)'}. "
+                "Yours is kept: check it is still what you mean.",
+            )
+        return form
+
     def publication_view(self, request, object_id):
         claim = self.get_object(request, unquote(object_id))
         if claim is None:
@@ -513,6 +694,43 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
     return str(exc)
+
+
+def _shown(name: str, value) -> str:
+    """A checkable field's value as a ledger entry records it (claim_content), in words."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dict):  # the speaker, by the name the entry recorded
+        return str(value.get("name", value))
+    if name in ("kind", "media_authenticity"):
+        return str(dict(Claim._meta.get_field(name).flatchoices).get(value, value))
+    if name == "quantity":  # 50,000,000: a missing zero shows
+        try:
+            return f"{Decimal(value):,}"
+        except (InvalidOperation, TypeError):
+            return str(value)
+    return str(value)
+
+
+def _with_change_rows(entries) -> list[Review]:
+    """The ledger's entries, each correction with its changes in words (`change_rows`)."""
+    order = {name: position for position, name in enumerate(Claim.CHECKABLE_FIELDS)}
+    entries = list(entries)
+    for entry in entries:
+        entry.change_rows = [
+            {
+                "field": name,
+                "label": capfirst(Claim._meta.get_field(name).verbose_name)
+                if name in order
+                else name,
+                "before": _shown(name, change.get("from")),
+                "after": _shown(name, change.get("to")),
+            }
+            for name, change in sorted(
+                (entry.changes or {}).items(), key=lambda item: order.get(item[0], len(order))
+            )
+        ]
+    return entries
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:

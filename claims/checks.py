@@ -44,16 +44,23 @@ def _signing_key(level):
         try:
             key = checkpoints.signer_key()
             if key:
-                checkpoints.verifier_key()
-                return []
-            message = "No ledger signing key: checkpoints of the ledger are not signed."
+                name = checkpoints.signer().name
+                if name == checkpoints.origin():
+                    return []
+                message = (
+                    f"The ledger signing key is named {name!r}, but the checkpoints' origin is "
+                    f"{checkpoints.origin()!r}: verifiers expect the key to carry the log's name."
+                )
+            else:
+                message = "No ledger signing key: checkpoints of the ledger are not signed."
         except (OSError, ValueError) as exc:
             message = f"The ledger signing key cannot be used: {exc}"
         return [
             level(
                 message,
-                hint="Set LEDGER_SIGNING_KEY_FILE to a file made with "
-                "`manage.py ensure_signing_key --file PATH` (or LEDGER_SIGNING_KEY).",
+                hint="Set LEDGER_ORIGIN once and for all (checkpoints under another origin "
+                "cannot be proved consistent with these), and LEDGER_SIGNING_KEY_FILE to a file "
+                "made with `manage.py ensure_signing_key --file PATH` (or LEDGER_SIGNING_KEY).",
                 id="claims.E003" if level is checks.Error else "claims.W003",
             )
         ]

@@ -1,8 +1,12 @@
 """schema.org ClaimReview for a claim: the one builder the claim page and the API share.
 
 Only verdicts are published as ClaimReview: a claim that is not yet
-verified or still in review carries none. The rating mapping comes from
-claims.ratings. The claim must be fetched with `Claim.objects.public_detail()`
+verified or still in review carries none, and so does a claim whose verdict
+a substantive correction withdrew, until an editor records a new one. The
+review always names the words its verdict stands on: the claim's current
+statement, corrected wording included; a typo or clarification made while
+the verdict stood is listed as a schema.org `correction` (CorrectionComment)
+and moves `dateModified`. The rating mapping comes from claims.ratings. The claim must be fetched with `Claim.objects.public_detail()`
 (speaker, appearances with their sources, the ledger), so building the
 markup runs no query of its own.
 """
@@ -15,7 +19,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 
 from claims.markdown import render_markdown
-from claims.models import Claim, Review
+from claims.models import Claim, CorrectionClass, Review
 from claims.ratings import get_rating
 
 SCHEMA = "https://schema.org"
@@ -38,6 +42,21 @@ def verdict_entries(claim: Claim) -> list[Review]:
     """The claim's verdicts, oldest first, from the prefetched ledger."""
     entries = [e for e in claim.reviews.all() if e.action == Review.Action.REVIEW]
     return sorted(entries, key=lambda entry: entry.sequence)
+
+
+def correction_entries(claim: Claim) -> list[Review]:
+    """The claim's corrections, oldest first, from the prefetched ledger."""
+    entries = [e for e in claim.reviews.all() if e.action == Review.Action.CORRECTION]
+    return sorted(entries, key=lambda entry: entry.sequence)
+
+
+def _correction_comment(claim: Claim, entry: Review) -> dict:
+    return {
+        "@type": "CorrectionComment",
+        "url": f"{claim_url(claim)}#correction-{entry.sequence}",
+        "text": plain_text(entry.explanation),
+        "datePublished": entry.created_at.isoformat(),
+    }
 
 
 def plain_text(markdown_text: str) -> str:
@@ -80,9 +99,26 @@ def build_claim_review(claim: Claim) -> dict | None:
     if not claim.is_published or not rating.is_verdict or not verdicts:
         return None
     latest = verdicts[-1]
-    first_verdict = next(
-        (entry for entry in verdicts if get_rating(entry.status_after).is_verdict), latest
+    corrections = correction_entries(claim)
+    # A substantive correction changed what the claim says: the verdicts before it
+    # judged other words, so this review dates from the first verdict after it.
+    withdrawn_up_to = max(
+        (e.sequence for e in corrections if CorrectionClass(e.correction_class).withdraws_verdict),
+        default=0,
     )
+    if withdrawn_up_to > latest.sequence:
+        return None  # the services put the claim back in review; never a withdrawn verdict
+    first_verdict = next(
+        (
+            entry
+            for entry in verdicts
+            if entry.sequence > withdrawn_up_to and get_rating(entry.status_after).is_verdict
+        ),
+        latest,
+    )
+    # Typos and clarifications made while the current verdict stood (it stands on
+    # the corrected words, which `claimReviewed` gives).
+    corrected = [e for e in corrections if e.sequence > latest.sequence]
     review_rating = rating.claimreview_rating()
     explanation = plain_text(latest.explanation)
     if explanation:
@@ -108,12 +144,14 @@ def build_claim_review(claim: Claim) -> dict | None:
         "url": claim_url(claim),
         "claimReviewed": claim.statement,
         "datePublished": first_verdict.created_at.date().isoformat(),
-        "dateModified": latest.created_at.isoformat(),
+        "dateModified": (corrected[-1] if corrected else latest).created_at.isoformat(),
         "author": publisher(),
         "reviewRating": review_rating,
         "itemReviewed": item,
         "inLanguage": "en",
     }
+    if corrected:
+        markup["correction"] = [_correction_comment(claim, entry) for entry in corrected]
     if claim.kind == Claim.Kind.MEDIA and claim.media_authenticity:
         markup["associatedMediaReview"] = {
             "@type": "MediaReview",

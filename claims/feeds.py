@@ -1,9 +1,12 @@
-"""Atom feed of verdicts: every verdict and correction on a published claim is its own entry."""
+"""Atom feed of verdicts and corrections: every verdict and every correction of a
+published claim is its own entry."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -11,16 +14,21 @@ from claims.claimreview import absolute_url, claim_url
 from claims.markdown import render_markdown
 from claims.models import Review
 from claims.ratings import RATINGS, get_rating
+from claims.views import LedgerChange
 
 FEED_LENGTH = 50
 VERDICTS = [rating.value for rating in RATINGS if rating.is_verdict]
+
+
+def is_correction(item: Review) -> bool:
+    return item.action == Review.Action.CORRECTION
 
 
 class VerdictFeed(Feed):
     feed_type = Atom1Feed
 
     def title(self) -> str:
-        return f"{settings.PUBLISHER_NAME}: verdicts"
+        return f"{settings.PUBLISHER_NAME}: verdicts and corrections"
 
     def subtitle(self) -> str:
         return (
@@ -43,8 +51,8 @@ class VerdictFeed(Feed):
     def items(self):
         return (
             Review.objects.filter(
-                action=Review.Action.REVIEW,
-                status_after__in=VERDICTS,
+                Q(action=Review.Action.REVIEW, status_after__in=VERDICTS)
+                | Q(action=Review.Action.CORRECTION),
                 claim__published_at__isnull=False,
             )
             .select_related("claim", "editor")
@@ -52,13 +60,19 @@ class VerdictFeed(Feed):
         )
 
     def item_title(self, item: Review) -> str:
+        if is_correction(item):
+            return f"Correction ({item.get_correction_class_display().lower()}): {item.claim.statement}"
         return f"{get_rating(item.status_after).label}: {item.claim.statement}"
 
     def item_description(self, item: Review) -> str:
+        if is_correction(item):
+            # The same words as the claim page and the corrections page (escaped there too).
+            return render_to_string("claims/_feed_correction.html", {"item": LedgerChange.of(item)})
         return str(render_markdown(item.explanation))
 
     def item_link(self, item: Review) -> str:
-        return f"{claim_url(item.claim)}#entry-{item.sequence}"
+        anchor = "correction" if is_correction(item) else "entry"
+        return f"{claim_url(item.claim)}#{anchor}-{item.sequence}"
 
     def item_guid(self, item: Review) -> str:
         # The entry's hash identifies it for good: the ledger never rewrites an entry.
@@ -74,4 +88,6 @@ class VerdictFeed(Feed):
         return item.editor.get_username()
 
     def item_categories(self, item: Review) -> list[str]:
+        if is_correction(item):
+            return ["Correction", item.get_correction_class_display()]
         return [get_rating(item.status_after).label]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.admin import widgets as admin_widgets
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html
 
-from claims.models import Review
+from claims.ledger.entries import canonical_quantity
+from claims.models import Claim, CorrectionClass, Review
 from claims.ratings import Status
+from claims.services import check_claim_edit
 from sources.models import Source
 
 
@@ -51,3 +59,136 @@ class UnpublishForm(forms.Form):
         label="Why is it withdrawn from readers?",
         help_text="Recorded in the ledger; readers' links to it will stop working.",
     )
+
+
+class ClaimAdminForm(forms.ModelForm):
+    """The claim's own admin form: refuses, in words, a direct edit of the checkable
+    fields of a claim that was published or rated while the form was open."""
+
+    class Meta:
+        model = Claim
+        # ClaimAdmin's fieldsets choose the fields; these are the editable ones.
+        fields = [*Claim.CHECKABLE_FIELDS, "slug", "topics", "assignee"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            # Locks the claim's row until the admin's transaction ends, so it cannot
+            # be published or rated between this check and the save.
+            try:
+                check_claim_edit(claim=self.instance, changed=self.changed_data)
+            except PermissionDenied as exc:
+                raise forms.ValidationError(
+                    f"{exc} Nothing was saved; reload the page to edit what may still be "
+                    "edited (your text is kept below).",
+                    code="locked",
+                ) from exc
+        return cleaned
+
+
+def _correction_class_label(correction: CorrectionClass):
+    return format_html(
+        '<strong>{}</strong> <span class="correction-class-description">{}</span>',
+        correction.label,
+        correction.description,
+    )
+
+
+class CorrectionForm(forms.Form):
+    """A correction of a published or rated claim's checkable fields, as the editor
+    types it: the fields prefilled with the claim's current values, the class and
+    the reason, and the claim version they loaded."""
+
+    # No preselected class: what a correction does to the verdict is decided, never defaulted.
+    correction_class = forms.ChoiceField(
+        choices=[(c.value, _correction_class_label(c)) for c in CorrectionClass],
+        widget=forms.RadioSelect,
+        label="Class",
+    )
+    reason = forms.CharField(
+        widget=admin_widgets.AdminTextareaWidget(attrs={"rows": 4}),
+        label="Reason",
+        help_text="Markdown, published with the claim: readers see it. Say what was wrong "
+        "and what the claim says now.",
+    )
+    note = forms.CharField(
+        widget=admin_widgets.AdminTextareaWidget(attrs={"rows": 2}),
+        required=False,
+        label="Note to the desk",
+        help_text="Internal; kept in the ledger, not shown to readers.",
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    # What the editor fixes first, then what kind of fix it is and why.
+    sections = [
+        ("The claim as it should read", Claim.CHECKABLE_FIELDS),
+        ("The correction", ("correction_class", "reason", "note")),
+    ]
+    field_order = [name for _, names in sections for name in names]
+
+    def __init__(self, data=None, *, claim: Claim, admin_site=admin.site, **kwargs):
+        # Ids of its own: the claim's form and the review form share the page.
+        kwargs.setdefault("auto_id", "correction_%s")
+        initial = {**self.values_of(claim), "expected_version": claim.version}
+        self.claim = claim
+        super().__init__(data, initial=initial, **kwargs)
+        for name in Claim.CHECKABLE_FIELDS:
+            self.fields[name] = self._model_field(name, admin_site)
+        self.order_fields(self.field_order)
+
+    @staticmethod
+    def _model_field(name: str, admin_site) -> forms.Field:
+        model_field = Claim._meta.get_field(name)
+        widget = {
+            "statement": admin_widgets.AdminTextareaWidget(attrs={"rows": 3}),
+            "speaker": AutocompleteSelect(model_field, admin_site),
+            "claim_date": admin_widgets.AdminDateWidget,
+            "unit": admin_widgets.AdminTextInputWidget,
+        }.get(name)
+        return model_field.formfield(**({"widget": widget} if widget else {}))
+
+    @staticmethod
+    def values_of(claim: Claim) -> dict:
+        """The claim's checkable fields as this form's initial values."""
+        values = {name: getattr(claim, name) for name in Claim.CHECKABLE_FIELDS}
+        values["speaker"] = claim.speaker_id
+        if claim.quantity is not None:  # 50000000, not 50000000.0000
+            values["quantity"] = Decimal(canonical_quantity(claim.quantity))
+        return values
+
+    @staticmethod
+    def as_data(value) -> str:
+        """A field value as the form posts it (for data rebuilt after a conflict)."""
+        if value is None:
+            return ""
+        if isinstance(value, Decimal):
+            return canonical_quantity(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+
+    @staticmethod
+    def content_value(name: str, value):
+        """A field value as ledger entries record it (claims.ledger.entries.claim_content),
+        speakers by id: what a correction's "from" and "to" are compared with."""
+        if isinstance(value, dict) and name == "speaker":
+            return value["id"]
+        if name == "speaker":
+            return getattr(value, "pk", value)
+        if name == "quantity":
+            return canonical_quantity(Decimal(value)) if value not in (None, "") else None
+        if name == "claim_date":
+            return value.isoformat() if isinstance(value, date) else value or None
+        if name == "statement":  # the form strips what the editor sends
+            return value.strip()
+        return value
+
+    def changes(self) -> dict:
+        """The checkable fields the editor changed, with their new values (for correct_claim)."""
+        current = self.values_of(self.claim)
+        return {
+            name: self.cleaned_data[name]
+            for name in Claim.CHECKABLE_FIELDS
+            if self.content_value(name, self.cleaned_data[name])
+            != self.content_value(name, current[name])
+        }

@@ -265,6 +265,20 @@ class Claim(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def clean(self) -> None:
+        """The field rules the constraints below enforce, reported on their fields."""
+        errors = {}
+        if self.kind == ClaimKind.NUMERIC and self.quantity is None:
+            errors["quantity"] = "A numeric claim needs its quantity."
+        if self.quantity is not None and not self.unit:
+            errors["unit"] = "A quantity needs its unit."
+        if self.media_authenticity and self.kind != ClaimKind.MEDIA:
+            errors["media_authenticity"] = (
+                "Only a claim about media (kind “media”) has a media authenticity rating."
+            )
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def has_verdict(self) -> bool:
         return self.status not in WORKFLOW_STATUSES

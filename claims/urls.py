@@ -13,5 +13,7 @@ urlpatterns = [
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
     path("status/<str:status>/", views.status_detail, name="status"),
+    path("corrections/", views.corrections, name="corrections"),
+    path("corrections/policy/", views.corrections_policy, name="corrections-policy"),
     path("feeds/verdicts.atom", feeds.VerdictFeed(), name="feed"),
 ]

@@ -242,7 +242,11 @@ SPECTACULAR_SETTINGS = {
         "Claims, quotes, sources, speakers and the append-only review ledger, as JSON and as "
         "schema.org ClaimReview. Anonymous clients read published material; contributors "
         "(token or session) write drafts; editors record verdicts and publish. Errors share "
-        'one shape: {"error": {"status", "code", "message", "fields"}}.'
+        'one shape: {"error": {"status", "code", "message", "fields"}}.\n\n'
+        "The ledger is a transparency log: its entries, hash chain, Merkle tree, signed "
+        "checkpoints, export and proofs are specified byte by byte, with a worked example, in "
+        "[the ledger's format](/ledger/format/); [a standalone verifier](/ledger/verifier.py) "
+        "(one Python file) checks the export and the proofs."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,17 +1,27 @@
-"""Site-wide views: sitemap.xml, robots.txt and the error pages."""
+"""Site-wide views: sitemap.xml, robots.txt, the ledger's format and verifier, the error pages."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import markdown as md
+import nh3
 from django.conf import settings
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
+from claims.ledger import verifier
+from factcheck.conditional import page_condition
 from factcheck.sitemaps import SITEMAPS
 
 
@@ -37,6 +47,137 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+# --- The ledger's format and its standalone verifier ---------------------------------
+
+LEDGER_FORMAT_DOC = settings.BASE_DIR / "docs" / "ledger-format.md"
+VERIFIER_SCRIPT = Path(verifier.__file__)
+
+# The document is ours, but it goes through the same allow-list as editors'
+# Markdown (claims.markdown), widened for a specification: headings with
+# anchors, tables and code blocks. Comments (the example's labels) are dropped.
+_DOC_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "hr",
+    "sup",
+    "sub",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+_DOC_ATTRIBUTES = {"a": {"href", "title"}, **{f"h{level}": {"id"} for level in range(1, 5)}}
+
+
+@dataclass(frozen=True)
+class _File:
+    content: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _Document:
+    sha256: str
+    title: str
+    html: SafeString
+
+
+def _read(path: Path) -> _File:
+    stat = path.stat()
+    return _read_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_file(path: str, mtime_ns: int, size: int) -> _File:
+    """A file's bytes and digest, read again only when the file changed."""
+    content = Path(path).read_bytes()
+    return _File(content, hashlib.sha256(content).hexdigest())
+
+
+@lru_cache(maxsize=4)
+def _render_document(document: _File) -> _Document:
+    """docs/ledger-format.md as sanitised HTML, rendered once per version of the file."""
+    text = document.content.decode("utf-8")
+    title = next(
+        (line[2:].strip() for line in text.splitlines() if line.startswith("# ")),
+        "The ledger's format",
+    )
+    html = md.markdown(
+        text, extensions=["fenced_code", "tables", "toc", "sane_lists"], output_format="html"
+    )
+    clean = nh3.clean(
+        html,
+        tags=_DOC_TAGS,
+        attributes=_DOC_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return _Document(document.sha256, title, mark_safe(clean))  # noqa: S308 - sanitised by nh3 just above
+
+
+# No query, and no Last-Modified: a file's time differs between servers, its digest does not.
+
+
+def _format_state(request) -> dict:
+    return {
+        "document": _read(LEDGER_FORMAT_DOC).sha256,
+        "verifier": _read(VERIFIER_SCRIPT).sha256,
+        # What the site's layout shows.
+        "publisher": settings.PUBLISHER_NAME,
+        "site": settings.SITE_URL,
+        "last_change": None,
+    }
+
+
+def _verifier_state(request) -> dict:
+    return {"verifier": _read(VERIFIER_SCRIPT).sha256, "last_change": None}
+
+
+@require_safe
+@cache_control(max_age=3600, public=True)
+@page_condition("ledger-format-1", _format_state)
+def ledger_format(request):
+    """The ledger's format, byte by byte (docs/ledger-format.md), in the site's layout."""
+    return render(
+        request,
+        "ledger_format.html",
+        {
+            "document": _render_document(_read(LEDGER_FORMAT_DOC)),
+            "verifier_sha256": _read(VERIFIER_SCRIPT).sha256,
+        },
+    )
+
+
+@require_safe
+@cache_control(max_age=3600, public=True)
+@page_condition("ledger-verifier-1", _verifier_state)
+def ledger_verifier(request):
+    """The standalone verifier: the exact bytes of claims/ledger/verifier.py, to download."""
+    response = HttpResponse(
+        _read(VERIFIER_SCRIPT).content, content_type="text/x-python; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="verifier.py"'
+    return response
+
+
+# --- Errors ---------------------------------------------------------------------------
 
 
 def _api_error(status: int, code: str, message: str) -> JsonResponse:

@@ -100,7 +100,13 @@ class StaticSitemap(SiteUrlSitemap):
     priority = 1.0
 
     def items(self):
-        return ["claims:home", "claims:list"]
+        return [
+            "claims:home",
+            "claims:list",
+            "claims:corrections",
+            "claims:corrections-policy",
+            "ledger-format",
+        ]
 
     def location(self, item: str) -> str:
         return reverse(item)

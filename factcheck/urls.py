@@ -19,6 +19,8 @@ urlpatterns = [
     path("sources/", include("sources.urls")),
     path("sitemap.xml", site_views.sitemap, name="sitemap"),
     path("robots.txt", site_views.robots_txt, name="robots"),
+    path("ledger/format/", site_views.ledger_format, name="ledger-format"),
+    path("ledger/verifier.py", site_views.ledger_verifier, name="ledger-verifier"),
     path("", include("claims.urls")),
 ]
 

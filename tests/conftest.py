@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import TransactionTestCase
 from django.test.utils import setup_databases, teardown_databases
@@ -24,6 +27,12 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
     does, so they exercise its privileges (factcheck.db.roles).
     """
     verbosity = request.config.option.verbose
+    # A test database of this run's own, so that two runs (a developer's and a
+    # tool's, or two checkouts sharing the embedded server) never drop each
+    # other's database.
+    test_settings = connection.settings_dict.setdefault("TEST", {})
+    if not test_settings.get("NAME"):
+        test_settings["NAME"] = f"test_{connection.settings_dict['NAME']}_{os.getpid()}"
     with django_db_blocker.unblock(), as_owner():
         config = setup_databases(verbosity=verbosity, interactive=False, keepdb=False)
     yield

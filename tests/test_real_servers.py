@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from claims.ledger import checkpoints
 from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
 from sources.models import Source
 
@@ -298,12 +299,24 @@ def test_every_write_route_answers_as_documented(server, editor, contributor):
         },
     )
     assert verdict.headers["ETag"]
+    corrected = write(
+        "POST",
+        f"{claim_path}corrections",
+        201,
+        token=editor_token,
+        headers={"If-Match": verdict.headers["ETag"]},
+        body={
+            "correction_class": "typo",
+            "reason": "The unit was misspelt.",
+            "unit": "metric tonnes",
+        },
+    )
     published = write(
         "POST",
         f"{claim_path}publish",
         200,
         token=editor_token,
-        headers={"If-Match": verdict.headers["ETag"]},
+        headers={"If-Match": corrected.headers["ETag"]},
         body={},
     )
     write(
@@ -325,7 +338,7 @@ def test_every_write_route_answers_as_documented(server, editor, contributor):
         "POST",
         f"{claim_path}reviews/",
         403,
-        body={"status": "true", "explanation": "Looks right.", "version": 4},
+        body={"status": "true", "explanation": "Looks right.", "version": 5},
     )
     write(
         "POST",
@@ -336,6 +349,9 @@ def test_every_write_route_answers_as_documented(server, editor, contributor):
     )
 
     stored = Claim.objects.get(slug="port-12-million-tonnes")
-    assert (stored.status, stored.version, stored.is_published) == ("false", 4, False)
-    assert Review.objects.filter(claim=stored).count() == 3
+    assert (stored.status, stored.version, stored.is_published) == ("false", 5, False)
+    assert stored.unit == "metric tonnes"
+    assert Review.objects.filter(claim=stored).count() == 4
+    # Each server signed checkpoints as the ledger grew: the latest covers every entry.
+    assert checkpoints.latest().size == Review.objects.count()
     assert not Appearance.objects.filter(claim=stored).exists()

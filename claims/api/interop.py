@@ -133,7 +133,16 @@ _CLAIM_REVIEW_FIELDS = {
     "url": serializers.URLField(help_text="The claim's page on this site."),
     "claimReviewed": serializers.CharField(),
     "datePublished": serializers.DateField(help_text="When the first verdict was recorded."),
-    "dateModified": serializers.DateTimeField(help_text="When the current verdict was recorded."),
+    "dateModified": serializers.DateTimeField(
+        help_text="When the review last changed: its verdict, or a later correction of the "
+        "claim's wording that the verdict stands on."
+    ),
+    "correction": serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="schema.org CorrectionComment for each correction made while the verdict "
+        "stood (url, text: the reason, datePublished).",
+    ),
     "author": _Organization,
     "reviewRating": _Rating,
     "itemReviewed": serializers.DictField(
@@ -299,7 +308,10 @@ class ClaimReviewView(PublicReadView):
             raise exceptions.NotFound("No published claim has this slug.") from None
         markup = build_claim_review(claim)
         if markup is None:
-            raise exceptions.NotFound("This claim is not yet verified: no ClaimReview.")
+            raise exceptions.NotFound(
+                "This claim has no verdict now (not yet verified, in review, or its verdict was "
+                "withdrawn by a correction): no ClaimReview."
+            )
         return Response(markup)
 
 
@@ -450,8 +462,8 @@ def google_claim(markup: dict) -> dict:
 
     `title` is the claim's statement: the subject of its page. The verdict is
     left out of it because Google gives it apart, as `textualRating`.
-    `reviewDate` is when the current verdict was recorded (the markup's
-    dateModified), the date its textualRating dates from.
+    `reviewDate` is when the review last changed (the markup's dateModified:
+    its verdict, or a later correction of the wording it stands on).
     """
     item = markup["itemReviewed"]
     claim = {"text": markup["claimReviewed"], "claimant": item["author"]["name"]}

@@ -613,28 +613,8 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
         ]
 
     def validate(self, attrs):
-        def value(name):
-            if name in attrs:
-                return attrs[name]
-            return (
-                getattr(self.instance, name)
-                if self.instance
-                else Claim._meta.get_field(name).get_default()
-            )
-
-        kind, quantity = value("kind"), value("quantity")
-        unit, media = value("unit") or "", value("media_authenticity") or ""
-        errors = {}
-        if kind == Claim.Kind.NUMERIC and quantity is None:
-            errors["quantity"] = ["A numeric claim needs its quantity."]
-        if quantity is not None and not unit:
-            errors["unit"] = ["A quantity needs its unit."]
-        if media and kind != Claim.Kind.MEDIA:
-            errors["media_authenticity"] = [
-                "Only a claim about media (kind “media”) has a media authenticity rating."
-            ]
-        if errors:
-            raise serializers.ValidationError(errors)
+        # The model's clean() and constraints hold the field rules (numeric claims
+        # need a quantity, ...); they are checked against the stored values too.
         fields = {name: value for name, value in attrs.items() if name != "assignee"}
         model_clean(self.instance or Claim(), fields, exclude=("assignee",))
         return attrs

@@ -208,19 +208,20 @@ def sign_latest() -> LoggedCheckpoint | None:
         fcntl.flock(handle, fcntl.LOCK_EX)
         previous = _last_entry(handle, path)
         size = tree.size()
-        if previous is not None and size <= previous.size:
+        if previous is not None:
             if size < previous.size:
                 raise CheckpointRefused(
                     f"the ledger has {size} entries, but checkpoint {previous.size} was signed "
                     f"at {previous.signed_at}: entries were removed"
                 )
-            return previous
+            if tree.root(previous.size) != previous.root:
+                raise CheckpointRefused(
+                    f"the ledger's first {previous.size} entries no longer have the root signed "
+                    f"at {previous.signed_at}: the ledger was rewritten; run verify_ledger"
+                )
+            if size == previous.size:
+                return previous
         first_new = previous.size if previous else 0
-        if previous is not None and tree.root(previous.size) != previous.root:
-            raise CheckpointRefused(
-                f"the ledger's first {previous.size} entries no longer have the root signed at "
-                f"{previous.signed_at}: the ledger was rewritten; run verify_ledger"
-            )
         root = tree.root(size)
         checkpoint = verifier.Checkpoint(origin=origin(), size=size, root_hash=root)
         entry = LoggedCheckpoint(

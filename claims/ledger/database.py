@@ -78,11 +78,14 @@ def app_role_problems(*, using: str) -> list[str]:
             [tables],
         )
         rows = cursor.fetchall()
+    owned = [table for table, owns, *_ in rows if owns]
+    if owned:
+        return [
+            f"the app's role {user!r} owns the append-only tables ({', '.join(owned)}): it can "
+            "alter them, disable their triggers and rewrite the ledger"
+        ]
     problems = []
-    for table, owns, can_update, can_delete, can_truncate in rows:
-        if owns:
-            problems.append(f"the app's role {user!r} owns {table}: it can rewrite the ledger")
-            break
+    for table, _owns, can_update, can_delete, can_truncate in rows:
         allowed = [
             name
             for name, allowed in (

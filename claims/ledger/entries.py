@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -68,7 +68,7 @@ class VersionConflict(Exception):
 
 def entry_time(moment: datetime) -> str:
     """An entry's time as its header holds it: UTC, microseconds, "Z"."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return verifier.format_timestamp(moment)
 
 
 def canonical_quantity(quantity: Decimal | None) -> str | None:
@@ -148,9 +148,11 @@ def entry_header(review: Review, body: dict) -> dict:
 def evidence_of(review: Review) -> list[tuple[int, str]]:
     """(source id, snapshot SHA-256) of a stored entry's evidence, in the order cited.
 
-    Reads `evidence_links` with their sources, prefetched by the caller.
+    Reads `evidence_links` with their sources, prefetched by the caller; sorted
+    here, so the body never depends on how the caller ordered the prefetch.
     """
-    return [(link.source_id, link.source.snapshot_sha256) for link in review.evidence_links.all()]
+    links = sorted(review.evidence_links.all(), key=lambda link: link.position)
+    return [(link.source_id, link.source.snapshot_sha256) for link in links]
 
 
 # --- Appending ------------------------------------------------------------------

@@ -327,9 +327,9 @@ def _claim_mismatches() -> list[str]:
         current = entries.claim_content(claim)
         if not entries.same_content(claim.ledger_content, current):
             changed = sorted(entries.content_changes(claim.ledger_content, current))
+            committed = ", ".join(f"{name} {claim.ledger_content[name]!r}" for name in changed)
             problems.append(
-                f"claim {claim.slug!r}: its {', '.join(changed)} differ from what its latest "
-                f"ledger entry committed to ({', '.join(f'{name}: {claim.ledger_content[name]!r}' for name in changed)}), "
-                "and no correction entry records the change"
+                f"claim {claim.slug!r}: {', '.join(changed)} changed behind its ledger (its "
+                f"latest entry committed to {committed}), and no correction entry records it"
             )
     return problems

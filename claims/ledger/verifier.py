@@ -4,8 +4,10 @@
 Anyone can download this one file and run it::
 
     python verifier.py --checkpoint checkpoint.txt --key-file ledger.vkey export.jsonl
+    python verifier.py --inclusion-proof inclusion.json --key-file ledger.vkey
+    python verifier.py --consistency-proof consistency.json --old-checkpoint old.txt --key K
 
-It needs only Python 3 and, to check a checkpoint's Ed25519 signature, the
+It needs only Python 3.9 or newer and, to check a checkpoint's Ed25519 signature, the
 ``cryptography`` package (``pip install cryptography``). The ledger's own
 application imports this same file, so the formulas below are the ones the
 ledger computes with, not a second implementation that could drift from them.
@@ -50,6 +52,14 @@ an object with ``sequence``, ``created_at``, ``previous_hash``,
 ``body_sha256`` and ``entry_hash``, plus ``body`` unless the entry is
 redacted, plus ``note`` and ``note_salt`` in the desk's internal export. Other
 keys are informational and not checked.
+
+Proofs. The ledger's API serves inclusion proofs (an entry's header and the
+hashes that lead from its leaf to a checkpoint's root) and consistency proofs
+(the hashes that show a newer tree extends an older one); `verify_inclusion_proof`
+and `verify_consistency_proof` check them against signed checkpoints.
+
+The full specification, byte by byte with a worked example, is
+docs/ledger-format.md, served at /ledger/format/.
 """
 
 from __future__ import annotations
@@ -108,7 +118,9 @@ __all__ = [
     "stored_hashes_for_record_hash",
     "tree_hash",
     "verifier_key_for",
+    "verify_consistency_proof",
     "verify_export",
+    "verify_inclusion_proof",
 ]
 
 
@@ -1180,16 +1192,287 @@ def _check_note(entry: dict, body: dict | None) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Verifying the API's proofs
+# ---------------------------------------------------------------------------
+
+
+def verify_inclusion_proof(
+    data: dict,
+    *,
+    checkpoint_note: str | None,
+    verifier_key: str,
+    origin: str | None = None,
+) -> Checkpoint:
+    """Check an inclusion proof, as ``/api/v1/ledger/proofs/inclusion/<sequence>`` returns it.
+
+    `data` is the parsed JSON: the entry's ``header``, its ``leaf_hash``, the
+    ``proof`` (base64 hashes), ``tree_size``, ``root_hash`` and ``checkpoint``.
+    The leaf is recomputed from the header (nothing the server computed is
+    trusted), and the proof must lead from it to the root of the signed
+    checkpoint, for leaf ``sequence - 1`` of a tree of the checkpoint's size.
+    ``leaf_hash``, ``entry_hash``, ``root_hash``, ``sequence`` and
+    ``leaf_index`` are checked when present.
+
+    `checkpoint_note` is the signed checkpoint to check against, such as one
+    a mirror kept; None uses the one in ``data["checkpoint"]``, which is as
+    good once its signature verifies with `verifier_key`.
+
+    Returns the checkpoint the entry was shown to be in. Raises NoteError if
+    a checkpoint's signature or the key is bad, CheckpointError if a
+    checkpoint is malformed, missing or for another log than `origin`, and
+    ProofError if the proof does not show the entry in it.
+    """
+    if not isinstance(data, dict):
+        raise ProofError("inclusion proof: it is not a JSON object")
+    checkpoint = _open_proof_checkpoint(
+        checkpoint_note, data.get("checkpoint"), data.get("tree_size"), verifier_key, origin
+    )
+    header = _proof_header(data)
+    sequence = header["sequence"]
+    for name, expected in (("sequence", sequence), ("leaf_index", sequence - 1)):
+        if name in data and (_strict_int(data[name]) is None or data[name] != expected):
+            raise ProofError(
+                f"inclusion proof: {name} is {data[name]!r}, but the header is entry "
+                f"#{sequence}, leaf {sequence - 1}"
+            )
+    tree_size = _proof_size(data, "tree_size", "inclusion proof")
+    signed = _describe(checkpoint)
+    if tree_size != checkpoint.size:
+        raise ProofError(
+            f"inclusion proof: it is for a tree of {tree_size:,} entries, but {signed} signs "
+            f"{checkpoint.size:,}: check it against the checkpoint of {tree_size:,} entries "
+            f"(/api/v1/ledger/checkpoints), or ask for ?tree_size={checkpoint.size}"
+        )
+    if sequence > checkpoint.size:
+        raise ProofError(
+            f"inclusion proof: entry #{sequence} cannot be in {signed}, which has "
+            f"{checkpoint.size:,} entries"
+        )
+    data_bytes = entry_bytes(header)
+    leaf = record_hash(data_bytes)
+    if "entry_hash" in data and data["entry_hash"] != sha256_hex(data_bytes):
+        raise ProofError(
+            f"inclusion proof: entry_hash is {data['entry_hash']!r}, but the header hashes "
+            f"to {sha256_hex(data_bytes)}"
+        )
+    if "leaf_hash" in data and data["leaf_hash"] != _b64encode(leaf):
+        raise ProofError(
+            f"inclusion proof: leaf_hash is {data['leaf_hash']!r}, but the header's leaf hash "
+            f"is {_b64encode(leaf)}"
+        )
+    _check_proof_root(data, "root_hash", checkpoint, "inclusion proof")
+    proof = _proof_hashes(data, "inclusion proof")
+    try:
+        check_record(proof, checkpoint.size, checkpoint.root_hash, sequence - 1, leaf)
+    except ProofError as error:
+        raise ProofError(
+            f"inclusion proof: it does not lead from entry #{sequence}'s header (leaf "
+            f"{sequence - 1}) to the root of {signed} ({error}): the header or the proof is "
+            f"not what the ledger signed"
+        ) from None
+    return checkpoint
+
+
+def verify_consistency_proof(
+    data: dict,
+    *,
+    old_checkpoint_note: str,
+    new_checkpoint_note: str | None,
+    verifier_key: str,
+    origin: str | None = None,
+) -> tuple[Checkpoint, Checkpoint]:
+    """Check a consistency proof, as ``/api/v1/ledger/proofs/consistency?from=M&to=N`` returns it.
+
+    `data` is the parsed JSON: ``from``, ``to``, ``from_root_hash``,
+    ``to_root_hash``, ``proof`` (base64 hashes) and ``checkpoint``. The proof
+    must show that the tree of the new signed checkpoint (`to` entries)
+    extends the tree of the old one (`from` entries): the first `from`
+    entries are the ones the old checkpoint signed, unchanged. Both
+    checkpoints must verify with `verifier_key` and name the same log (and
+    `origin`, if given). The roots come from the checkpoints; the JSON's
+    ``from_root_hash`` and ``to_root_hash`` must agree with them.
+
+    `old_checkpoint_note` is the checkpoint kept from before;
+    `new_checkpoint_note` None uses ``data["checkpoint"]``.
+
+    Returns (old checkpoint, new checkpoint). Raises NoteError,
+    CheckpointError or ProofError as `verify_inclusion_proof` does.
+    """
+    if not isinstance(data, dict):
+        raise ProofError("consistency proof: it is not a JSON object")
+    if not isinstance(old_checkpoint_note, str):
+        raise CheckpointError("old checkpoint: a consistency proof needs the older checkpoint")
+    note_verifier = NoteVerifier(verifier_key)
+    old = _open_named_checkpoint(old_checkpoint_note, note_verifier, origin, "old checkpoint")
+    new = _open_proof_checkpoint(
+        new_checkpoint_note, data.get("checkpoint"), data.get("to"), verifier_key, origin
+    )
+    if old.origin != new.origin:
+        raise CheckpointError(
+            f"the old checkpoint is for log {old.origin!r}, the new one for {new.origin!r}"
+        )
+    if old.size > new.size:
+        raise ProofError(
+            f"consistency proof: the old checkpoint has {old.size:,} entries, more than the "
+            f"new one's {new.size:,}: the log cannot have grown from one to the other"
+        )
+    old_size = _proof_size(data, "from", "consistency proof")
+    new_size = _proof_size(data, "to", "consistency proof")
+    if (old_size, new_size) != (old.size, new.size):
+        raise ProofError(
+            f"consistency proof: it is from {old_size:,} to {new_size:,} entries, but the "
+            f"checkpoints have {old.size:,} and {new.size:,}: ask for "
+            f"?from={old.size}&to={new.size}"
+        )
+    _check_proof_root(data, "from_root_hash", old, "consistency proof")
+    _check_proof_root(data, "to_root_hash", new, "consistency proof")
+    proof = _proof_hashes(data, "consistency proof")
+    if old.size == 0:
+        # Every tree extends the empty one; there is nothing to prove.
+        if old.root_hash != EMPTY_TREE_HASH or proof:
+            raise ProofError(
+                "consistency proof: an empty tree's root is SHA-256 of nothing, and its proof "
+                "is empty"
+            )
+        return old, new
+    try:
+        check_tree(proof, new.size, new.root_hash, old.size, old.root_hash)
+    except ProofError as error:
+        raise ProofError(
+            f"consistency proof: it does not show that {_describe(new)} extends "
+            f"{_describe(old)} ({error}): if the checkpoints verify, the ledger's first "
+            f"{old.size:,} entries were rewritten, or the proof is corrupt"
+        ) from None
+    return old, new
+
+
+def _describe(checkpoint: Checkpoint) -> str:
+    return (
+        f"checkpoint {checkpoint.origin} size {checkpoint.size:,} "
+        f"(root {_b64encode(checkpoint.root_hash)})"
+    )
+
+
+def _open_named_checkpoint(
+    note: object, note_verifier: NoteVerifier, origin: str | None, what: str
+) -> Checkpoint:
+    """`open_checkpoint`, with errors that say which checkpoint they are about."""
+    if not isinstance(note, str):
+        raise CheckpointError(f"{what}: a signed checkpoint is text")
+    try:
+        return open_checkpoint(note, note_verifier, origin=origin)
+    except (NoteError, CheckpointError) as error:
+        raise type(error)(f"{what}: {error}") from None
+
+
+def _open_proof_checkpoint(
+    given: str | None, embedded: object, size: object, verifier_key: str, origin: str | None
+) -> Checkpoint:
+    if not isinstance(verifier_key, str):
+        raise ValueError("checking a proof needs the log's verifier key")
+    note_verifier = NoteVerifier(verifier_key)
+    if given is not None:
+        return _open_named_checkpoint(given, note_verifier, origin, "checkpoint")
+    if embedded is None:
+        raise CheckpointError(
+            f"checkpoint: the proof carries none (its tree of {size!r} entries is not the latest "
+            f"signed one) and none was given: take the checkpoint of that size from the "
+            f"checkpoint log (/api/v1/ledger/checkpoints)"
+        )
+    return _open_named_checkpoint(embedded, note_verifier, origin, "checkpoint")
+
+
+def _strict_int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _proof_size(data: dict, name: str, what: str) -> int:
+    value = _strict_int(data.get(name))
+    if value is None or value < 0:
+        raise ProofError(f"{what}: {name} must be a whole number, got {data.get(name)!r}")
+    return value
+
+
+def _proof_header(data: dict) -> dict:
+    header = data.get("header")
+    if not isinstance(header, dict):
+        raise ProofError("inclusion proof: the header field is missing or not an object")
+    if header.keys() != _HEADER_KEYS:
+        missing = sorted(_HEADER_KEYS - header.keys())
+        extra = sorted(header.keys() - _HEADER_KEYS)
+        raise ProofError(
+            f"inclusion proof: the header has {', '.join(extra) or 'no extra keys'} "
+            f"and lacks {', '.join(missing) or 'nothing'}; a header has exactly "
+            f"{', '.join(sorted(_HEADER_KEYS))}"
+        )
+    if _strict_int(header["v"]) != FORMAT_VERSION:
+        raise ProofError(
+            f"inclusion proof: header format version {header['v']!r}; this verifier reads "
+            f"version {FORMAT_VERSION}"
+        )
+    try:
+        return entry_header(
+            sequence=header["sequence"],
+            created_at=header["created_at"],
+            previous_hash=header["previous_hash"],
+            body_sha256=header["body_sha256"],
+        )
+    except ValueError as error:
+        raise ProofError(f"inclusion proof: header: {error}") from None
+
+
+def _check_proof_root(data: dict, name: str, checkpoint: Checkpoint, what: str) -> None:
+    if name in data and data[name] != _b64encode(checkpoint.root_hash):
+        raise ProofError(
+            f"{what}: {name} is {data[name]!r}, but {_describe(checkpoint)} signs "
+            f"{_b64encode(checkpoint.root_hash)}"
+        )
+
+
+def _proof_hashes(data: dict, what: str) -> list[bytes]:
+    proof = data.get("proof")
+    if not isinstance(proof, list):
+        raise ProofError(f"{what}: the proof field is missing or not a list")
+    hashes = []
+    for number, text in enumerate(proof, start=1):
+        value = _b64decode(text) if isinstance(text, str) else None
+        if value is None or len(value) != HASH_SIZE:
+            raise ProofError(f"{what}: proof hash {number} is not base64 of 32 bytes: {text!r}")
+        hashes.append(value)
+    return hashes
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 
 _DESCRIPTION = """\
-Verify an export of the fact-check ledger: every entry's hashes, the hash
-chain linking them and, given a signed checkpoint and the ledger's verifier
-key, that the entries are the ones the ledger signed."""
+Verify the fact-check ledger from what it publishes: an export (every
+entry's hashes, the hash chain linking them and, given a signed checkpoint
+and the ledger's verifier key, that the entries are the ones the ledger
+signed), an inclusion proof (one entry is in a signed checkpoint), or a
+consistency proof (a newer signed checkpoint only appended to an older one).
+The format is specified at /ledger/format/ on the ledger's site."""
+
+_USAGE = """\
+%(prog)s [--checkpoint FILE (--key KEY | --key-file FILE) [--origin ORIGIN]] EXPORT.jsonl
+       %(prog)s --inclusion-proof FILE (--key KEY | --key-file FILE) [--checkpoint FILE] [--origin ORIGIN]
+       %(prog)s --consistency-proof FILE --old-checkpoint FILE (--key KEY | --key-file FILE)
+                   [--checkpoint FILE] [--origin ORIGIN]"""
 
 _EPILOG = """\
-exit status: 0 if the export verifies, 1 if it does not (the first problem is
+examples:
+  %(prog)s --checkpoint checkpoint.txt --key-file ledger.vkey export.jsonl
+  %(prog)s --inclusion-proof inclusion-7.json --key-file ledger.vkey
+  %(prog)s --consistency-proof consistency.json --old-checkpoint kept.txt --key-file ledger.vkey
+
+A proof file is the JSON the API returns ("-": standard input). Without
+--checkpoint, a proof is checked against the checkpoint it carries, whose
+signature is verified with the key all the same.
+
+exit status: 0 if everything verifies, 1 if it does not (the first problem is
 printed to standard error), 2 for a usage error."""
 
 
@@ -1197,20 +1480,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the verifier on the command line `argv`; return the exit status."""
     parser = argparse.ArgumentParser(
         prog="verifier.py",
+        usage=_USAGE,
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "export",
+        nargs="?",
         metavar="EXPORT.jsonl",
         help='the export, one entry per line ("-": standard input)',
     )
-    parser.add_argument("--checkpoint", metavar="FILE", help="the ledger's signed checkpoint")
+    parser.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="the ledger's signed checkpoint (with a proof: the one to check it against; "
+        "default: the checkpoint in the proof)",
+    )
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--key", metavar="VERIFIER_KEY", help="the ledger's verifier key")
     keys.add_argument("--key-file", metavar="FILE", help="a file holding the verifier key")
-    parser.add_argument("--origin", help="require the checkpoint to be for this log")
+    parser.add_argument("--origin", help="require the checkpoints to be for this log")
+    proofs = parser.add_argument_group("proofs from the API, instead of an export")
+    proofs.add_argument(
+        "--inclusion-proof",
+        metavar="FILE",
+        help="check /api/v1/ledger/proofs/inclusion/<sequence>: the entry is in the checkpoint",
+    )
+    proofs.add_argument(
+        "--consistency-proof",
+        metavar="FILE",
+        help="check /api/v1/ledger/proofs/consistency?from=M&to=N: the checkpoint of N "
+        "entries extends the old checkpoint of M",
+    )
+    proofs.add_argument(
+        "--old-checkpoint",
+        metavar="FILE",
+        help="with --consistency-proof: the older signed checkpoint, the one you kept",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error argparse has printed
@@ -1220,6 +1527,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
+
+    modes = [
+        flag
+        for flag, value in (
+            ("an export", args.export),
+            ("--inclusion-proof", args.inclusion_proof),
+            ("--consistency-proof", args.consistency_proof),
+        )
+        if value is not None
+    ]
+    if not modes:
+        return usage_error(
+            "give an export to verify, or --inclusion-proof FILE, or --consistency-proof FILE"
+        )
+    if len(modes) > 1:
+        return usage_error(f"check one thing at a time: {' and '.join(modes)} were both given")
+    if args.old_checkpoint is not None and args.consistency_proof is None:
+        return usage_error("--old-checkpoint only applies to --consistency-proof")
+    if args.export is None:
+        return _main_proof(args, usage_error)
 
     has_key = args.key is not None or args.key_file is not None
     if args.checkpoint is not None and not has_key:
@@ -1234,10 +1561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ed25519 is None:
             return usage_error("checking a checkpoint needs 'pip install cryptography'")
         try:
-            verifier_key = args.key
-            if args.key_file is not None:
-                with open(args.key_file, encoding="utf-8") as key_file:
-                    verifier_key = key_file.read().strip()
+            verifier_key = _read_key(args)
             with open(args.checkpoint, "rb") as checkpoint_file:
                 checkpoint_bytes = checkpoint_file.read()
         except (OSError, UnicodeDecodeError) as error:
@@ -1275,6 +1599,96 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: {report.problems[0]}", file=sys.stderr)
         return 1
     print(_summary(report))
+    return 0
+
+
+def _read_key(args: argparse.Namespace) -> str:
+    if args.key_file is None:
+        return args.key
+    with open(args.key_file, encoding="utf-8") as key_file:
+        return key_file.read().strip()
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def _main_proof(args: argparse.Namespace, usage_error: Callable[[str], int]) -> int:
+    """The command line for --inclusion-proof and --consistency-proof."""
+    inclusion = args.inclusion_proof is not None
+    flag = "--inclusion-proof" if inclusion else "--consistency-proof"
+    if args.key is None and args.key_file is None:
+        return usage_error(f"{flag} needs the ledger's verifier key (--key or --key-file)")
+    if not inclusion and args.old_checkpoint is None:
+        return usage_error(
+            "--consistency-proof needs --old-checkpoint: the checkpoint you kept from before"
+        )
+    if ed25519 is None:
+        return usage_error("checking a proof's checkpoint needs 'pip install cryptography'")
+    files = {"proof": args.inclusion_proof if inclusion else args.consistency_proof}
+    if args.checkpoint is not None:
+        files["checkpoint"] = args.checkpoint
+    if args.old_checkpoint is not None:
+        files["old checkpoint"] = args.old_checkpoint
+    try:
+        verifier_key = _read_key(args)
+        raw = {what: _read_bytes(path) for what, path in files.items()}
+    except (OSError, UnicodeDecodeError) as error:
+        return usage_error(str(error))
+    try:
+        NoteVerifier(verifier_key)
+    except NoteError as error:
+        return usage_error(f"the verifier key: {error}")
+
+    kind = "inclusion proof" if inclusion else "consistency proof"
+    texts = {}
+    for what, content in raw.items():
+        try:
+            texts[what] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            print(
+                f"FAILED: {kind if what == 'proof' else what}: it is not valid UTF-8",
+                file=sys.stderr,
+            )
+            return 1
+    try:
+        data = _DECODER.decode(texts["proof"])
+    except ValueError as error:
+        print(f"FAILED: {kind}: it is not valid JSON: {error}", file=sys.stderr)
+        return 1
+    try:
+        if inclusion:
+            checkpoint = verify_inclusion_proof(
+                data,
+                checkpoint_note=texts.get("checkpoint"),
+                verifier_key=verifier_key,
+                origin=args.origin,
+            )
+        else:
+            old, new = verify_consistency_proof(
+                data,
+                old_checkpoint_note=texts["old checkpoint"],
+                new_checkpoint_note=texts.get("checkpoint"),
+                verifier_key=verifier_key,
+                origin=args.origin,
+            )
+    except ValueError as error:  # ProofError, NoteError, CheckpointError
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    if inclusion:
+        header = data["header"]
+        print(
+            f"Verified: entry #{header['sequence']} is in {_describe(checkpoint)}. Its header "
+            f"(entry_hash {entry_hash(header)}) commits to body_sha256 {header['body_sha256']}."
+        )
+    else:
+        print(
+            f"Verified: {_describe(new)} extends {_describe(old)}: the ledger's first "
+            f"{old.size:,} entries are the ones signed then, unchanged."
+        )
     return 0
 
 

@@ -261,7 +261,8 @@ def test_no_claimreview_without_a_published_verdict(api_client, harbour):
         assert response["Content-Type"] == "application/json"
         error = response.json()["error"]
         assert error["status"] == 404 and error["code"] == "not_found"
-        assert "not yet verified: no ClaimReview" in error["message"]
+        assert "has no verdict now" in error["message"]
+        assert error["message"].endswith("no ClaimReview.")
 
     for slug in ("harbour-draft", "harbour-unpublished", "no-such-claim"):
         response = api_client.get(claimreview_url(slug))

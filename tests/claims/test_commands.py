@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from claims.ledger import verifier
+
 
 def test_ensure_demo_users_creates_an_editor_and_a_contributor(db, settings, capsys):
     settings.DEBUG = True
@@ -31,3 +33,20 @@ def test_ensure_demo_users_refuses_outside_debug(db, settings):
 def test_verify_ledger_reports_an_empty_ledger(db, capsys):
     call_command("verify_ledger")
     assert "no entries yet" in capsys.readouterr().out
+
+
+def test_ensure_signing_key_creates_a_private_key_file_once(tmp_path, settings, capsys):
+    settings.LEDGER_SIGNING_KEY = ""
+    key_file = tmp_path / "keys" / "ledger-key"
+
+    call_command("ensure_signing_key", "--file", str(key_file))
+    created = capsys.readouterr().out
+    call_command("ensure_signing_key", "--file", str(key_file))
+    again = capsys.readouterr().out
+
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().startswith(f"PRIVATE+KEY+{settings.LEDGER_ORIGIN}+")
+    verifier_key = verifier.verifier_key_for(key_file.read_text().strip())
+    assert "created" in created and verifier_key in created
+    assert "created" not in again and verifier_key in again
+    assert "PRIVATE" not in created + again

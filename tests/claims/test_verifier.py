@@ -1114,3 +1114,500 @@ def test_main_returns_the_exit_status_instead_of_exiting(tmp_path, export, capsy
     assert verifier.main(["--key", PETER_KEY, str(tmp_path / "export.jsonl")]) == 2
     assert verifier.main([]) == 2
     assert verifier.main([str(tmp_path / "missing.jsonl")]) == 2
+
+
+# ---------------------------------------------------------------------------
+# Proofs as the API serves them
+# ---------------------------------------------------------------------------
+
+
+PROOF_ERRORS = (verifier.ProofError, verifier.NoteError, verifier.CheckpointError)
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _api_header(entry):
+    return verifier.entry_header(
+        sequence=entry["sequence"],
+        created_at=entry["created_at"],
+        previous_hash=entry["previous_hash"],
+        body_sha256=entry["body_sha256"],
+    )
+
+
+@pytest.fixture(scope="module")
+def proof_log(keys):
+    """Seven entries with their stored tree hashes, and a signed checkpoint at every size."""
+    entries = _entries(7, redacted={2})
+    storage = _store([verifier.entry_bytes(_api_header(entry)) for entry in entries])
+    notes = {size: _checkpoint_note(entries, keys[0], size=size) for size in range(1, 8)}
+    return entries, storage, notes
+
+
+def _inclusion(proof_log, sequence, size):
+    """What /api/v1/ledger/proofs/inclusion/<sequence>?tree_size=<size> returns."""
+    entries, storage, notes = proof_log
+    header = _api_header(entries[sequence - 1])
+    return {
+        "sequence": sequence,
+        "leaf_index": sequence - 1,
+        "tree_size": size,
+        "header": header,
+        "entry_hash": verifier.entry_hash(header),
+        "leaf_hash": _b64(verifier.record_hash(verifier.entry_bytes(header))),
+        "proof": [_b64(h) for h in verifier.prove_record(size, sequence - 1, _reader(storage))],
+        "root_hash": _b64(verifier.tree_hash(size, _reader(storage))),
+        "checkpoint": notes[size],
+    }
+
+
+def _consistency(proof_log, old, new):
+    """What /api/v1/ledger/proofs/consistency?from=<old>&to=<new> returns."""
+    _, storage, notes = proof_log
+    return {
+        "from": old,
+        "to": new,
+        "from_root_hash": _b64(verifier.tree_hash(old, _reader(storage))),
+        "to_root_hash": _b64(verifier.tree_hash(new, _reader(storage))),
+        "proof": [_b64(h) for h in verifier.prove_tree(new, old, _reader(storage))],
+        "checkpoint": notes[new],
+    }
+
+
+def _json_roundtrip(data):
+    return json.loads(json.dumps(data))
+
+
+def test_every_inclusion_proof_verifies_against_its_checkpoint(proof_log, keys):
+    _, _, notes = proof_log
+    for size in range(1, 8):
+        for sequence in range(1, size + 1):
+            data = _json_roundtrip(_inclusion(proof_log, sequence, size))
+            # Against the checkpoint it carries, and against one given separately.
+            for note in (None, notes[size]):
+                checkpoint = verifier.verify_inclusion_proof(
+                    data, checkpoint_note=note, verifier_key=keys[1], origin=ORIGIN
+                )
+                assert (checkpoint.origin, checkpoint.size) == (ORIGIN, size)
+
+
+def test_the_optional_fields_of_an_inclusion_proof_may_be_left_out(proof_log, keys):
+    data = _inclusion(proof_log, 3, 5)
+    minimal = {name: data[name] for name in ("header", "proof", "tree_size", "checkpoint")}
+
+    assert (
+        verifier.verify_inclusion_proof(minimal, checkpoint_note=None, verifier_key=keys[1]).size
+        == 5
+    )
+
+
+def _inclusion_error(data, keys, note=None, **options):
+    with pytest.raises(PROOF_ERRORS) as caught:
+        verifier.verify_inclusion_proof(data, checkpoint_note=note, verifier_key=keys[1], **options)
+    return caught.value
+
+
+def test_an_inclusion_proof_fails_when_any_byte_of_a_proof_hash_changes(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    assert len(data["proof"]) == 3
+    for number, text in enumerate(data["proof"]):
+        for position in range(32):
+            bad = dict(data, proof=list(data["proof"]))
+            bad["proof"][number] = _b64(_flip(base64.b64decode(text), position))
+            error = _inclusion_error(bad, keys)
+            assert isinstance(error, verifier.ProofError)
+            assert str(error).startswith(
+                "inclusion proof: it does not lead from entry #3's header (leaf 2) to the root "
+                "of checkpoint example.org/ledger size 7"
+            )
+
+
+def test_an_inclusion_proof_fails_with_a_hash_too_many_or_too_few(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    for proof in (data["proof"][:-1], [*data["proof"], data["proof"][0]], []):
+        error = _inclusion_error(dict(data, proof=proof), keys)
+        assert isinstance(error, verifier.ProofError)
+        assert "does not lead from entry #3's header" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("created_at", lambda v: v.replace(".000000Z", ".000001Z")),
+        ("previous_hash", lambda v: v[:-1] + ("0" if v[-1] != "0" else "1")),
+        ("body_sha256", lambda v: ("1" if v[0] != "1" else "2") + v[1:]),
+        ("sequence", lambda v: v + 1),
+    ],
+)
+def test_an_inclusion_proof_fails_when_a_header_field_changes(proof_log, keys, field, change):
+    data = _inclusion(proof_log, 3, 7)
+    header = dict(data["header"])
+    header[field] = change(header[field])
+    bad = dict(data, header=header)
+
+    # The derived fields give the change away first...
+    error = _inclusion_error(bad, keys)
+    assert isinstance(error, verifier.ProofError)
+    if field == "sequence":
+        assert str(error).startswith("inclusion proof: sequence is 3, but the header is entry #4")
+    else:
+        assert str(error).startswith("inclusion proof: entry_hash is ")
+    # ...and without them, the proof itself fails: the changed header is not the signed leaf.
+    for name in ("sequence", "leaf_index", "entry_hash", "leaf_hash"):
+        del bad[name]
+    error = _inclusion_error(bad, keys)
+    assert isinstance(error, verifier.ProofError)
+    assert "does not lead from entry #" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("header_change", "message"),
+    [
+        ({"created_at": "2024-05-01T12:03:00Z"}, "header: created_at must look like"),
+        ({"previous_hash": "AB" * 32}, "header: previous_hash must be 64 lowercase hex"),
+        ({"sequence": True}, "header: sequence must be an integer"),
+        ({"v": 3}, "header format version 3"),
+        ({"v": True}, "header format version True"),
+        ({"extra": 1}, "the header has extra and lacks nothing"),
+    ],
+)
+def test_an_inclusion_proof_refuses_a_header_with_another_spelling(
+    proof_log, keys, header_change, message
+):
+    data = _inclusion(proof_log, 3, 7)
+    error = _inclusion_error(dict(data, header={**data["header"], **header_change}), keys)
+
+    assert isinstance(error, verifier.ProofError)
+    assert str(error).startswith(f"inclusion proof: {message}")
+
+
+def test_an_inclusion_proof_fails_when_its_derived_fields_disagree(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    leaf = base64.b64decode(data["leaf_hash"])
+    root = base64.b64decode(data["root_hash"])
+    cases = {
+        "leaf_hash": (_b64(_flip(leaf, 5)), "inclusion proof: leaf_hash is "),
+        "root_hash": (
+            _b64(_flip(root, 31)),
+            "inclusion proof: root_hash is ",
+        ),
+        "leaf_index": (3, "inclusion proof: leaf_index is 3, but the header is entry #3, leaf 2"),
+        "tree_size": (6, "inclusion proof: it is for a tree of 6 entries, but checkpoint "),
+    }
+    for field, (value, message) in cases.items():
+        error = _inclusion_error(dict(data, **{field: value}), keys)
+        assert isinstance(error, verifier.ProofError), field
+        assert str(error).startswith(message), (field, str(error))
+
+
+def test_an_inclusion_proof_fails_when_its_checkpoint_changes(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    note = data["checkpoint"]
+    origin_line, size_line, root_line, blank, signature, _ = note.split("\n")
+    assert blank == ""
+    root = base64.b64decode(root_line)
+    forged_root = note.replace(root_line, _b64(_flip(root, 0)))
+    forged_size = note.replace(f"\n{size_line}\n", "\n8\n")
+    broken_signature = note.replace(
+        signature, signature[:-3] + ("A" if signature[-3] != "A" else "B") + signature[-2:]
+    )
+
+    for bad_note in (forged_root, forged_size, broken_signature):
+        for given in (None, bad_note):
+            error = _inclusion_error(dict(data, checkpoint=bad_note), keys, note=given)
+            assert isinstance(error, verifier.NoteError), bad_note
+            assert str(error).startswith("checkpoint: invalid signature by key example.org/ledger+")
+
+    # A checkpoint of another size, rightly signed, is not the tree the proof is for.
+    other = proof_log[2][6]
+    error = _inclusion_error(data, keys, note=other)
+    assert isinstance(error, verifier.ProofError)
+    assert "it is for a tree of 7 entries, but checkpoint example.org/ledger size 6" in str(error)
+    assert str(error).endswith("or ask for ?tree_size=6")
+
+
+def test_an_inclusion_proof_needs_the_ledgers_key_and_origin(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    impostor_signer, impostor_key = verifier.generate_key(ORIGIN)
+
+    error = _inclusion_error(data, (None, impostor_key))
+    assert isinstance(error, verifier.NoteError)
+    assert str(error).startswith("checkpoint: note is not signed by key example.org/ledger+")
+
+    error = _inclusion_error(data, keys, origin="example.org/other")
+    assert isinstance(error, verifier.CheckpointError)
+    assert str(error) == (
+        "checkpoint: checkpoint is for log 'example.org/ledger', not 'example.org/other'"
+    )
+
+    error = _inclusion_error(dict(data, checkpoint=None), keys)
+    assert isinstance(error, verifier.CheckpointError)
+    assert str(error).startswith("checkpoint: the proof carries none")
+
+    with pytest.raises(ValueError, match="needs the log's verifier key"):
+        verifier.verify_inclusion_proof(data, checkpoint_note=None, verifier_key=None)
+    with pytest.raises(verifier.NoteError, match="malformed verifier key"):
+        verifier.verify_inclusion_proof(data, checkpoint_note=None, verifier_key="nonsense")
+
+
+def test_an_inclusion_proof_refuses_malformed_json(proof_log, keys):
+    data = _inclusion(proof_log, 3, 7)
+    cases = [
+        ([], "inclusion proof: it is not a JSON object"),
+        ({**data, "proof": "AAAA"}, "inclusion proof: the proof field is missing or not a list"),
+        ({**data, "proof": ["AAAA"]}, "inclusion proof: proof hash 1 is not base64 of 32 bytes"),
+        ({**data, "proof": [None]}, "inclusion proof: proof hash 1 is not base64 of 32 bytes"),
+        ({**data, "tree_size": "7"}, "inclusion proof: tree_size must be a whole number"),
+        ({k: v for k, v in data.items() if k != "header"}, "inclusion proof: the header field"),
+    ]
+    for bad, message in cases:
+        error = _inclusion_error(bad, keys)
+        assert isinstance(error, verifier.ProofError), message
+        assert str(error).startswith(message), str(error)
+
+
+def test_an_entry_beyond_the_checkpoint_is_not_in_it(proof_log, keys):
+    data = _inclusion(proof_log, 3, 3)
+    header = _api_header(proof_log[0][4])
+    bad = {
+        "header": header,
+        "proof": data["proof"],
+        "tree_size": 3,
+        "checkpoint": data["checkpoint"],
+    }
+
+    error = _inclusion_error(bad, keys)
+    assert str(error).startswith(
+        "inclusion proof: entry #5 cannot be in checkpoint example.org/ledger size 3"
+    )
+
+
+def test_every_consistency_proof_verifies_between_its_checkpoints(proof_log, keys):
+    _, _, notes = proof_log
+    for new in range(1, 8):
+        for old in range(1, new + 1):
+            data = _json_roundtrip(_consistency(proof_log, old, new))
+            for note in (None, notes[new]):
+                old_checkpoint, new_checkpoint = verifier.verify_consistency_proof(
+                    data,
+                    old_checkpoint_note=notes[old],
+                    new_checkpoint_note=note,
+                    verifier_key=keys[1],
+                    origin=ORIGIN,
+                )
+                assert (old_checkpoint.size, new_checkpoint.size) == (old, new)
+
+
+def _consistency_error(data, keys, old_note, new_note=None, **options):
+    with pytest.raises(PROOF_ERRORS) as caught:
+        verifier.verify_consistency_proof(
+            data,
+            old_checkpoint_note=old_note,
+            new_checkpoint_note=new_note,
+            verifier_key=keys[1],
+            **options,
+        )
+    return caught.value
+
+
+def test_a_consistency_proof_fails_when_any_byte_of_a_proof_hash_changes(proof_log, keys):
+    notes = proof_log[2]
+    data = _consistency(proof_log, 3, 7)
+    assert len(data["proof"]) == 4
+    for number, text in enumerate(data["proof"]):
+        for position in range(32):
+            bad = dict(data, proof=list(data["proof"]))
+            bad["proof"][number] = _b64(_flip(base64.b64decode(text), position))
+            error = _consistency_error(bad, keys, notes[3])
+            assert isinstance(error, verifier.ProofError)
+            assert str(error).startswith(
+                "consistency proof: it does not show that checkpoint example.org/ledger size 7 "
+            )
+    for proof in (data["proof"][:-1], [*data["proof"], data["proof"][0]], []):
+        error = _consistency_error(dict(data, proof=proof), keys, notes[3])
+        assert isinstance(error, verifier.ProofError)
+
+
+def test_a_consistency_proof_fails_when_a_root_or_size_changes(proof_log, keys):
+    notes = proof_log[2]
+    data = _consistency(proof_log, 3, 7)
+    old_root = base64.b64decode(data["from_root_hash"])
+    new_root = base64.b64decode(data["to_root_hash"])
+    cases = [
+        ({"from_root_hash": _b64(_flip(old_root, 9))}, "consistency proof: from_root_hash is "),
+        ({"to_root_hash": _b64(_flip(new_root, 9))}, "consistency proof: to_root_hash is "),
+        ({"from": 2}, "consistency proof: it is from 2 to 7 entries, but the checkpoints have 3"),
+        ({"to": 6}, "consistency proof: it is from 3 to 6 entries"),
+        ({"from": "3"}, "consistency proof: from must be a whole number"),
+    ]
+    for change, message in cases:
+        error = _consistency_error({**data, **change}, keys, notes[3])
+        assert isinstance(error, verifier.ProofError), change
+        assert str(error).startswith(message), str(error)
+
+
+def test_a_consistency_proof_fails_when_a_checkpoint_changes(proof_log, keys):
+    notes = proof_log[2]
+    data = _consistency(proof_log, 3, 7)
+    for which in ("old", "new"):
+        note = notes[3] if which == "old" else notes[7]
+        root_line = note.split("\n")[2]
+        forged = note.replace(root_line, _b64(_flip(base64.b64decode(root_line), 17)))
+        old_note, new_note = (forged, None) if which == "old" else (notes[3], forged)
+        error = _consistency_error(data, keys, old_note, new_note)
+        assert isinstance(error, verifier.NoteError)
+        prefix = "old checkpoint" if which == "old" else "checkpoint"
+        assert str(error).startswith(f"{prefix}: invalid signature by key example.org/ledger+")
+
+    # Rightly signed checkpoints of other sizes are not the trees the proof is about.
+    error = _consistency_error(data, keys, notes[2])
+    assert isinstance(error, verifier.ProofError)
+    assert "ask for ?from=2&to=7" in str(error)
+    error = _consistency_error(data, keys, notes[7], notes[3])
+    assert str(error).startswith("consistency proof: the old checkpoint has 7 entries, more than")
+
+
+def test_a_rewritten_ledger_fails_the_consistency_proof_from_a_kept_checkpoint(proof_log, keys):
+    entries, _, notes = proof_log
+    # Entry #2 rewritten and everything rehashed: a valid tree, rightly signed, but not
+    # an extension of the checkpoint of 3 kept from before.
+    rewritten = [dict(entry) for entry in entries]
+    rewritten[1]["body_sha256"] = "ee" * 32
+    storage = _store([verifier.entry_bytes(_api_header(entry)) for entry in rewritten])
+    rewritten_log = (rewritten, storage, {7: _checkpoint_note(rewritten, keys[0])})
+    data = _consistency(rewritten_log, 3, 7)
+    data["from_root_hash"] = _b64(
+        verifier.open_checkpoint(notes[3], verifier.NoteVerifier(keys[1])).root_hash
+    )
+
+    error = _consistency_error(data, keys, notes[3])
+    assert isinstance(error, verifier.ProofError)
+    assert str(error).endswith(
+        "if the checkpoints verify, the ledger's first 3 entries were rewritten, or the proof "
+        "is corrupt"
+    )
+
+
+def test_a_consistency_proof_needs_both_checkpoints_from_one_log(proof_log, keys):
+    notes = proof_log[2]
+    data = _consistency(proof_log, 3, 7)
+    other_log = _checkpoint_note(proof_log[0], keys[0], size=3, origin="example.org/other")
+
+    error = _consistency_error(data, keys, other_log)
+    assert isinstance(error, verifier.CheckpointError)
+    assert str(error) == (
+        "the old checkpoint is for log 'example.org/other', the new one for 'example.org/ledger'"
+    )
+    error = _consistency_error(data, keys, notes[3], origin="example.org/other")
+    assert str(error).startswith("old checkpoint: checkpoint is for log 'example.org/ledger'")
+    error = _consistency_error(dict(data, checkpoint=None), keys, notes[3])
+    assert str(error).startswith("checkpoint: the proof carries none")
+    error = _consistency_error(data, keys, None)
+    assert str(error).startswith("old checkpoint: a consistency proof needs the older checkpoint")
+
+
+def test_the_command_line_checks_proofs(tmp_path, proof_log, keys):
+    notes = proof_log[2]
+    inclusion = _inclusion(proof_log, 3, 7)
+    consistency = _consistency(proof_log, 3, 7)
+    (tmp_path / "inclusion.json").write_text(json.dumps(inclusion), encoding="utf-8")
+    (tmp_path / "consistency.json").write_text(json.dumps(consistency), encoding="utf-8")
+    (tmp_path / "old.txt").write_text(notes[3], encoding="utf-8")
+    (tmp_path / "new.txt").write_text(notes[7], encoding="utf-8")
+    (tmp_path / "ledger.vkey").write_text(keys[1] + "\n", encoding="utf-8")
+    tampered = dict(
+        inclusion, proof=[inclusion["proof"][1], inclusion["proof"][0], *inclusion["proof"][2:]]
+    )
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered), encoding="utf-8")
+
+    def run(*args, stdin=None):
+        return subprocess.run(
+            [sys.executable, verifier.__file__, *args],
+            cwd=tmp_path,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    good = run("--inclusion-proof", "inclusion.json", "--key-file", "ledger.vkey")
+    assert (good.returncode, good.stderr) == (0, "")
+    assert good.stdout.startswith(
+        "Verified: entry #3 is in checkpoint example.org/ledger size 7 (root "
+    )
+    assert f"(entry_hash {inclusion['entry_hash']})" in good.stdout
+
+    against = run(
+        "--inclusion-proof", "-", "--checkpoint", "new.txt", "--key", keys[1],
+        "--origin", ORIGIN, stdin=json.dumps(inclusion),
+    )  # fmt: skip
+    assert against.returncode == 0, against.stderr
+
+    bad = run("--inclusion-proof", "tampered.json", "--key-file", "ledger.vkey")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("FAILED: inclusion proof: it does not lead from entry #3")
+
+    consistent = run(
+        "--consistency-proof", "consistency.json", "--old-checkpoint", "old.txt",
+        "--key-file", "ledger.vkey",
+    )  # fmt: skip
+    assert (consistent.returncode, consistent.stderr) == (0, "")
+    assert consistent.stdout.startswith("Verified: checkpoint example.org/ledger size 7 (root ")
+    assert "the ledger's first 3 entries are the ones signed then, unchanged" in consistent.stdout
+
+    swapped = run(
+        "--consistency-proof", "consistency.json", "--old-checkpoint", "new.txt",
+        "--checkpoint", "old.txt", "--key-file", "ledger.vkey",
+    )  # fmt: skip
+    assert swapped.returncode == 1
+    assert swapped.stderr.startswith("FAILED: consistency proof: the old checkpoint has 7")
+
+    not_json = run("--inclusion-proof", "old.txt", "--key-file", "ledger.vkey")
+    assert not_json.returncode == 1
+    assert not_json.stderr.startswith("FAILED: inclusion proof: it is not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give an export to verify, or --inclusion-proof FILE"),
+        (["--inclusion-proof", "p.json"], "--inclusion-proof needs the ledger's verifier key"),
+        (
+            ["--consistency-proof", "p.json", "--key", PETER_KEY],
+            "--consistency-proof needs --old-checkpoint",
+        ),
+        (
+            ["--inclusion-proof", "p.json", "--key", PETER_KEY, "export.jsonl"],
+            "check one thing at a time: an export and --inclusion-proof were both given",
+        ),
+        (
+            ["--old-checkpoint", "o.txt", "export.jsonl"],
+            "--old-checkpoint only applies to --consistency-proof",
+        ),
+        (["--inclusion-proof", "missing.json", "--key", PETER_KEY], "No such file"),
+        (["--inclusion-proof", "p.json", "--key", "nonsense"], "the verifier key: malformed"),
+    ],
+)
+def test_the_command_line_refuses_misused_proof_options(tmp_path, capsys, args, message):
+    (tmp_path / "p.json").write_text("{}", encoding="utf-8")
+    paths = [str(tmp_path / a) if a.endswith((".json", ".txt", ".jsonl")) else a for a in args]
+
+    assert verifier.main(paths) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_every_tree_extends_the_empty_one(proof_log, keys):
+    notes = proof_log[2]
+    empty = verifier.sign_checkpoint(
+        verifier.Checkpoint(ORIGIN, 0, verifier.EMPTY_TREE_HASH), verifier.NoteSigner(keys[0])
+    )
+    data = {"from": 0, "to": 7, "proof": [], "checkpoint": notes[7]}
+
+    old, new = verifier.verify_consistency_proof(
+        data, old_checkpoint_note=empty, new_checkpoint_note=None, verifier_key=keys[1]
+    )
+    assert (old.size, new.size) == (0, 7)
+    error = _consistency_error(dict(data, proof=[_b64(b"\0" * 32)]), keys, empty)
+    assert str(error).startswith("consistency proof: an empty tree's root is SHA-256 of nothing")

@@ -503,10 +503,12 @@ def test_sitemap_lists_published_pages_with_absolute_urls(client, seeded, editor
         assert lastmod.text == claim.updated_at.date().isoformat()
     assert f"{SITE}/claims/{draft.slug}/" not in urls
     assert f"{SITE}/" in urls and f"{SITE}/claims/" in urls
+    assert f"{SITE}/corrections/" in urls and f"{SITE}/corrections/policy/" in urls
+    assert f"{SITE}/ledger/format/" in urls
     assert f"{SITE}/speakers/marco-rubio/" in urls
     assert f"{SITE}/sources/{SEEDED_SOURCES[1]}/" in urls
     assert f"{SITE}/topics/venezuela/" in urls
-    assert len(urls) == 2 + 22 + 11 + 2 + 6
+    assert len(urls) == 5 + 22 + 11 + 2 + 6
     assert "testserver" not in response.content.decode()
 
 

@@ -1,0 +1,121 @@
+"""Corrections as a reader meets them in a real browser, on a desk and on a phone,
+with and without JavaScript: a corrected claim, a withdrawn verdict, the
+corrections log and the policy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from claims.models import Claim, CorrectionClass
+from claims.seeding import load_seed_file
+from claims.services import correct_claim, record_review
+from tests.browser.conftest import TIMEOUT_MS, save_screenshot
+from tests.ledger import desk_editor
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BOUNTY = "us-50-million-bounty-on-maduro"
+STRIKE = "september-2-strike-killed-11"
+
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}, "java_script_enabled": True},
+    "phone": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": True},
+    "phone-nojs": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": False},
+}
+
+
+def _fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def _rate(slug: str, status: str, explanation: str) -> None:
+    claim = Claim.objects.get(slug=slug)
+    record_review(
+        claim=claim,
+        editor=desk_editor(),
+        status=status,
+        explanation=explanation,
+        expected_version=claim.version,
+    )
+
+
+def _correct(slug: str, correction_class: str, reason: str, **changes) -> None:
+    claim = Claim.objects.get(slug=slug)
+    correct_claim(
+        claim=claim,
+        editor=desk_editor(),
+        expected_version=claim.version,
+        correction_class=correction_class,
+        reason=reason,
+        changes=changes,
+    )
+
+
+def _corrected_ledger() -> None:
+    load_seed_file(settings.SEEDS_DIR / "ledger.yaml")
+    _rate(BOUNTY, "false", "The State Department's notice offers **$25 million**.")
+    _correct(
+        BOUNTY,
+        CorrectionClass.CLARIFICATION,
+        "We named the office that made the offer, as the notice does.",
+        statement="The United States State Department offers a $50 million reward for the "
+        "arrest of Venezuelan President Nicolás Maduro.",
+    )
+    _rate(STRIKE, "mostly_true", "The strike was reported by several outlets.")
+    _correct(
+        STRIKE,
+        CorrectionClass.SUBSTANTIVE,
+        "Our wording left out that the vessel was said to carry drugs, which is part of "
+        "what was claimed; the date was missing.",
+        statement="A US military strike on a vessel said to be carrying drugs in the "
+        "Caribbean on September 2 killed 11 people.",
+        claim_date=date(2025, 9, 2),
+    )
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_reader_finds_corrections_on_the_claim_the_log_and_the_policy(
+    browser, live_server, screen
+):
+    _corrected_ledger()
+    context = browser.new_context(**SCREENS[screen])
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/claims/{BOUNTY}/")
+        corrections = page.locator("section.corrections")
+        expect(corrections).to_contain_text("Clarification")
+        expect(corrections).to_contain_text("Statement:")
+        expect(page.locator("section.verdict")).to_contain_text("Corrected since this verdict")
+        expect(page.locator("a.proof-link").first).to_be_visible()
+        assert _fits_the_width(page)
+        save_screenshot(page, f"corrections-{screen}-01-claim")
+
+        page.goto(f"{live_server.url}/claims/{STRIKE}/")
+        expect(page.locator("section.verdict")).to_contain_text("Verdict withdrawn.")
+        expect(page.locator('script[type="application/ld+json"]')).to_have_count(0)
+        assert _fits_the_width(page)
+        save_screenshot(page, f"corrections-{screen}-02-withdrawn")
+
+        with page.expect_navigation():
+            page.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Corrections"
+            ).click()
+        expect(page.locator("h1")).to_have_text("Corrections and verdict changes")
+        expect(page.locator("li.change-item")).to_have_count(4)
+        expect(page.locator("li.change-item").first).to_contain_text("Substantive correction")
+        assert _fits_the_width(page)
+        save_screenshot(page, f"corrections-{screen}-03-log")
+
+        with page.expect_navigation():
+            page.locator("main").get_by_role("link", name="Our corrections policy").click()
+        expect(page.locator("h1")).to_have_text("Corrections policy")
+        expect(page.locator("main")).to_contain_text("Substantive")
+        assert _fits_the_width(page)
+        save_screenshot(page, f"corrections-{screen}-04-policy")
+    finally:
+        context.close()
