@@ -60,9 +60,12 @@ class VerdictFeed(Feed):
         )
 
     def item_title(self, item: Review) -> str:
+        # The words this entry judged (a correction: the words it set), as they were then:
+        # an entry of the feed never changes once published.
+        statement = item.claim_content["statement"]
         if is_correction(item):
-            return f"Correction ({item.get_correction_class_display().lower()}): {item.claim.statement}"
-        return f"{get_rating(item.status_after).label}: {item.claim.statement}"
+            return f"Correction ({item.get_correction_class_display().lower()}): {statement}"
+        return f"{get_rating(item.status_after).label}: {statement}"
 
     def item_description(self, item: Review) -> str:
         if is_correction(item):

@@ -173,7 +173,8 @@ def test_an_editors_typo_correction_keeps_the_verdict_and_shows_everywhere(
     assert f"Statement: “{TYPO_BEFORE}” → “{TYPO}”" in words(entries[0]["summary"])
     assert "We misspelt <em>handled</em>" in entries[0]["summary"]
     assert "withdrawn" not in entries[0]["summary"]
-    assert entries[1]["title"] == f"Mostly true: {TYPO}"
+    # A feed entry never changes once published: the verdict's entry keeps the words it judged.
+    assert entries[1]["title"] == f"Mostly true: {TYPO_BEFORE}"
 
     markup = claim_review_on(response)
     assert markup["claimReviewed"] == TYPO
@@ -513,3 +514,30 @@ def test_publishing_a_rated_draft_brings_its_changes_into_the_log(client, db, ed
     publish_claim(claim=claim, editor=editor, expected_version=claim.version)
 
     assert log_sequences(client.get(CORRECTIONS)) == [rated.sequence]
+
+
+def test_the_log_shows_each_entry_with_the_words_it_judged(client, bounty, editor):
+    rate(bounty, editor, "mostly_true", "The State Department announced it.")
+    correction(
+        bounty, editor, CorrectionClass.CLARIFICATION, "Named the country.", statement=CLEARER
+    )
+
+    headings = [text for level, text in parse(client.get(CORRECTIONS)).headings if level == 2]
+
+    # Newest first: the clarification set the new words; the verdict judged the old ones.
+    assert headings == [CLEARER, BOUNTY_STATEMENT]
+
+
+def test_a_feed_entry_keeps_the_words_it_judged_after_a_correction(client, bounty, editor):
+    rate(bounty, editor, "mostly_true", "The State Department announced it.")
+    correction(
+        bounty, editor, CorrectionClass.CLARIFICATION, "Named the country.", statement=CLEARER
+    )
+
+    feed = ET.fromstring(client.get(reverse("claims:feed")).content)
+    titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+
+    assert titles[:2] == [
+        f"Correction (clarification): {CLEARER}",
+        f"Mostly true: {BOUNTY_STATEMENT}",
+    ]
