@@ -100,7 +100,11 @@ else:
 
 
 def embedded_env(pgdata: Path | str, name: str = "factcheck") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DATABASE_OWNER_URL", "SECRET_KEY"}
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="factcheck.settings",
         DEBUG="true",

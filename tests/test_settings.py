@@ -17,7 +17,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Variables that decide the outcome; each test sets the ones it needs.
-CONTROLLED = ("DEBUG", "SECRET_KEY", "DATABASE_URL", "EMBEDDED_PGDATA", "EMBEDDED_DATABASE_NAME")
+CONTROLLED = (
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "EMBEDDED_PGDATA",
+    "EMBEDDED_DATABASE_NAME",
+)
 
 SETUP = "import django; django.setup()"
 PRINT_DATABASES = (
