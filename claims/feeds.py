@@ -13,11 +13,10 @@ from django.utils.feedgenerator import Atom1Feed
 from claims.claimreview import absolute_url, claim_url
 from claims.markdown import render_markdown
 from claims.models import Review
-from claims.ratings import RATINGS, get_rating
+from claims.ratings import VERDICT_STATUSES, get_rating
 from claims.views import LedgerChange
 
 FEED_LENGTH = 50
-VERDICTS = [rating.value for rating in RATINGS if rating.is_verdict]
 
 
 def is_correction(item: Review) -> bool:
@@ -51,7 +50,7 @@ class VerdictFeed(Feed):
     def items(self):
         return (
             Review.objects.filter(
-                Q(action=Review.Action.REVIEW, status_after__in=VERDICTS)
+                Q(action=Review.Action.REVIEW, status_after__in=VERDICT_STATUSES)
                 | Q(action=Review.Action.CORRECTION),
                 claim__published_at__isnull=False,
             )

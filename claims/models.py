@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from claims.ratings import INITIAL_STATUS, WORKFLOW_STATUSES, Status
+from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
+from claims.roles import is_desk_member
 
 # The text search configuration (English, accents folded) of migration 0005.
 SEARCH_CONFIG = "factcheck_english"
@@ -95,6 +96,14 @@ class ClaimQuerySet(models.QuerySet):
     def published(self):
         """What readers may see: claims an editor has published."""
         return self.filter(published_at__isnull=False)
+
+    def visible_to(self, user):
+        """Everything for members of the desk; published claims for everyone else."""
+        return self.all() if is_desk_member(user) else self.published()
+
+    def rated(self):
+        """Claims whose current status is a verdict (claims.ratings), not a workflow state."""
+        return self.filter(status__in=VERDICT_STATUSES)
 
     def public_detail(self):
         """Everything a claim's public page, API detail and ClaimReview show, in five
@@ -282,6 +291,17 @@ class Claim(models.Model):
     @property
     def has_verdict(self) -> bool:
         return self.status not in WORKFLOW_STATUSES
+
+    @property
+    def latest_verdict(self) -> Review | None:
+        """The ledger entry that set the current verdict, or None when there is none now.
+
+        Reads the claim's ledger as `public_detail()` prefetches it (newest first),
+        so a page or a serializer asks for it without a query of its own.
+        """
+        if not self.has_verdict:
+            return None
+        return next((e for e in self.reviews.all() if e.action == ReviewAction.REVIEW), None)
 
     @property
     def is_locked(self) -> bool:

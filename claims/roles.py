@@ -14,6 +14,12 @@ from django.contrib.auth.management import create_permissions
 EDITORS = "Editors"
 CONTRIBUTORS = "Contributors"
 
+
+def is_desk_member(user) -> bool:
+    """Active staff accounts: the desk, who see drafts everywhere readers see claims."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
 _CONTENT_MODELS = {
     "claims": ["speaker", "topic", "claim", "quote", "appearance"],
     "sources": ["source"],

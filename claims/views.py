@@ -59,7 +59,6 @@ PER_PAGE = 20
 HOME_LIST_SIZE = 10
 SIMILAR_LIMIT = 5
 SIMILARITY_THRESHOLD = 0.2
-VERDICT_STATUSES = [rating.value for rating in RATINGS if rating.is_verdict]
 
 # What json_script escapes, so no string in the JSON-LD can close the <script>
 # element or open a comment, whatever an editor types.
@@ -320,9 +319,7 @@ class LedgerChange:
 def home(request: HttpRequest) -> HttpResponse:
     published = Claim.objects.published().select_related("speaker")
     latest_first = (F("status_changed_at").desc(nulls_last=True), "-pk")
-    verdicts = list(
-        published.filter(status__in=VERDICT_STATUSES).order_by(*latest_first)[:HOME_LIST_SIZE]
-    )
+    verdicts = list(published.rated().order_by(*latest_first)[:HOME_LIST_SIZE])
     in_review = list(published.filter(status="in_review").order_by(*latest_first)[:HOME_LIST_SIZE])
     counts = dict(
         Claim.objects.published()
@@ -505,11 +502,7 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.published().public_detail(), slug=slug)
     rating = get_rating(claim.status)
     history = list(claim.reviews.all())  # newest first (public_detail)
-    latest_verdict = None
-    if rating.is_verdict:
-        latest_verdict = next(
-            (entry for entry in history if entry.action == Review.Action.REVIEW), None
-        )
+    latest_verdict = claim.latest_verdict
     # From the ledger the page already has: no query of their own.
     claim_corrections = [
         LedgerChange.of(entry) for entry in history if entry.action == Review.Action.CORRECTION

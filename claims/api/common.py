@@ -15,6 +15,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from claims.roles import is_desk_member
 from claims.services import VersionConflict
 
 ANONYMOUS_MAX_AGE = 60
@@ -188,9 +189,8 @@ def created_response(data, *, location_field: str = "api_url", headers=None) -> 
 
 
 def sees_drafts(request) -> bool:
-    """Members of the desk see drafts through the API; everyone else sees published claims."""
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and user.is_staff)
+    """Members of the desk see drafts through the API (claims.roles.is_desk_member)."""
+    return is_desk_member(getattr(request, "user", None))
 
 
 __all__ = [

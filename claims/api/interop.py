@@ -45,13 +45,10 @@ from rest_framework.views import APIView
 from claims.api.common import CachingHeadersMixin, error_responses
 from claims.claimreview import SCHEMA, absolute_url, build_claim_review
 from claims.models import Claim
-from claims.ratings import RATINGS
+from claims.ratings import BEST_RATING, WORST_RATING
 from claims.search import search_claims
 
 TAGS = ["ClaimReview and Google Fact Check"]
-
-# The statuses that are verdicts: only these are ever published as a ClaimReview.
-VERDICT_STATUSES = [rating.value for rating in RATINGS if rating.is_verdict]
 
 # The language every review of this ledger is written in (ClaimReview `inLanguage`).
 REVIEW_LANGUAGE = "en"
@@ -69,7 +66,7 @@ _PAGE_TOKEN = re.compile(r"offset:(\d{1,9})")
 
 def published_verdicts():
     """Published claims whose current status is a verdict: what carries a ClaimReview."""
-    return Claim.objects.published().filter(status__in=VERDICT_STATUSES)
+    return Claim.objects.published().rated()
 
 
 class JSONLDRenderer(JSONRenderer):
@@ -115,12 +112,17 @@ _Rating = inline_serializer(
         "name": serializers.CharField(),
         "ratingValue": serializers.IntegerField(
             required=False,
-            min_value=1,
-            max_value=5,
-            help_text="Only for verdicts on the 1-5 scale (false=1 ... true=5).",
+            min_value=WORST_RATING,
+            max_value=BEST_RATING,
+            help_text=f"Only for verdicts on the {WORST_RATING}-{BEST_RATING} scale "
+            "(claims.ratings; `/api/v1/ratings` lists it).",
         ),
-        "bestRating": serializers.IntegerField(required=False, help_text="5, with ratingValue."),
-        "worstRating": serializers.IntegerField(required=False, help_text="1, with ratingValue."),
+        "bestRating": serializers.IntegerField(
+            required=False, help_text=f"{BEST_RATING}, with ratingValue."
+        ),
+        "worstRating": serializers.IntegerField(
+            required=False, help_text=f"{WORST_RATING}, with ratingValue."
+        ),
         "ratingExplanation": serializers.CharField(
             required=False, help_text="The latest verdict's explanation, plain text, truncated."
         ),

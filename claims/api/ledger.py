@@ -342,7 +342,7 @@ class _LedgerWriteMixin:
     """Find the claim, settle the version the client saw, answer conflicts."""
 
     def get_claim(self, slug: str, only: tuple[str, ...] = ()) -> Claim:
-        claims = Claim.objects.all() if sees_drafts(self.request) else Claim.objects.published()
+        claims = Claim.objects.visible_to(self.request.user)
         return get_object_or_404(claims.only(*only) if only else claims, slug=slug)
 
     def check_if_match(self, claim: Claim) -> bool:

@@ -3,6 +3,8 @@ permission class while it is still importing its own views module."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
 
+from claims.roles import is_desk_member
+
 
 class ReadAnyoneWriteWithModelPerms(DjangoModelPermissions):
     """Anyone reads (querysets limit anonymous readers to published material);
@@ -18,5 +20,4 @@ class IsDeskMember(BasePermission):
     """Staff accounts only; the services check the finer permission themselves."""
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        return is_desk_member(request.user)

@@ -24,7 +24,7 @@ from claims import services
 from claims.api.common import sees_drafts
 from claims.claimreview import claim_url
 from claims.markdown import render_markdown
-from claims.models import Appearance, Claim, MediaAuthenticity, Quote, Review, Speaker, Topic
+from claims.models import Appearance, Claim, MediaAuthenticity, Quote, Speaker, Topic
 from claims.ratings import BEST_RATING, WORST_RATING, Group, Rating, Status, get_rating
 from sources.ingest import SUPPORTED_EXTENSIONS, text_from_upload
 from sources.models import Source
@@ -541,27 +541,20 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @staticmethod
-    def latest_verdict(claim: Claim) -> Review | None:
-        """The ledger entry that set the current verdict (from the prefetched ledger)."""
-        if not get_rating(claim.status).is_verdict:
-            return None
-        return next((e for e in claim.reviews.all() if e.action == Review.Action.REVIEW), None)
-
     def get_page_url(self, claim: Claim) -> str:
         return claim_url(claim)
 
     def get_explanation(self, claim: Claim) -> str | None:
-        verdict = self.latest_verdict(claim)
+        verdict = claim.latest_verdict
         return verdict.explanation if verdict else None
 
     def get_explanation_html(self, claim: Claim) -> str | None:
-        verdict = self.latest_verdict(claim)
+        verdict = claim.latest_verdict
         return str(render_markdown(verdict.explanation)) if verdict else None
 
     @extend_schema_field(SourceRefSerializer(many=True))
     def get_evidence(self, claim: Claim) -> list:
-        verdict = self.latest_verdict(claim)
+        verdict = claim.latest_verdict
         if verdict is None:
             return []
         sources = [link.source for link in verdict.evidence_links.all()]
