@@ -6,6 +6,8 @@ keep it current whoever writes: the admin, the API, the seed loader, raw SQL.
 Accents are folded (unaccent), so "Nicolas" finds "Nicolás".
 """
 
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
@@ -96,11 +98,20 @@ DROP TEXT SEARCH CONFIGURATION factcheck_english;
 """
 
 
-def grant_editor_permissions(apps, schema_editor):
-    # Editors gain publish_claim and assign_claim (defined in claims.roles).
-    from claims.roles import sync_roles
+# Copied, not imported from claims/roles.py: editing the roles later must not
+# change what this migration does.
+EDITORS_GAIN = [("claims", "publish_claim"), ("claims", "assign_claim")]
 
-    sync_roles(apps)
+
+def grant_editor_permissions(apps, schema_editor):
+    # The permissions come from Claim's Meta, new in migration 0004.
+    create_permissions(global_apps.get_app_config("claims"), apps=apps, verbosity=0)
+    Permission = apps.get_model("auth", "Permission")
+    editors, _ = apps.get_model("auth", "Group").objects.get_or_create(name="Editors")
+    for app_label, codename in EDITORS_GAIN:
+        editors.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
 
 
 class Migration(migrations.Migration):

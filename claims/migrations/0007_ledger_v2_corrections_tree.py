@@ -15,11 +15,96 @@
   values.
 """
 
+import hashlib
+import json
 import secrets
+from datetime import UTC
 
 from django.db import migrations, models
 
-from claims.ledger import entries, verifier
+# --- Ledger format 2, frozen as it was when this migration was written -------------
+# Copied from claims/ledger/ (entries.py, verifier.py) rather than imported, so that
+# a later change there can never change what this migration writes; a later format
+# gets a migration of its own. docs/ledger-format.md specifies the same bytes.
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def claim_content(claim) -> dict:
+    quantity = None
+    if claim.quantity is not None:
+        quantity = format(claim.quantity.normalize(), "f")
+        quantity = "0" if quantity in {"-0", ""} else quantity
+    return {
+        "statement": claim.statement,
+        "speaker": {"id": claim.speaker_id, "name": claim.speaker.name},
+        "claim_date": claim.claim_date.isoformat() if claim.claim_date else None,
+        "kind": claim.kind,
+        "quantity": quantity,
+        "unit": claim.unit,
+        "media_authenticity": claim.media_authenticity,
+    }
+
+
+def entry_header_bytes(review, evidence) -> bytes:
+    """The canonical header of a format-2 entry (no corrections existed before it)."""
+    body = {
+        "salt": review.salt,
+        "claim": {"id": review.claim_id, **review.claim_content},
+        "claim_version": review.claim_version,
+        "action": review.action,
+        "status_before": review.status_before,
+        "status_after": review.status_after,
+        "explanation": review.explanation,
+        "evidence": [{"source": pk, "sha256": sha} for pk, sha in evidence],
+        "editor": review.editor_id,
+        "correction": None,
+        "note_sha256": sha256_hex(canonical_json({"note": review.note, "salt": review.note_salt})),
+    }
+    created = review.created_at.astimezone(UTC)
+    return canonical_json(
+        {
+            "v": 2,
+            "sequence": review.sequence,
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond:06d}Z",
+            "previous_hash": review.previous_hash,
+            "body_sha256": sha256_hex(canonical_json(body)),
+        }
+    )
+
+
+def stored_hash_index(level: int, n: int) -> int:
+    """Go tlog's storage index of the tree hash (level, n)."""
+    for _ in range(level):
+        n = 2 * n + 1
+    index = 0
+    while n > 0:
+        index += n
+        n >>= 1
+    return index + level
+
+
+def stored_hashes(n: int, data: bytes, stored: dict) -> list[bytes]:
+    """The RFC 6962 tree hashes appending leaf n completes: its own, then its subtrees'."""
+    current = hashlib.sha256(b"\x00" + data).digest()
+    hashes = [current]
+    completed = ((n + 1) & -(n + 1)).bit_length() - 1
+    for level in range(completed):
+        left = stored[stored_hash_index(level, (n >> level) - 1)]
+        current = hashlib.sha256(b"\x01" + left + current).digest()
+        hashes.append(current)
+    return hashes
+
 
 GUARDS = """
 CREATE OR REPLACE FUNCTION factcheck_ledger_refuse_change() RETURNS trigger
@@ -90,12 +175,9 @@ def rebuild_chain(apps, schema_editor):
     LedgerTreeHash = apps.get_model("claims", "LedgerTreeHash")
     stored: dict[int, bytes] = {}
 
-    def read_hashes(indexes):
-        return [stored[index] for index in indexes]
-
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("ALTER TABLE claims_review DISABLE TRIGGER USER")
-    previous = verifier.GENESIS_HASH
+    previous = GENESIS_HASH
     reviews = (
         Review.objects.order_by("sequence")
         .select_related("claim__speaker")
@@ -104,22 +186,20 @@ def rebuild_chain(apps, schema_editor):
     for review in reviews:
         review.salt = secrets.token_hex(16)
         review.note_salt = secrets.token_hex(16)
-        review.claim_content = entries.claim_content(review.claim)
+        review.claim_content = claim_content(review.claim)
         review.previous_hash = previous
         evidence = [
             (link.source_id, link.source.snapshot_sha256)
             for link in sorted(review.evidence_links.all(), key=lambda link: link.position)
         ]
-        header = entries.entry_header(review, entries.entry_body(review, evidence))
-        review.entry_hash = verifier.entry_hash(header)
+        header = entry_header_bytes(review, evidence)
+        review.entry_hash = sha256_hex(header)
         review.save(
             update_fields=["salt", "note_salt", "claim_content", "previous_hash", "entry_hash"]
         )
         leaf = review.sequence - 1
-        first = verifier.stored_hash_index(0, leaf)
-        for offset, value in enumerate(
-            verifier.stored_hashes(leaf, verifier.entry_bytes(header), read_hashes)
-        ):
+        first = stored_hash_index(0, leaf)
+        for offset, value in enumerate(stored_hashes(leaf, header, stored)):
             stored[first + offset] = value
             LedgerTreeHash.objects.create(index=first + offset, hash=value)
         previous = review.entry_hash
