@@ -253,7 +253,7 @@ def _anchor(entry, source, claim_speaker, speakers, where) -> Quote:
         speaker = _lookup(speakers, Speaker, entry["speaker"], f"{where} quote: speaker")
     words = str(entry.get("words") or "")
     try:
-        return anchor_quote(
+        quote, _created = anchor_quote(
             source=source,
             speaker=speaker,
             words=words,
@@ -265,6 +265,7 @@ def _anchor(entry, source, claim_speaker, speakers, where) -> Quote:
             message for messages in exc.message_dict.values() for message in messages
         )
         raise SeedError(f"{where}: quote {words!r} in source {source.slug!r}: {problems}") from exc
+    return quote
 
 
 def _lookup(loaded: dict, model: type[models.Model], slug: str | None, where: str):

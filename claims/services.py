@@ -6,7 +6,7 @@ quote anchor or a claim's status any other way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,7 +24,7 @@ from sources import anchoring
 from sources.models import Source
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 __all__ = [
     "VersionConflict",
@@ -62,10 +62,11 @@ def anchor_quote(
     words: str,
     kind: str = Quote.Kind.DIRECT,
     context_before: str = "",
-) -> Quote:
+) -> tuple[Quote, bool]:
     """Find `words` in the source's snapshot and store the quote with its anchor.
 
-    Returns the existing quote when the same span is already anchored.
+    Returns `(quote, created)`: the existing quote and False when the same span
+    is already anchored.
     """
     if kind not in Quote.Kind.values:
         raise ValidationError(
@@ -89,22 +90,26 @@ def anchor_quote(
             {"speaker": f"These words are already attributed to {quote.speaker} in this source."},
             code="quote_attributed_elsewhere",
         )
-    return quote
+    return quote, created
 
 
-def add_appearance(*, claim: Claim, source: Source, quote: Quote | None = None) -> Appearance:
-    """Record that `claim` appears in `source` (through `quote`, if given); idempotent."""
+def add_appearance(
+    *, claim: Claim, source: Source, quote: Quote | None = None
+) -> tuple[Appearance, bool]:
+    """Record that `claim` appears in `source` (through `quote`, if given); idempotent.
+
+    Returns `(appearance, created)`: the existing one and False when it was recorded already.
+    """
     if quote is not None and quote.source_id != source.pk:
         raise ValidationError({"quote": "The quote must come from the appearance's source."})
-    appearance, _ = Appearance.objects.get_or_create(claim=claim, source=source, quote=quote)
-    return appearance
+    return Appearance.objects.get_or_create(claim=claim, source=source, quote=quote)
 
 
 @transaction.atomic
 def record_review(
     *,
     claim: Claim,
-    editor: AbstractBaseUser,
+    editor: User,
     status: str,
     explanation: str,
     expected_version: int,
@@ -141,9 +146,7 @@ def record_review(
 
 
 @transaction.atomic
-def publish_claim(
-    *, claim: Claim, editor: AbstractBaseUser, expected_version: int, note: str = ""
-) -> Review:
+def publish_claim(*, claim: Claim, editor: User, expected_version: int, note: str = "") -> Review:
     """Make a draft visible to readers; the ledger records who and when."""
     _require(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
     return append_entry(
@@ -157,7 +160,7 @@ def publish_claim(
 
 @transaction.atomic
 def unpublish_claim(
-    *, claim: Claim, editor: AbstractBaseUser, expected_version: int, explanation: str
+    *, claim: Claim, editor: User, expected_version: int, explanation: str
 ) -> Review:
     """Withdraw a claim from readers. Readers' links break, so the reason is required."""
     _require(editor, PUBLISH_PERMISSION, "Only editors can unpublish a claim.")
@@ -180,11 +183,11 @@ def unpublish_claim(
 def correct_claim(
     *,
     claim: Claim,
-    editor: AbstractBaseUser,
+    editor: User,
     expected_version: int,
     correction_class: str,
     reason: str,
-    changes: dict,
+    changes: dict[str, Any],
     note: str = "",
 ) -> Review:
     """Change a published or rated claim's checkable fields, as a ledger entry.
@@ -268,7 +271,7 @@ def check_claim_edit(*, claim: Claim, changed: Iterable[str]) -> None:
         )
 
 
-def assign_claim(*, claim: Claim, assignee: AbstractBaseUser | None, by: AbstractBaseUser) -> None:
+def assign_claim(*, claim: Claim, assignee: User | None, by: User) -> None:
     """Give the claim to a member of the desk (or to nobody).
 
     Anyone who may edit claims can take one for themselves; giving work to
@@ -284,7 +287,7 @@ def assign_claim(*, claim: Claim, assignee: AbstractBaseUser | None, by: Abstrac
     claim.assignee = assignee
 
 
-def _require(user: AbstractBaseUser, permission: str, message: str) -> None:
+def _require(user: User, permission: str, message: str) -> None:
     if not getattr(user, "is_active", False) or not user.has_perm(permission):
         raise PermissionDenied(message)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -121,15 +122,16 @@ DATABASE_OWNER_URL = env("DATABASE_OWNER_URL")
 DATABASE_ENGINE = "factcheck.db.postgresql"
 
 
-def _database_from_url(url: str, variable: str) -> dict:
+def _database_from_url(url: str, variable: str) -> dict[str, Any]:
     database = dj_database_url.parse(url, conn_max_age=60)
     if database["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"{variable} must point at PostgreSQL (postgresql://...); this project runs on nothing else."
         )
-    return database | {"ENGINE": DATABASE_ENGINE}
+    return {**database, "ENGINE": DATABASE_ENGINE}
 
 
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
     DATABASES = {"default": _database_from_url(DATABASE_URL, "DATABASE_URL")}
     if DATABASE_OWNER_URL:
@@ -155,7 +157,6 @@ else:
         }
     }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -243,6 +244,9 @@ SPECTACULAR_SETTINGS = {
         "schema.org ClaimReview. Anonymous clients read published material; contributors "
         "(token or session) write drafts; editors record verdicts and publish. Errors share "
         'one shape: {"error": {"status", "code", "message", "fields"}}.\n\n'
+        "[The API guide](/api/guide/) explains each resource, the write rules, versions, "
+        "ETags and If-Match, errors, pagination and throttling, with an example of every "
+        "shape.\n\n"
         "The ledger is a transparency log: its entries, hash chain, Merkle tree, signed "
         "checkpoints, export and proofs are specified byte by byte, with a worked example, in "
         "[the ledger's format](/ledger/format/); [a standalone verifier](/ledger/verifier.py) "

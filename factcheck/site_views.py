@@ -1,4 +1,5 @@
-"""Site-wide views: sitemap.xml, robots.txt, the ledger's format and verifier, the error pages."""
+"""Site-wide views: sitemap.xml, robots.txt, the ledger's format and verifier, the API
+guide, the error pages."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def robots_txt(request):
 # --- The ledger's format and its standalone verifier ---------------------------------
 
 LEDGER_FORMAT_DOC = settings.BASE_DIR / "docs" / "ledger-format.md"
+API_GUIDE_DOC = settings.BASE_DIR / "docs" / "api.md"
 VERIFIER_SCRIPT = Path(verifier.__file__)
 
 # The document is ours, but it goes through the same allow-list as editors'
@@ -113,7 +115,8 @@ def _read_file(path: str, mtime_ns: int, size: int) -> _File:
 
 @lru_cache(maxsize=4)
 def _render_document(document: _File) -> _Document:
-    """docs/ledger-format.md as sanitised HTML, rendered once per version of the file."""
+    """A document of docs/ (the ledger's format, the API guide) as sanitised HTML,
+    rendered once per version of the file."""
     text = document.content.decode("utf-8")
     title = next(
         (line[2:].strip() for line in text.splitlines() if line.startswith("# ")),
@@ -140,6 +143,15 @@ def _format_state(request) -> dict:
         "document": _read(LEDGER_FORMAT_DOC).sha256,
         "verifier": _read(VERIFIER_SCRIPT).sha256,
         # What the site's layout shows.
+        "publisher": settings.PUBLISHER_NAME,
+        "site": settings.SITE_URL,
+        "last_change": None,
+    }
+
+
+def _guide_state(request) -> dict:
+    return {
+        "document": _read(API_GUIDE_DOC).sha256,
         "publisher": settings.PUBLISHER_NAME,
         "site": settings.SITE_URL,
         "last_change": None,
@@ -175,6 +187,14 @@ def ledger_verifier(request):
     )
     response["Content-Disposition"] = 'attachment; filename="verifier.py"'
     return response
+
+
+@require_safe
+@cache_control(max_age=3600, public=True)
+@page_condition("api-guide-1", _guide_state)
+def api_guide(request):
+    """The API guide (docs/api.md), rendered as the ledger's format is."""
+    return render(request, "api_guide.html", {"document": _render_document(_read(API_GUIDE_DOC))})
 
 
 # --- Errors ---------------------------------------------------------------------------

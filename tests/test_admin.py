@@ -306,7 +306,7 @@ def test_it_shows_the_nearest_passage_when_the_words_are_not_in_the_source(
 
 
 def test_it_refuses_words_already_anchored_in_the_source(admin_client, source, speaker):
-    existing = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
+    existing, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
 
     response = admin_client.post(
         _url(Quote, "add"), _quote_form(source, speaker, "That number is wrong.")
@@ -362,7 +362,7 @@ def test_it_picks_the_occurrence_after_context_before(
 
 
 def test_it_keeps_an_anchored_quote_in_place_on_the_change_page(admin_client, source, speaker):
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
     anchor = (quote.exact, quote.start, quote.end)
     other = Source.objects.create(slug="other", title="Other", snapshot="12 million tonnes")
 

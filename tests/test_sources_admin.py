@@ -309,7 +309,7 @@ def test_it_lists_a_seed_sources_quotes_with_links_to_their_claims(admin_client,
 
 
 def _quote_with_claim(source, speaker, words: str, number: int) -> Quote:
-    quote = anchor_quote(source=source, speaker=speaker, words=words)
+    quote, _ = anchor_quote(source=source, speaker=speaker, words=words)
     claim = Claim.objects.create(
         slug=f"claim-{number}", statement=f"Claim number {number}.", speaker=speaker, kind="event"
     )

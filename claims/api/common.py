@@ -1,17 +1,26 @@
-"""What every endpoint of the API shares: errors, pagination, permissions,
-caching headers and throttling. Endpoints live beside this module; the
-rules they apply live in claims.services, never here."""
+"""What every endpoint of the API shares: errors, pagination, caching headers,
+`If-Match`, and the one write path of the collections. The rules the writes
+apply live in claims.services, never here. The API guide (docs/api.md, served
+at /api/guide/) explains all of it to clients."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Model
 from django.http import Http404
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -132,7 +141,9 @@ ErrorSerializer = inline_serializer(
 )
 
 
-def error_responses(*codes: int) -> dict:
+def error_responses(*codes: int, media_type: str | None = None) -> dict:
+    """The error responses, in the one error format; with `media_type`, documented as
+    that type (plain JSON on endpoints that answer something else on success)."""
     descriptions = {
         400: "Invalid input: `error.fields` names each field and why.",
         401: "Authentication required.",
@@ -143,11 +154,21 @@ def error_responses(*codes: int) -> dict:
         429: "Too many requests; retry after the Retry-After header's seconds.",
     }
     return {
-        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
+        ((code, media_type) if media_type else code): OpenApiResponse(
+            ErrorSerializer, description=descriptions[code]
+        )
+        for code in codes
     }
 
 
 READ_ERRORS = error_responses(400, 404, 429)
+
+
+def json_body(serializer) -> dict:
+    """A request body as the schema documents it: JSON, the API's format. (The form and
+    multipart parsers still serve the browsable API; a generated client needs one
+    content type per body.)"""
+    return {"application/json": serializer}
 
 
 class LedgerCursorPagination(CursorPagination):
@@ -173,6 +194,16 @@ class CachingHeadersMixin:
         return response
 
 
+class JSONErrorsMixin:
+    """Errors keep the API's one format, in JSON, whatever the client asked for."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(response, "status_code", 200) >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 def created_response(data, *, location_field: str = "api_url", headers=None) -> Response:
     """201 with `Location` naming the new resource.
 
@@ -193,20 +224,116 @@ def sees_drafts(request) -> bool:
     return is_desk_member(getattr(request, "user", None))
 
 
-__all__ = [
-    "READ_ERRORS",
-    "CachingHeadersMixin",
-    "ConflictError",
-    "LedgerCursorPagination",
-    "PreconditionFailed",
-    "Response",
-    "api_exception_handler",
-    "created_response",
-    "error_responses",
-    "sees_drafts",
-]
-
-
 def claim_etag(claim) -> str:
     """The claim detail's ETag, which `If-Match` on the claim's writes is compared with."""
     return claim.etag
+
+
+# --- If-Match: the one place it is read --------------------------------------------
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The claim's ETag as you loaded it: if the claim changed since, nothing is "
+    "written (412). `*` is accepted only when editing the claim's own fields (API guide: "
+    "Versions).",
+)
+STAR_REFUSED = (
+    "If-Match: * does not say which version you saw; send the claim's ETag, or `version` in "
+    "the body."
+)
+
+
+def check_if_match(request, claim, *, ledger: bool) -> bool:
+    """Honour `If-Match` on a write to `claim`, before its body is read (RFC 9110).
+
+    Absent: False. One of its tags is the claim's ETag (strong comparison: a
+    weak `W/` tag never matches): True. Anything else: 412 with the claim's
+    state now. `*` follows HTTP (it matches the existing claim) when editing
+    the claim's own fields; ledger writes (`ledger=True`: verdicts,
+    publication, corrections) refuse it with a 400 on `version`, since it does
+    not say which version the editor saw. An empty header is no precondition
+    on edits and matches nothing on ledger writes.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or (not header and not ledger):
+        return False
+    tags = parse_etags(header)
+    if tags == ["*"]:
+        if ledger:
+            raise serializers.ValidationError({"version": [STAR_REFUSED]})
+        return True
+    current = claim_etag(claim)
+    if current in tags:
+        return True
+    if ledger:
+        message = (
+            f"If-Match does not match claim {claim.slug!r}: it is now version "
+            f"{claim.version} with ETag {current}. Reload it and try again."
+        )
+    else:
+        message = f"The claim changed since you loaded it: its ETag is now {current}."
+    raise PreconditionFailed(message, claim=claim)
+
+
+# --- The one write path of the collections ------------------------------------------
+
+
+class WriteMixin:
+    """POST on a collection: validate, write inside the request's transaction, read
+    the object back with the detail queryset, answer 201 with `Location` (or 200
+    when the service found the object already there)."""
+
+    read_serializer_class: type[serializers.BaseSerializer]
+    location_field = "api_url"
+
+    def create(self, request, *args, **kwargs):
+        return self.write()
+
+    def write(self, *, update: bool = False, partial: bool = False) -> Response:
+        with transaction.atomic():
+            instance = self.object_to_update() if update else None
+            serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            saved, created = self.perform_write(serializer)
+        return self.read_response(self.read_back(saved), created=created)
+
+    def perform_write(self, serializer) -> tuple[Model, bool]:
+        """Save through the serializer; views writing through a service that may
+        find the object already there return what the service says."""
+        created = serializer.instance is None
+        return serializer.save(), created
+
+    def read_back(self, saved: Model) -> Model:
+        return self.get_queryset().get(pk=saved.pk)
+
+    def read_response(self, obj: Model, *, created: bool = False) -> Response:
+        data = self.read_serializer_class(obj, context=self.get_serializer_context()).data
+        headers = self.read_headers(obj)
+        if created:
+            return created_response(data, location_field=self.location_field, headers=headers)
+        return Response(data, headers=headers)
+
+    def read_headers(self, obj: Model) -> dict[str, Any]:
+        return {}
+
+
+class UpdateMixin(WriteMixin):
+    """PUT and PATCH of an object, through the same write path."""
+
+    def update(self, request, *args, **kwargs):
+        return self.write(update=True, partial=kwargs.get("partial", False))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.write(update=True, partial=True)
+
+    def object_to_update(self) -> Model:
+        return self.get_object()
+
+
+class NoActionsMetadata(SimpleMetadata):
+    """OPTIONS as a plain view answers it (name, description, renders, parses)."""
+
+    def determine_actions(self, request, view):
+        return {}

@@ -1,13 +1,6 @@
-"""Query-string filters of the API's collections (django-filter FilterSets).
-
-Every filter validates its value: a value that makes no sense (a status that
-does not exist, a date that is not a date) is a 400 naming the parameter,
-never an empty page passed off as an answer. A well-formed slug that names
-nothing matches nothing. Filters never change the order of a claims page:
-cursor pagination needs its own ordering (see `ClaimCursorPagination`), so
-`ordering` is validated here and applied by the paginator, and `q` only
-narrows the page.
-"""
+"""Query-string filters of the API's collections (django-filter FilterSets). A value
+that makes no sense is a 400 naming the parameter; filters never change the order
+of a claims page: `ordering` is validated here and applied by the paginator."""
 
 from __future__ import annotations
 

@@ -1,17 +1,8 @@
-"""What other fact-checking tools read: schema.org ClaimReview and Google's claims:search.
-
-* `/api/v1/claims/<slug>/claimreview`: one claim's ClaimReview, exactly the
-  JSON-LD its page embeds (both come from `claims.claimreview.build_claim_review`).
-* `/api/v1/claimreview`: every published verdict as a schema.org DataFeed of
-  those same ClaimReviews, newest first, for harvesters (incremental with
-  `updated_since`, in keyset pages).
-* `/api/v1/claims:search`: the Google Fact Check Tools `claims:search` request
-  and response, so a client written for Google can point at this site. Each
-  result is derived from the claim's ClaimReview markup, never assembled apart.
-
-Only published claims with a verdict are shown; workflow states (not yet
-verified, in review) are never published as a ClaimReview. Every response is
-anonymous-readable and cacheable for a minute (CachingHeadersMixin).
+"""What other fact-checking tools read: one claim's schema.org ClaimReview
+(exactly the JSON-LD its page embeds), the DataFeed of every published
+verdict, and Google Fact Check Tools' `claims:search`, each derived from
+`claims.claimreview.build_claim_review`. Only published verdicts are shown.
+docs/api.md ("ClaimReview and Google Fact Check") explains them with examples.
 """
 
 from __future__ import annotations
@@ -29,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -45,7 +35,6 @@ from rest_framework.views import APIView
 from claims.api.common import CachingHeadersMixin, error_responses
 from claims.claimreview import SCHEMA, absolute_url, build_claim_review
 from claims.models import Claim
-from claims.ratings import BEST_RATING, WORST_RATING
 from claims.search import search_claims
 
 TAGS = ["ClaimReview and Google Fact Check"]
@@ -93,73 +82,27 @@ class PublicReadView(CachingHeadersMixin, APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-# --- OpenAPI descriptions of the shapes ----------------------------------------
+# --- The shapes, for the OpenAPI schema ----------------------------------------------
 
-_Organization = inline_serializer(
-    name="SchemaOrgOrganization",
+# The schema.org objects inside (author, reviewRating, itemReviewed, ...) are
+# described, with a whole example, in docs/api.md.
+ClaimReviewSchema = inline_serializer(
+    name="ClaimReviewJsonLd",
     fields={
-        "@type": serializers.CharField(default="Organization"),
-        "name": serializers.CharField(),
-        "url": serializers.URLField(),
+        "@context": serializers.CharField(default=SCHEMA),
+        "@type": serializers.CharField(default="ClaimReview"),
+        "url": serializers.URLField(help_text="The claim's page on this site."),
+        "claimReviewed": serializers.CharField(),
+        "datePublished": serializers.DateField(),
+        "dateModified": serializers.DateTimeField(),
+        "correction": serializers.ListField(child=serializers.DictField(), required=False),
+        "author": serializers.DictField(help_text="The publisher: a schema.org Organization."),
+        "reviewRating": serializers.DictField(help_text="The verdict: a schema.org Rating."),
+        "itemReviewed": serializers.DictField(help_text="The schema.org Claim."),
+        "inLanguage": serializers.CharField(default=REVIEW_LANGUAGE),
+        "associatedMediaReview": serializers.DictField(required=False),
     },
 )
-
-_Rating = inline_serializer(
-    name="SchemaOrgRating",
-    fields={
-        "@type": serializers.CharField(default="Rating"),
-        "alternateName": serializers.CharField(help_text="The textual verdict, e.g. False."),
-        "name": serializers.CharField(),
-        "ratingValue": serializers.IntegerField(
-            required=False,
-            min_value=WORST_RATING,
-            max_value=BEST_RATING,
-            help_text=f"Only for verdicts on the {WORST_RATING}-{BEST_RATING} scale "
-            "(claims.ratings; `/api/v1/ratings` lists it).",
-        ),
-        "bestRating": serializers.IntegerField(
-            required=False, help_text=f"{BEST_RATING}, with ratingValue."
-        ),
-        "worstRating": serializers.IntegerField(
-            required=False, help_text=f"{WORST_RATING}, with ratingValue."
-        ),
-        "ratingExplanation": serializers.CharField(
-            required=False, help_text="The latest verdict's explanation, plain text, truncated."
-        ),
-    },
-)
-
-_CLAIM_REVIEW_FIELDS = {
-    "@context": serializers.CharField(default=SCHEMA),
-    "@type": serializers.CharField(default="ClaimReview"),
-    "url": serializers.URLField(help_text="The claim's page on this site."),
-    "claimReviewed": serializers.CharField(),
-    "datePublished": serializers.DateField(help_text="When the first verdict was recorded."),
-    "dateModified": serializers.DateTimeField(
-        help_text="When the review last changed: its verdict, or a later correction of the "
-        "claim's wording that the verdict stands on."
-    ),
-    "correction": serializers.ListField(
-        child=serializers.DictField(),
-        required=False,
-        help_text="schema.org CorrectionComment for each correction made while the verdict "
-        "stood (url, text: the reason, datePublished).",
-    ),
-    "author": _Organization,
-    "reviewRating": _Rating,
-    "itemReviewed": serializers.DictField(
-        help_text="The schema.org Claim: author (Person or Organization), "
-        "datePublished, appearance and firstAppearance (CreativeWork)."
-    ),
-    "inLanguage": serializers.CharField(default=REVIEW_LANGUAGE),
-    "associatedMediaReview": serializers.DictField(
-        required=False,
-        help_text="For claims about an image, video or audio: a schema.org MediaReview.",
-    ),
-}
-
-
-ClaimReviewSchema = inline_serializer(name="ClaimReviewJsonLd", fields=_CLAIM_REVIEW_FIELDS)
 
 DataFeedSchema = inline_serializer(
     name="ClaimReviewDataFeed",
@@ -168,14 +111,9 @@ DataFeedSchema = inline_serializer(
         "@type": serializers.CharField(default="DataFeed"),
         "name": serializers.CharField(),
         "url": serializers.URLField(),
-        "dateModified": serializers.DateTimeField(
-            allow_null=True,
-            help_text="The latest change to any published verdict (null when there is none).",
-        ),
+        "dateModified": serializers.DateTimeField(allow_null=True),
         "dataFeedElement": type(ClaimReviewSchema)(many=True),
-        "next": serializers.URLField(
-            allow_null=True, help_text="The next page, or null on the last one."
-        ),
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
     },
 )
 
@@ -190,12 +128,8 @@ _GoogleReview = partial(
     fields={
         "publisher": _GooglePublisher,
         "url": serializers.URLField(),
-        "title": serializers.CharField(
-            help_text="The claim's statement (the review page's subject)."
-        ),
-        "reviewDate": serializers.DateTimeField(
-            help_text="RFC 3339: when the verdict was recorded."
-        ),
+        "title": serializers.CharField(help_text="The claim's statement."),
+        "reviewDate": serializers.DateTimeField(),
         "textualRating": serializers.CharField(),
         "languageCode": serializers.CharField(),
     },
@@ -207,9 +141,7 @@ _GoogleClaim = partial(
     fields={
         "text": serializers.CharField(),
         "claimant": serializers.CharField(),
-        "claimDate": serializers.DateTimeField(
-            required=False, help_text="RFC 3339; only when the sources date the claim."
-        ),
+        "claimDate": serializers.DateTimeField(required=False),
         "claimReview": _GoogleReview(many=True),
     },
 )
@@ -224,53 +156,10 @@ GoogleSearchSchema = inline_serializer(
     },
 )
 
-_EXAMPLE_URL = "https://factcheck.example.org/claims/port-12-million-tonnes/"
-_EXAMPLE_REVIEW = {
-    "@context": SCHEMA,
-    "@type": "ClaimReview",
-    "url": _EXAMPLE_URL,
-    "claimReviewed": "The port handled 12 million tonnes last year.",
-    "datePublished": "2025-10-02",
-    "dateModified": "2025-10-02T09:30:00+00:00",
-    "author": {
-        "@type": "Organization",
-        "name": "Fact-check ledger",
-        "url": "https://factcheck.example.org",
-    },
-    "reviewRating": {
-        "@type": "Rating",
-        "alternateName": "False",
-        "name": "False",
-        "ratingValue": 1,
-        "bestRating": 5,
-        "worstRating": 1,
-        "ratingExplanation": "The port authority's annual report gives 7.4 million tonnes.",
-    },
-    "itemReviewed": {
-        "@type": "Claim",
-        "author": {"@type": "Person", "name": "Ada Example", "jobTitle": "Minister"},
-        "appearance": [
-            {
-                "@type": "CreativeWork",
-                "name": "Port article",
-                "url": "https://factcheck.example.org/sources/port-article/",
-                "archivedAt": "https://factcheck.example.org/sources/port-article/",
-            }
-        ],
-    },
-    "inLanguage": "en",
-}
-
 
 def _json_errors(*codes: int) -> dict:
-    """The common error responses: always plain JSON, even on the JSON-LD endpoints."""
-    return {
-        (code, "application/json"): response for code, response in error_responses(*codes).items()
-    }
-
-
-def _jsonld_examples(name: str, value: dict) -> list[OpenApiExample]:
-    return [OpenApiExample(name, value=value)]
+    """Errors are plain JSON, even on the JSON-LD endpoints."""
+    return error_responses(*codes, media_type="application/json")
 
 
 # --- One claim's ClaimReview ------------------------------------------------------
@@ -283,23 +172,10 @@ class ClaimReviewView(PublicReadView):
         operation_id="claims_claimreview_retrieve",
         tags=TAGS,
         summary="A claim's ClaimReview (JSON-LD)",
-        description=(
-            "The schema.org ClaimReview of a published verdict: exactly the JSON-LD the "
-            "claim's page embeds, from the same builder. Served as `application/ld+json` "
-            "(also as `application/json` by content negotiation, or `?format=json`). A claim "
-            "that is unknown, unpublished, not yet verified or in review has none: 404."
-        ),
-        parameters=[
-            OpenApiParameter(
-                "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The claim's slug."
-            )
-        ],
+        description="Exactly the JSON-LD the claim's page embeds; 404 without a published verdict.",
+        parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)],
         responses={
-            200: OpenApiResponse(
-                ClaimReviewSchema,
-                description="The ClaimReview.",
-                examples=_jsonld_examples("A false verdict", _EXAMPLE_REVIEW),
-            ),
+            200: OpenApiResponse(ClaimReviewSchema, description="The ClaimReview."),
             **_json_errors(404, 429),
         },
     )
@@ -332,8 +208,10 @@ class FeedPagination(CursorPagination):
 
 
 class _FeedParams(serializers.Serializer):
-    updated_since = serializers.DateTimeField(required=False, default_timezone=UTC)
-    page_size = serializers.IntegerField(required=False, min_value=1)
+    updated_since = serializers.DateTimeField(
+        required=False, default_timezone=UTC, help_text="Claims changed since."
+    )
+    page_size = serializers.IntegerField(required=False, min_value=1, default=FEED_PAGE_SIZE)
 
 
 class ClaimReviewFeedView(PublicReadView):
@@ -343,51 +221,13 @@ class ClaimReviewFeedView(PublicReadView):
         operation_id="claimreview_feed",
         tags=TAGS,
         summary="Every published verdict as a schema.org DataFeed of ClaimReviews",
-        description=(
-            "All published verdicts, each element exactly the ClaimReview its claim's page "
-            "embeds, newest change first (by the claim's last change, which every verdict "
-            "moves). Harvest incrementally with `updated_since`: claims changed at or after "
-            "that time. Pages hold at most 100 ClaimReviews; follow `next` (also sent as a "
-            '`Link: <...>; rel="next"` header) until it is null. A claim unpublished or sent '
-            "back to review simply drops out of the feed."
-        ),
+        description="Newest change first, 100 a page; harvest increments with `updated_since`.",
         parameters=[
-            OpenApiParameter(
-                "updated_since",
-                OpenApiTypes.DATETIME,
-                description="ISO 8601 date-time (an offset or Z; naive means UTC): only claims "
-                "changed at or after it.",
-                examples=[OpenApiExample("Since", value="2025-10-01T00:00:00Z")],
-            ),
-            OpenApiParameter(
-                "page_size",
-                {"type": "integer", "minimum": 1},
-                description="ClaimReviews per page, 1 to 100 (larger values give 100).",
-                default=FEED_PAGE_SIZE,
-            ),
-            OpenApiParameter(
-                "cursor",
-                OpenApiTypes.STR,
-                description="The page cursor, taken from `next`; an invalid one is a 404.",
-            ),
+            _FeedParams,
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`."),
         ],
         responses={
-            200: OpenApiResponse(
-                DataFeedSchema,
-                description="One page of the feed.",
-                examples=_jsonld_examples(
-                    "A page",
-                    {
-                        "@context": SCHEMA,
-                        "@type": "DataFeed",
-                        "name": "Fact-check ledger: ClaimReview feed",
-                        "url": "https://factcheck.example.org/api/v1/claimreview",
-                        "dateModified": "2025-10-02T09:30:00+00:00",
-                        "dataFeedElement": [_EXAMPLE_REVIEW],
-                        "next": None,
-                    },
-                ),
-            ),
+            200: OpenApiResponse(DataFeedSchema, description="One page of the feed."),
             **_json_errors(400, 404, 429),
         },
     )
@@ -460,13 +300,7 @@ def rfc3339(value: str) -> str:
 
 
 def google_claim(markup: dict) -> dict:
-    """A Google Fact Check Tools `Claim`, read off our ClaimReview markup.
-
-    `title` is the claim's statement: the subject of its page. The verdict is
-    left out of it because Google gives it apart, as `textualRating`.
-    `reviewDate` is when the review last changed (the markup's dateModified:
-    its verdict, or a later correction of the wording it stands on).
-    """
+    """A Google Fact Check Tools `Claim`, read off our ClaimReview markup (docs/api.md)."""
     item = markup["itemReviewed"]
     claim = {"text": markup["claimReviewed"], "claimant": item["author"]["name"]}
     if "datePublished" in item:
@@ -488,15 +322,23 @@ def google_claim(markup: dict) -> dict:
 
 
 class _SearchParams(serializers.Serializer):
-    query = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    """Google's parameters, validated; the schema documents them from here."""
+
+    query = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Web search syntax."
+    )
     languageCode = serializers.RegexField(LANGUAGE_TAG, required=False, max_length=35)  # noqa: N815
     reviewPublisherSiteFilter = serializers.CharField(  # noqa: N815
         required=False, allow_blank=True, max_length=253
     )
     maxAgeDays = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
-    pageSize = serializers.IntegerField(required=False, min_value=1)  # noqa: N815
-    pageToken = serializers.CharField(required=False, allow_blank=True, max_length=100)  # noqa: N815
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=SEARCH_MAX_OFFSET)
+    pageSize = serializers.IntegerField(required=False, min_value=1, default=SEARCH_PAGE_SIZE)  # noqa: N815
+    pageToken = serializers.CharField(  # noqa: N815
+        required=False, allow_blank=True, max_length=100, help_text="From nextPageToken."
+    )
+    offset = serializers.IntegerField(
+        required=False, min_value=0, max_value=SEARCH_MAX_OFFSET, default=0
+    )
 
     def validate_pageToken(self, value: str) -> int | None:  # noqa: N802
         if not value:
@@ -523,101 +365,11 @@ class GoogleClaimSearchView(PublicReadView):
         operation_id="claims_search_google",
         tags=TAGS,
         summary="Search verdicts, Google Fact Check Tools claims:search compatible",
-        description=(
-            "The request and response of Google's Fact Check Tools API "
-            "`v1alpha1/claims:search`, over this site's published verdicts, so a client "
-            "written for Google can read this site. Results are ranked by relevance "
-            "(PostgreSQL full-text search of the statement, speaker and quoted words); "
-            "with only `reviewPublisherSiteFilter`, newest verdict first. Each claim carries "
-            "one `claimReview`: this site's current verdict, with its textual rating only "
-            "(like Google, no `ratingValue`). `title` is the claim's statement; `reviewDate` "
-            "is when the current verdict was recorded. As Google does, a search that "
-            "matches nothing answers `{}`, and `nextPageToken` is absent on the last page. "
-            "Other parameters Google accepts (`key`, `fields`...) are ignored."
-        ),
-        parameters=[
-            OpenApiParameter(
-                "query",
-                OpenApiTypes.STR,
-                description='Text to search for (web search syntax: "phrases", -word, OR). '
-                "Required unless reviewPublisherSiteFilter is given.",
-                examples=[OpenApiExample("Words", value="bounty Maduro")],
-            ),
-            OpenApiParameter(
-                "languageCode",
-                OpenApiTypes.STR,
-                pattern=LANGUAGE_TAG,
-                description="BCP-47 language code such as en-US; only the language counts, "
-                "not the region. Every review here is in English: another language gives {}.",
-                examples=[OpenApiExample("English", value="en-US")],
-            ),
-            OpenApiParameter(
-                "reviewPublisherSiteFilter",
-                OpenApiTypes.STR,
-                description="The review publisher's site, e.g. the host name of this site "
-                "(with or without www. or a scheme). Another site gives {}.",
-            ),
-            OpenApiParameter(
-                "maxAgeDays",
-                {"type": "integer", "minimum": 1},
-                description="Only claims whose verdict or claim date, whichever is newer, is "
-                "at most this many days old (1 or more).",
-            ),
-            OpenApiParameter(
-                "pageSize",
-                {"type": "integer", "minimum": 1},
-                default=SEARCH_PAGE_SIZE,
-                description="Claims per page, 1 or more; values above 100 give 100.",
-            ),
-            OpenApiParameter(
-                "pageToken",
-                OpenApiTypes.STR,
-                description="nextPageToken from the previous page (the other parameters must "
-                "stay the same). An invalid token is a 400.",
-            ),
-            OpenApiParameter(
-                "offset",
-                {"type": "integer", "minimum": 0, "maximum": SEARCH_MAX_OFFSET},
-                default=0,
-                description="Start at this result (0-based, at most 10000); ignored when "
-                "pageToken is given.",
-            ),
-        ],
+        description="Google's `v1alpha1/claims:search` request and response over this site's "
+        "published verdicts; nothing matching answers `{}`.",
+        parameters=[_SearchParams],
         responses={
-            200: OpenApiResponse(
-                GoogleSearchSchema,
-                description="One page of matching claims, or {} when none match.",
-                examples=[
-                    OpenApiExample(
-                        "A match",
-                        value={
-                            "claims": [
-                                {
-                                    "text": "The port handled 12 million tonnes last year.",
-                                    "claimant": "Ada Example",
-                                    "claimDate": "2025-09-02T00:00:00Z",
-                                    "claimReview": [
-                                        {
-                                            "publisher": {
-                                                "name": "Fact-check ledger",
-                                                "site": "factcheck.example.org",
-                                            },
-                                            "url": _EXAMPLE_URL,
-                                            "title": "The port handled 12 million tonnes "
-                                            "last year.",
-                                            "reviewDate": "2025-10-02T09:30:00Z",
-                                            "textualRating": "False",
-                                            "languageCode": "en",
-                                        }
-                                    ],
-                                }
-                            ],
-                            "nextPageToken": encode_page_token(10),
-                        },
-                    ),
-                    OpenApiExample("Nothing matches", value={}),
-                ],
-            ),
+            200: OpenApiResponse(GoogleSearchSchema, description="Matching claims, or {}."),
             **_json_errors(400, 429),
         },
     )

@@ -1,11 +1,7 @@
-"""The API's shapes: lean list items, full details, and write shapes.
-
-Reads never query: the views fetch what a serializer shows (select_related,
-prefetch_related, `Claim.objects.public_detail()`), so every endpoint runs a
-fixed number of queries. Writes check what the database would refuse
-(constraints, the snapshot's immutability) and answer 400 naming the field;
-the ledger's own rules stay in `claims.services`.
-"""
+"""The API's shapes: lean list items, full details, and write shapes. Reads never
+query (the views fetch what a serializer shows); writes check what the database
+would refuse and answer 400 naming the field; the ledger's rules stay in
+`claims.services`."""
 
 from __future__ import annotations
 
@@ -254,27 +250,16 @@ class SourceWriteSerializer(serializers.ModelSerializer):
     program reduces to its text. The snapshot is set once, at creation."""
 
     snapshot = serializers.CharField(
-        required=False,
-        trim_whitespace=False,
-        help_text="The archived text, exactly as retrieved. Set once: a newer version of a "
-        "document is a new source.",
+        required=False, trim_whitespace=False, help_text="The archived text; set once."
     )
     file_name = serializers.CharField(
-        required=False,
-        write_only=True,
-        help_text="Instead of `snapshot`: the file's name (.txt, .html or .htm).",
+        required=False, write_only=True, help_text="Instead of `snapshot`: .txt, .html or .htm."
     )
     file_content = serializers.CharField(
-        required=False,
-        write_only=True,
-        trim_whitespace=False,
-        help_text="Instead of `snapshot`: the file's bytes, base64. HTML is reduced to its "
-        "article text; its title, author, date and site fill the fields left empty.",
+        required=False, write_only=True, trim_whitespace=False, help_text="The file, base64."
     )
     title = serializers.CharField(
-        max_length=300,
-        required=False,
-        help_text="Required, unless an HTML file gives one.",
+        max_length=300, required=False, help_text="Required, unless an HTML file gives one."
     )
 
     class Meta:
@@ -388,25 +373,16 @@ class QuoteRefSerializer(QuoteSerializer):
 
 
 class QuoteCreateSerializer(serializers.Serializer):
-    """The words to find in the source's snapshot; the program stores the anchor."""
+    """The words to find in the source's snapshot; `claims.services.anchor_quote`
+    stores the anchor."""
 
     source = LookupField(slug_field="slug", queryset=Source.objects.all())
     speaker = LookupField(slug_field="slug", queryset=Speaker.objects.all())
-    words = serializers.CharField(
-        help_text="The words as printed; typographic and straight quote marks and runs of "
-        "whitespace may differ, the words may not."
-    )
+    words = serializers.CharField(help_text="As printed; quote marks and spaces may differ.")
     kind = serializers.ChoiceField(choices=Quote.Kind.choices, default=Quote.Kind.DIRECT)
     context_before = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        trim_whitespace=False,
-        help_text="Words just before, when the same words appear more than once.",
+        required=False, allow_blank=True, default="", trim_whitespace=False
     )
-
-    def create(self, validated_data):
-        return services.anchor_quote(**validated_data)
 
 
 class AppearanceSerializer(serializers.ModelSerializer):
@@ -428,23 +404,20 @@ class ClaimAppearanceSerializer(AppearanceSerializer):
 
 
 class AppearanceCreateSerializer(serializers.Serializer):
+    """Written through `claims.services.add_appearance`; a claim the requester may not
+    see is not found."""
+
     claim = LookupField(slug_field="slug", queryset=Claim.objects.all())
     source = LookupField(slug_field="slug", queryset=Source.objects.all())
     quote = serializers.PrimaryKeyRelatedField(
-        queryset=Quote.objects.all(),
-        allow_null=True,
-        required=False,
-        default=None,
-        help_text="The id of a quote anchored in that source, or null.",
+        queryset=Quote.objects.all(), allow_null=True, required=False, default=None
     )
 
-    def __init__(self, *args, claims=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if claims is not None:
-            self.fields["claim"].queryset = claims
-
-    def create(self, validated_data):
-        return services.add_appearance(**validated_data)
+    def get_fields(self):
+        fields = super().get_fields()
+        if request := self.context.get("request"):
+            fields["claim"].queryset = Claim.objects.visible_to(request.user)
+        return fields
 
 
 # --- Claims ------------------------------------------------------------------
@@ -568,26 +541,16 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
 
 
 class ClaimWriteSerializer(serializers.ModelSerializer):
-    """A claim's own fields. Status, version and publication come from the ledger
-    (claims/<slug>/reviews, publish, unpublish), never from here."""
+    """A claim's own fields; status, version and publication are the ledger's."""
 
-    speaker = LookupField(
-        slug_field="slug", queryset=Speaker.objects.all(), help_text="The speaker's slug."
-    )
-    topics = LookupField(
-        slug_field="slug",
-        queryset=Topic.objects.all(),
-        many=True,
-        required=False,
-        help_text="Topic slugs.",
-    )
+    speaker = LookupField(slug_field="slug", queryset=Speaker.objects.all())
+    topics = LookupField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
     assignee = LookupField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
         allow_null=True,
         required=False,
-        help_text="Username of the desk member to work on it: yourself, or anyone if you "
-        "are an editor; null for nobody.",
+        help_text="A desk member's username; only editors assign others.",
     )
 
     class Meta:

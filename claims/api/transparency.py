@@ -1,18 +1,7 @@
-"""The ledger as a transparency log: signed checkpoints and Merkle proofs, for anyone.
-
-* `/api/v1/ledger/`: where the ledger stands (size, latest checkpoint, the
-  verifier key, where everything else is);
-* `/api/v1/ledger/checkpoint`: the latest signed checkpoint, a C2SP signed
-  note (text/plain), as Go's checksum database serves its `/latest`;
-* `/api/v1/ledger/checkpoints`: every checkpoint signed so far (JSON Lines,
-  oldest first), with the leaf hashes each one added;
-* `/api/v1/ledger/proofs/inclusion/<sequence>`: an RFC 9162 inclusion proof
-  that an entry is in a signed checkpoint;
-* `/api/v1/ledger/proofs/consistency?from=M&to=N`: a consistency proof that
-  the tree of N entries extends the tree of M.
-
-Hashes in proofs are base64, as in the checkpoints. Each proof costs
-O(log n) reads of stored tree hashes (`claims.ledger.tree`).
+"""The ledger as a transparency log: where it stands, its signed checkpoints (C2SP
+signed notes) and RFC 9162 Merkle proofs, for anyone. Hashes in proofs are
+base64, as in the checkpoints; each proof costs O(log n) reads of stored tree
+hashes (`claims.ledger.tree`). docs/api.md and /ledger/format/ describe them.
 """
 
 from __future__ import annotations
@@ -34,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from claims.api.common import CachingHeadersMixin, error_responses
+from claims.api.common import CachingHeadersMixin, JSONErrorsMixin, error_responses
 from claims.ledger import checkpoints, entries, tree, verifier
 from claims.models import Review
 
@@ -83,9 +72,7 @@ class LedgerView(_TransparencyView):
     @extend_schema(
         tags=TAGS,
         summary="Where the ledger stands",
-        description="The ledger's size now, its latest signed checkpoint (size, root, when), "
-        "the verifier key that checks the checkpoints' signatures, and the addresses of the "
-        "checkpoints, proofs, public export, format documentation and standalone verifier.",
+        description="Its size, latest signed checkpoint, verifier key, and where the rest is.",
         responses={200: OpenApiTypes.OBJECT, **error_responses(429)},
     )
     def get(self, request):
@@ -113,24 +100,16 @@ class LedgerView(_TransparencyView):
         )
 
 
-class CheckpointView(_TransparencyView):
+class CheckpointView(JSONErrorsMixin, _TransparencyView):
     renderer_classes = [PlainTextRenderer, JSONRenderer]
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if getattr(response, "status_code", 200) >= 400:
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         tags=TAGS,
         summary="The latest signed checkpoint",
-        description="A C2SP checkpoint (c2sp.org/tlog-checkpoint: origin line, tree size, "
-        "base64 Merkle root) in a C2SP signed note (c2sp.org/signed-note) signed with "
-        "Ed25519; the verifier key is at `/api/v1/ledger/`. 404 before the first entry.",
+        description="A C2SP signed note (text/plain); 404 before the first entry.",
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Signed note."),
-            **{(code, "application/json"): r for code, r in error_responses(404, 429).items()},
+            **error_responses(404, 429, media_type="application/json"),
         },
     )
     def get(self, request):
@@ -141,13 +120,10 @@ class CheckpointLogView(_TransparencyView):
     @extend_schema(
         tags=TAGS,
         summary="Every checkpoint signed so far",
-        description="The checkpoint log, JSON Lines, oldest first: `size`, `root` (base64), "
-        "`signed_at`, `leaves` (the hex leaf hashes this checkpoint added) and `checkpoint` "
-        "(the signed note). Mirror it: with the leaves, a rewritten ledger is caught at the "
-        "first entry that differs.",
+        description="JSON Lines, oldest first, each with the leaf hashes it added.",
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.BINARY),
-            **{(code, "application/json"): r for code, r in error_responses(404, 429).items()},
+            **error_responses(404, 429, media_type="application/json"),
         },
     )
     def get(self, request):
@@ -177,10 +153,7 @@ class InclusionProofView(_TransparencyView):
     @extend_schema(
         tags=TAGS,
         summary="Proof that an entry is in the signed ledger",
-        description="An RFC 9162 inclusion proof of the entry (leaf `sequence - 1`) in the "
-        "tree of `tree_size` entries, by default the latest signed checkpoint's, which is "
-        "returned with it. The leaf is SHA-256(0x00 || the canonical bytes of `header`). "
-        "404 for an entry not yet covered by a signed checkpoint (retry in a moment).",
+        description="An RFC 9162 inclusion proof, by default in the latest signed checkpoint.",
         parameters=[
             OpenApiParameter("tree_size", OpenApiTypes.INT, description="Default: latest.")
         ],
@@ -222,10 +195,7 @@ class ConsistencyProofView(_TransparencyView):
     @extend_schema(
         tags=TAGS,
         summary="Proof that the ledger only grew",
-        description="An RFC 9162 consistency proof that the tree of `to` entries (default: "
-        "the latest signed checkpoint's) extends the tree of `from` entries: nothing in the "
-        "first `from` entries was changed or removed. Mirrors keep an old checkpoint and ask "
-        "for this proof to the new one.",
+        description="An RFC 9162 consistency proof from the tree of `from` entries to `to`.",
         parameters=[
             OpenApiParameter("from", OpenApiTypes.INT, required=True),
             OpenApiParameter("to", OpenApiTypes.INT, description="Default: latest."),

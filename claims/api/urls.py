@@ -1,11 +1,28 @@
 """/api/v1/: the router and the endpoints that are not plain collections."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import DefaultRouter, DynamicRoute
 
 from claims.api import interop, ledger, resources, transparency
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """The collections; the claims' actions are routed by `claim_action` instead."""
+
+    routes = [route for route in DefaultRouter.routes if not isinstance(route, DynamicRoute)]
+
+
+def claim_action(name: str):
+    """An action of the claims viewset at claims/<slug>/<name>: slugs only and no
+    trailing slash, as publish and unpublish have always been."""
+    action = getattr(resources.ClaimViewSet, name)
+    view = resources.ClaimViewSet.as_view(
+        dict(action.mapping), basename="claim", detail=True, **action.kwargs
+    )
+    return path(f"claims/<slug:slug>/{action.url_path}", view, name=f"claim-{action.url_name}")
+
+
+router = Router()
 router.register("claims", resources.ClaimViewSet, basename="claim")
 router.register("speakers", resources.SpeakerViewSet, basename="speaker")
 router.register("sources", resources.SourceViewSet, basename="source")
@@ -22,16 +39,8 @@ urlpatterns = [
         name="claim-claimreview",
     ),
     path("claims/<slug:slug>/reviews/", ledger.ClaimReviewsView.as_view(), name="claim-reviews"),
-    path(
-        "claims/<slug:slug>/publish",
-        ledger.PublicationView.as_view(action="publish"),
-        name="claim-publish",
-    ),
-    path(
-        "claims/<slug:slug>/unpublish",
-        ledger.PublicationView.as_view(action="unpublish"),
-        name="claim-unpublish",
-    ),
+    claim_action("publish"),
+    claim_action("unpublish"),
     path(
         "claims/<slug:slug>/corrections",
         ledger.ClaimCorrectionsView.as_view(),

@@ -527,6 +527,29 @@ def test_publication_routes_only_take_post(editor_client, claim):
     assert editor_client.delete(unpublish_url(claim)).status_code == 405
 
 
+def test_publish_and_unpublish_are_claim_actions_at_their_old_addresses(
+    editor_client, api_client, claim
+):
+    """Actions of the claims viewset, routed as the publication view was: slugs only,
+    no trailing-slash twin, who is asking checked before the method, OPTIONS as before,
+    and an operation of their own in the schema."""
+    assert publish_url(claim) == f"/api/v1/claims/{claim.slug}/publish"
+    assert editor_client.post(f"{publish_url(claim)}/", {"version": 1}).status_code == 404
+    assert editor_client.post("/api/v1/claims/a.b/publish", {"version": 1}).status_code == 404
+    assert api_client.get(unpublish_url(claim)).status_code == 401
+    options = editor_client.options(publish_url(claim))
+    assert options["Allow"] == "POST, OPTIONS"
+    assert options.json()["name"] == "Publication"
+    assert "actions" not in options.json()
+
+    schema = api_client.get("/api/schema/?format=json").json()
+    for action in ("publish", "unpublish"):
+        operation = schema["paths"][f"/api/v1/claims/{{slug}}/{action}"]["post"]
+        assert operation["operationId"] == f"claims_{action}"
+        assert operation["summary"] and operation["description"]
+        assert {"200", "409", "412"} <= set(operation["responses"])
+
+
 # --- Export ---------------------------------------------------------------------------
 
 

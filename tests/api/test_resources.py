@@ -220,8 +220,8 @@ def test_an_in_review_entry_is_not_shown_as_a_verdict(verdict, editor, api_clien
 def test_anonymous_and_readers_never_see_drafts(
     seeded, claim, source, speaker, api_client, reader_client
 ):
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
-    appearance = add_appearance(claim=claim, source=source, quote=quote)
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    appearance, _ = add_appearance(claim=claim, source=source, quote=quote)
     for client in (api_client, reader_client):
         assert_error(client.get(url("claim-detail", slug=claim.slug)), 404)
         listed, _ = walk(client, url("claim-list"))
@@ -751,6 +751,31 @@ def test_claim_edit_honours_if_match(draft, contributor_client):
     assert_error(again, 412)
 
 
+def test_if_match_star_is_accepted_on_edits_and_refused_on_ledger_writes(
+    draft, contributor_client, editor_client
+):
+    """docs/api.md, "Versions, ETags and If-Match": `*` matches any existing claim when
+    editing its own fields (standard HTTP), but a ledger write must name the version
+    its editor saw; an empty If-Match is no precondition on edits, 412 on ledger writes."""
+    target = url("claim-detail", slug=draft.slug)
+    starred = contributor_client.patch(
+        target, {"unit": "dollars"}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert starred.status_code == 200, starred.content
+    empty = contributor_client.patch(target, {"unit": "USD"}, format="json", HTTP_IF_MATCH="")
+    assert empty.status_code == 200, empty.content
+    assert_error(contributor_client.patch(target, {}, format="json", HTTP_IF_MATCH="*x"), 412)
+
+    reviews = url("claim-reviews", slug=draft.slug)
+    in_review = {"status": "in_review"}
+    refused = assert_error(
+        editor_client.post(reviews, in_review, format="json", HTTP_IF_MATCH="*"), 400, "version"
+    )
+    assert "does not say which version you saw" in refused["fields"]["version"][0]
+    assert_error(editor_client.post(reviews, in_review, format="json", HTTP_IF_MATCH=""), 412)
+    assert Claim.objects.get(pk=draft.pk).version == draft.version
+
+
 def test_claim_put_replaces_the_claims_own_fields(draft, contributor_client):
     target = url("claim-detail", slug=draft.slug)
     response = contributor_client.put(
@@ -1048,6 +1073,16 @@ def test_words_not_in_the_source_are_refused_with_the_nearest_passage(
     assert not Quote.objects.exists()
 
 
+def test_the_services_say_whether_they_created(db, claim, source, speaker):
+    """The API answers 201 or 200 from what anchor_quote and add_appearance say."""
+    quote, created = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    assert created
+    assert anchor_quote(source=source, speaker=speaker, words="12 million tonnes") == (quote, False)
+    appearance, created = add_appearance(claim=claim, source=source, quote=quote)
+    assert created
+    assert add_appearance(claim=claim, source=source, quote=quote) == (appearance, False)
+
+
 def test_quote_validation_and_attribution(db, source, speaker, contributor_client):
     other = Speaker.objects.create(name="Other", slug="other")
     anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
@@ -1067,7 +1102,7 @@ def test_quote_validation_and_attribution(db, source, speaker, contributor_clien
 
 
 def test_quotes_are_create_only(db, source, speaker, contributor_client, editor_client, api_client):
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
     target = url("quote-detail", pk=quote.pk)
     assert_error(editor_client.patch(target, {"kind": "reported"}, format="json"), 405)
     assert_error(contributor_client.put(target, {"kind": "reported"}, format="json"), 405)
@@ -1097,7 +1132,7 @@ def test_quote_list_and_detail_content(seeded, api_client):
 def test_appearance_create(
     seeded, claim, source, speaker, api_client, reader_client, contributor_client
 ):
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
     payload = {"claim": claim.slug, "source": source.slug, "quote": quote.pk}
     assert_error(api_client.post(url("appearance-list"), payload, format="json"), 401)
     assert_error(reader_client.post(url("appearance-list"), payload, format="json"), 403)
@@ -1219,7 +1254,9 @@ def _grow(editor):
     bounty = Claim.objects.get(slug=BOUNTY)
     bounty.topics.add(*topics)
     for n in range(4):
-        quote = anchor_quote(source=source, speaker=speaker, words=f"Sentence number {n} is here")
+        quote, _ = anchor_quote(
+            source=source, speaker=speaker, words=f"Sentence number {n} is here"
+        )
         add_appearance(claim=bounty, source=source, quote=quote)
     for n in range(5):
         claim = Claim.objects.create(

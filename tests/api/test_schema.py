@@ -43,6 +43,22 @@ def test_the_docs_are_served_without_any_cdn(client):
 
 
 @pytest.mark.django_db
+def test_the_api_guide_is_served_with_the_docs_and_linked_from_them(client):
+    page = client.get("/api/guide/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<title>The API guide" in html
+    # Rendered as the ledger's format is: headings with anchors, tables, code.
+    assert '<h2 id="6-versions-etags-and-if-match">' in html
+    assert "<table>" in html and "<pre><code" in html
+    assert "<script" not in html.split('<article class="ledger-format">')[1]
+    assert client.get("/api/guide/", HTTP_IF_NONE_MATCH=page["ETag"]).status_code == 304
+    # The schema's description, which Swagger UI and Redoc show, links to it.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "(/api/guide/)" in schema["info"]["description"]
+
+
+@pytest.mark.django_db
 def test_every_4xx_has_the_same_shape(api_client):
     missing = api_client.get("/api/v1/claims/no-such-claim/")
     assert missing.status_code == 404

@@ -44,7 +44,7 @@ def test_a_speaker_with_claims_cannot_be_deleted(claim, speaker):
 
 
 def test_anchor_quote_stores_the_span_the_program_found(source, speaker):
-    quote = anchor_quote(source=source, speaker=speaker, words='"That number is wrong."')
+    quote, _ = anchor_quote(source=source, speaker=speaker, words='"That number is wrong."')
 
     assert quote.exact == "\u201cThat number is wrong.\u201d"
     assert source.snapshot[quote.start : quote.end] == quote.exact
@@ -55,7 +55,7 @@ def test_anchor_quote_stores_the_span_the_program_found(source, speaker):
     }
     # Anchoring the same words again gives the same quote, not a duplicate.
     assert (
-        anchor_quote(source=source, speaker=speaker, words="\u201cThat number is wrong.\u201d")
+        anchor_quote(source=source, speaker=speaker, words="\u201cThat number is wrong.\u201d")[0]
         == quote
     )
 
@@ -81,7 +81,7 @@ def test_the_database_refuses_a_quote_that_is_not_at_its_offsets(source, speaker
         Quote.objects.create(
             source=source, speaker=speaker, exact="12 billion tonnes", start=36, end=53
         )
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
     with pytest.raises(DatabaseError, match="does not match the snapshot"), transaction.atomic():
         Quote.objects.filter(pk=quote.pk).update(prefix="tampered ")
 
@@ -95,12 +95,12 @@ def test_the_database_refuses_to_change_an_archived_snapshot(source):
 
 
 def test_an_appearance_is_recorded_once_per_quote_and_once_per_bare_source(claim, source, speaker):
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
 
-    first = add_appearance(claim=claim, source=source, quote=quote)
-    assert add_appearance(claim=claim, source=source, quote=quote) == first
-    bare = add_appearance(claim=claim, source=source)
-    assert add_appearance(claim=claim, source=source) == bare
+    first, _ = add_appearance(claim=claim, source=source, quote=quote)
+    assert add_appearance(claim=claim, source=source, quote=quote)[0] == first
+    bare, _ = add_appearance(claim=claim, source=source)
+    assert add_appearance(claim=claim, source=source)[0] == bare
     assert Appearance.objects.filter(claim=claim).count() == 2
     with pytest.raises(IntegrityError), transaction.atomic():
         Appearance.objects.create(claim=claim, source=source)
@@ -109,7 +109,7 @@ def test_an_appearance_is_recorded_once_per_quote_and_once_per_bare_source(claim
 def test_an_appearance_quote_must_come_from_its_source(claim, source, speaker):
     from sources.models import Source
 
-    quote = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
     other = Source.objects.create(slug="other", title="Other", snapshot="Other text.")
     with pytest.raises(ValidationError, match="must come from"):
         add_appearance(claim=claim, source=other, quote=quote)

@@ -114,7 +114,7 @@ def test_the_search_vector_follows_statement_speaker_and_quotes(claim, source, s
     assert _search("Ada") == {claim.slug}  # the speaker's name
     assert _search("wrong") == set()
 
-    quote = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
     add_appearance(claim=claim, source=source, quote=quote)
     assert _search("wrong") == {claim.slug}  # the quoted words
 
@@ -128,7 +128,7 @@ def test_the_search_vector_follows_statement_speaker_and_quotes(claim, source, s
 def test_edits_are_kept_in_the_history_but_the_search_vector_is_not_an_edit(claim, source, speaker):
     claim.statement = "The port handled 12.5 million tonnes last year."
     claim.save()
-    quote = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
     add_appearance(claim=claim, source=source, quote=quote)
 
     events = ClaimEvent.objects.filter(pgh_obj=claim).order_by("pgh_id")

@@ -494,7 +494,9 @@ def test_quotes_in_context_are_escaped(client, db, editor, speaker):
         snapshot="Before <i>it</i> the minister said the tide <em>turned</em> at noon & after.",
     )
     claim = make_claim(speaker, "tide", "The tide turned at noon.", editor=editor)
-    quote = anchor_quote(source=source, speaker=speaker, words="the tide <em>turned</em> at noon")
+    quote, _ = anchor_quote(
+        source=source, speaker=speaker, words="the tide <em>turned</em> at noon"
+    )
     add_appearance(claim=claim, source=source, quote=quote)
 
     text = html(client.get(reverse("claims:detail", args=["tide"])))
@@ -535,7 +537,7 @@ def test_the_claim_page_runs_the_same_queries_however_many_appearances_and_entri
 
     article = Source.objects.get(slug="trump-hints-at-strikes-on-cartels-in-venezuela")
     for words in ("guided missile destroyers", "ten F-35 stealth fighter jets", "Puerto Rico"):
-        quote = anchor_quote(source=article, speaker=bounty.speaker, words=words)
+        quote, _ = anchor_quote(source=article, speaker=bounty.speaker, words=words)
         add_appearance(claim=bounty, source=article, quote=quote)
     add_appearance(claim=bounty, source=evidence_source("no-quote", "Another page"))
     for number in range(1, 5):

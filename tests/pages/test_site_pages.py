@@ -188,7 +188,7 @@ def test_speaker_page_queries_do_not_grow_with_claims_and_quotes(
     source = numbered_source("bondi-numbers", 6)
     for i in range(6):
         claim = draft_claim(bondi, slug=f"bondi-extra-{i}")
-        quote = anchor_quote(source=source, speaker=bondi, words=f"says number {i} out loud")
+        quote, _ = anchor_quote(source=source, speaker=bondi, words=f"says number {i} out loud")
         add_appearance(claim=claim, source=source, quote=quote)
         publish_claim(claim=claim, editor=editor, expected_version=claim.version)
         verdict(claim, editor, ["false", "true", "mixed"][i % 3])
@@ -295,8 +295,8 @@ def test_source_text_and_quotes_are_escaped(client, db, speaker):
         snapshot='Intro <script>alert(1)</script> and then "<img src=x onerror=alert(2)>" end.\n'
         "Unquoted <i>markup</i> & <script>alert(3)</script> too.",
     )
-    quote = anchor_quote(source=source, speaker=speaker, words="<script>alert(1)</script>")
-    second = anchor_quote(source=source, speaker=speaker, words="<img src=x onerror=alert(2)>")
+    quote, _ = anchor_quote(source=source, speaker=speaker, words="<script>alert(1)</script>")
+    second, _ = anchor_quote(source=source, speaker=speaker, words="<img src=x onerror=alert(2)>")
 
     response = client.get(reverse("sources:detail", kwargs={"slug": "hostile"}))
 
@@ -361,7 +361,7 @@ def test_source_page_queries_do_not_grow_with_quotes_and_claims(
     add_appearance(
         claim=claim,
         source=source,
-        quote=anchor_quote(source=source, speaker=speaker, words="says number 0 out loud"),
+        quote=anchor_quote(source=source, speaker=speaker, words="says number 0 out loud")[0],
     )
     publish_claim(claim=claim, editor=editor, expected_version=claim.version)
     with django_assert_num_queries(4):
@@ -369,7 +369,7 @@ def test_source_page_queries_do_not_grow_with_quotes_and_claims(
 
     for i in range(1, 8):
         claim = draft_claim(speaker, slug=f"numbers-{i}")
-        quote = anchor_quote(source=source, speaker=speaker, words=f"says number {i} out loud")
+        quote, _ = anchor_quote(source=source, speaker=speaker, words=f"says number {i} out loud")
         add_appearance(claim=claim, source=source, quote=quote)
         publish_claim(claim=claim, editor=editor, expected_version=claim.version)
 
