@@ -50,9 +50,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt | chec
 # Lint, migrations in sync with the models, then the whole suite.
 check: lint pytest
 
+# The same tools as .pre-commit-config.yaml, from the virtualenv, checking only;
+# then types (mypy: settings in pyproject.toml) and migrations.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	find claims sources factcheck tests manage.py -name '*.py' -not -path '*/__pycache__/*' \
+	  | xargs $(BIN)/django-upgrade --target-version 6.1 --check
+	$(BIN)/djhtml --tabwidth 2 --check templates
+	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 pytest: install

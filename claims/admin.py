@@ -1,4 +1,5 @@
 from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -6,6 +7,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -627,7 +629,8 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         data = request.POST.copy()
         data["expected_version"] = claim.version
         current = CorrectionForm.values_of(claim)
-        corrected_meanwhile = {}  # field: (value as the editor loaded it, the entry)
+        # field: (value as the editor loaded it, the entry)
+        corrected_meanwhile: dict[str, tuple[Any, Review]] = {}
         for entry in (
             claim.reviews.filter(claim_version__gt=loaded, action=Review.Action.CORRECTION)
             .select_related("editor")
@@ -696,6 +699,12 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def _claim_field(name: str) -> "models.Field[Any, Any]":
+    field = Claim._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is not a field of its own"
+    return field
+
+
 def _shown(name: str, value) -> str:
     """A checkable field's value as a ledger entry records it (claim_content), in words."""
     if value is None or value == "":
@@ -703,7 +712,7 @@ def _shown(name: str, value) -> str:
     if isinstance(value, dict):  # the speaker, by the name the entry recorded
         return str(value.get("name", value))
     if name in ("kind", "media_authenticity"):
-        return str(dict(Claim._meta.get_field(name).flatchoices).get(value, value))
+        return str(dict(_claim_field(name).flatchoices).get(value, value))
     if name == "quantity":  # 50,000,000: a missing zero shows
         try:
             return f"{Decimal(value):,}"
@@ -720,9 +729,7 @@ def _with_change_rows(entries) -> list[Review]:
         entry.change_rows = [
             {
                 "field": name,
-                "label": capfirst(Claim._meta.get_field(name).verbose_name)
-                if name in order
-                else name,
+                "label": capfirst(_claim_field(name).verbose_name) if name in order else name,
                 "before": _shown(name, change.get("from")),
                 "after": _shown(name, change.get("to")),
             }
@@ -759,7 +766,8 @@ class QuoteForm(forms.ModelForm):
         fields = ["source", "speaker", "kind"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         source, speaker = cleaned.get("source"), cleaned.get("speaker")
         if source and speaker and cleaned.get("words"):
             anchor = locate_quote(
@@ -788,10 +796,10 @@ class QuoteAdmin(admin.ModelAdmin):
     autocomplete_fields = ["speaker", "source"]
     readonly_fields = ["exact", "prefix", "suffix", "start", "end", "created_at"]
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = QuoteForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -829,7 +837,7 @@ class LedgerReadOnly:
 
 class ReviewEvidenceInline(LedgerReadOnly, admin.TabularInline):
     model = ReviewEvidence
-    fields = ["position", "source"]
+    fields: ClassVar[tuple[str, ...]] = ("position", "source")
     readonly_fields = fields
     extra = 0
 

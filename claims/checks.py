@@ -42,9 +42,9 @@ def _ledger_role(level):
 def _signing_key(level):
     def check(app_configs=None, **kwargs):
         try:
-            key = checkpoints.signer_key()
-            if key:
-                name = checkpoints.signer().name
+            signer = checkpoints.signer()
+            if signer is not None:
+                name = signer.name
                 if name == checkpoints.origin():
                     return []
                 message = (

@@ -13,6 +13,8 @@ markup runs no query of its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 import nh3
 from django.conf import settings
 from django.urls import reverse
@@ -66,7 +68,7 @@ def plain_text(markdown_text: str) -> str:
 def _speaker(claim: Claim) -> dict:
     speaker = claim.speaker
     kind = "Person" if speaker.kind == speaker.Kind.PERSON else "Organization"
-    author = {"@type": kind, "name": speaker.name}
+    author: dict[str, Any] = {"@type": kind, "name": speaker.name}
     if speaker.role:
         author["jobTitle" if kind == "Person" else "description"] = speaker.role
     if speaker.affiliation and kind == "Person":
@@ -95,8 +97,9 @@ def _creative_work(source) -> dict:
 def build_claim_review(claim: Claim) -> dict | None:
     """The ClaimReview JSON-LD of a published verdict, or None when there is none."""
     rating = get_rating(claim.status)
+    review_rating = rating.claimreview_rating()  # None unless the status is a verdict
     verdicts = verdict_entries(claim)
-    if not claim.is_published or not rating.is_verdict or not verdicts:
+    if not claim.is_published or review_rating is None or not verdicts:
         return None
     latest = verdicts[-1]
     corrections = correction_entries(claim)
@@ -119,7 +122,6 @@ def build_claim_review(claim: Claim) -> dict | None:
     # Typos and clarifications made while the current verdict stood (it stands on
     # the corrected words, which `claimReviewed` gives).
     corrected = [e for e in corrections if e.sequence > latest.sequence]
-    review_rating = rating.claimreview_rating()
     explanation = plain_text(latest.explanation)
     if explanation:
         review_rating["ratingExplanation"] = Truncator(explanation).chars(EXPLANATION_CHARS)
@@ -128,17 +130,17 @@ def build_claim_review(claim: Claim) -> dict | None:
     for appearance in claim.appearances.all():
         if appearance.source not in sources:
             sources.append(appearance.source)
-    item = {"@type": "Claim", "author": _speaker(claim)}
+    item: dict[str, Any] = {"@type": "Claim", "author": _speaker(claim)}
     if claim.claim_date:
         item["datePublished"] = claim.claim_date.isoformat()
     if sources:
         works = [_creative_work(source) for source in sources]
         item["appearance"] = works
-        dated = [s for s in sources if s.published_on]
-        first = min(dated, key=lambda s: s.published_on) if dated else sources[0]
+        dated = [(s.published_on, s) for s in sources if s.published_on]
+        first = min(dated, key=lambda pair: pair[0])[1] if dated else sources[0]
         item["firstAppearance"] = works[sources.index(first)]
 
-    markup = {
+    markup: dict[str, Any] = {
         "@context": SCHEMA,
         "@type": "ClaimReview",
         "url": claim_url(claim),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils.html import format_html
 
 from claims.ledger.entries import canonical_quantity
@@ -48,7 +50,7 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, admin_site=admin.site, **kwargs):
         super().__init__(*args, **kwargs)
-        evidence = self.fields["evidence"]
+        evidence = cast("forms.ModelMultipleChoiceField[Source]", self.fields["evidence"])
         evidence.widget = AutocompleteSelectMultiple(Review._meta.get_field("evidence"), admin_site)
         evidence.widget.choices = evidence.choices
 
@@ -137,15 +139,19 @@ class CorrectionForm(forms.Form):
         self.order_fields(self.field_order)
 
     @staticmethod
-    def _model_field(name: str, admin_site) -> forms.Field:
+    def _model_field(name: str, admin_site: admin.AdminSite) -> forms.Field:
         model_field = Claim._meta.get_field(name)
-        widget = {
+        assert isinstance(model_field, models.Field), f"{name} is not a field of its own"
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             "statement": admin_widgets.AdminTextareaWidget(attrs={"rows": 3}),
             "speaker": AutocompleteSelect(model_field, admin_site),
             "claim_date": admin_widgets.AdminDateWidget,
             "unit": admin_widgets.AdminTextInputWidget,
-        }.get(name)
-        return model_field.formfield(**({"widget": widget} if widget else {}))
+        }
+        widget = widgets.get(name)
+        form_field = model_field.formfield(widget=widget) if widget else model_field.formfield()
+        assert form_field is not None, f"{name} has no form field"
+        return form_field
 
     @staticmethod
     def values_of(claim: Claim) -> dict:

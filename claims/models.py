@@ -175,7 +175,7 @@ class Claim(models.Model):
     topics = models.ManyToManyField(Topic, blank=True, related_name="claims")
     media_authenticity = models.CharField(
         max_length=40,
-        choices=MediaAuthenticity.choices,
+        choices=MediaAuthenticity,
         blank=True,
         help_text="For claims about an image, video or audio: what the media itself is "
         "(published as a schema.org MediaReview beside the verdict).",
@@ -338,7 +338,7 @@ class Quote(models.Model):
     source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="quotes")
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="quotes")
     Kind = QuoteKind
-    kind = models.CharField(max_length=20, choices=QuoteKind.choices, default=QuoteKind.DIRECT)
+    kind = models.CharField(max_length=20, choices=QuoteKind, default=QuoteKind.DIRECT)
     exact = models.TextField(help_text="The words exactly as printed in the snapshot.")
     prefix = models.TextField(blank=True)
     suffix = models.TextField(blank=True)
@@ -410,7 +410,12 @@ class Appearance(models.Model):
         return f"{self.claim} in {self.source}"
 
     def clean(self) -> None:
-        if self.quote_id and self.source_id and self.quote.source_id != self.source_id:
+        if (
+            self.quote_id
+            and self.source_id
+            and self.quote is not None
+            and self.quote.source_id != self.source_id
+        ):
             raise ValidationError({"quote": "The quote must come from the appearance's source."})
 
 
@@ -484,7 +489,7 @@ class Review(models.Model):
         help_text="The claim's checkable fields as this entry judged or set them.",
     )
     correction_class = models.CharField(
-        max_length=20, choices=CorrectionClass.choices, blank=True, editable=False
+        max_length=20, choices=CorrectionClass, blank=True, editable=False
     )
     changes = models.JSONField(
         default=dict,

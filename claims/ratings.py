@@ -117,7 +117,8 @@ RATINGS: tuple[Rating, ...] = (
 
 BY_VALUE: dict[str, Rating] = {rating.value: rating for rating in RATINGS}
 
-Status = models.TextChoices(
+# django-stubs model the functional API with one value or one (value, label) only.
+Status = models.TextChoices(  # type: ignore[call-overload]
     "Status", [(rating.value.upper(), (rating.value, rating.label)) for rating in RATINGS]
 )
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 
 from claims.models import Appearance, Claim, Quote, Speaker
 from claims.ratings import RATINGS, Rating
-from factcheck.conditional import page_condition
+from factcheck.conditional import PageState, page_condition
 from sources.views import quote_digest
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
@@ -58,7 +59,7 @@ def scorecard(claims) -> dict:
     """Published claims by status, in the scale's order, one row per status that has claims."""
     counts = Counter(claim.status for claim in claims)
     most = max(counts.values(), default=0)
-    rows = []
+    rows: list[ScoreRow] = []
     for rating in RATINGS:
         count = counts.get(rating.value, 0)
         if not count:
@@ -83,7 +84,7 @@ def scorecard(claims) -> dict:
     }
 
 
-def _state(request, slug: str) -> dict | None:
+def _state(request: HttpRequest, slug: str) -> PageState | None:
     """One query: what the speaker page depends on, for ETag and Last-Modified."""
     own_claims = Claim.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")
     quotes = Quote.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -74,9 +74,9 @@ _JSON_SCRIPT_ESCAPES = {
 # --- Conditional GET ---------------------------------------------------------
 
 
-def _latest(*stamps):
-    stamps = [stamp for stamp in stamps if stamp is not None]
-    return max(stamps) if stamps else None
+def _latest(*stamps: datetime | None) -> datetime | None:
+    present = [stamp for stamp in stamps if stamp is not None]
+    return max(present) if present else None
 
 
 def _published_state(request: HttpRequest, *args, **kwargs) -> dict:
@@ -283,7 +283,7 @@ class LedgerChange:
         """A substantive correction that took a standing verdict back."""
         entry = self.entry
         return (
-            self.is_correction
+            self.correction is not None
             and self.correction.withdraws_verdict
             and get_rating(entry.status_before).is_verdict
             and entry.status_after != entry.status_before
@@ -292,7 +292,7 @@ class LedgerChange:
     @property
     def kind(self) -> str:
         """What happened, in two or three words."""
-        if self.is_correction:
+        if self.correction is not None:
             return f"{self.correction.label} correction"
         before = get_rating(self.entry.status_before).is_verdict
         after = get_rating(self.entry.status_after).is_verdict

@@ -8,11 +8,23 @@ the user and URL of the request that caused it when there was one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from pghistory.models import Events
+
+if TYPE_CHECKING:
+    from django.contrib import admin
+    from django.db.models.options import Options
+    from django.http import HttpRequest, HttpResponseRedirect
+
+    # The mixin goes on a ModelAdmin; at run time it stands alone.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 HIDDEN_FIELDS = {"search_vector", "updated_at"}
 
@@ -29,6 +41,7 @@ def history_rows(obj) -> list[dict]:
     rows = []
     for event in events:
         context = event.pgh_context or {}
+        user_id = context.get("user")
         if event.pgh_diff:
             changes = [
                 {"field": name, "before": before, "after": after}
@@ -45,7 +58,7 @@ def history_rows(obj) -> list[dict]:
             {
                 "when": event.pgh_created_at,
                 "label": event.pgh_label,
-                "user": users.get(context.get("user")),
+                "user": users.get(user_id) if user_id is not None else None,
                 "url": context.get("url", ""),
                 "changes": changes,
             }
@@ -53,10 +66,16 @@ def history_rows(obj) -> list[dict]:
     return rows
 
 
-class EditHistoryMixin:
+class EditHistoryMixin(_ModelAdmin):
     """Replace the admin's History page with the database-level edit history."""
 
     object_history_template = "admin/edit_history.html"
+
+    if TYPE_CHECKING:
+        # ModelAdmin's, private, so django-stubs leave it out; the desk's views use it too.
+        def _get_obj_does_not_exist_redirect(
+            self, request: HttpRequest, opts: Options[Any], object_id: str
+        ) -> HttpResponseRedirect: ...
 
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))

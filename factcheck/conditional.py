@@ -11,32 +11,41 @@ and remembered on the request.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
 
+from django.http import HttpRequest
 from django.views.decorators.http import condition
 
+PageState = Mapping[str, Any]
+_View = TypeVar("_View", bound=Callable[..., Any])
 
-def page_condition(markup_version: str, state: Callable[..., dict | None]):
+
+def page_condition(
+    markup_version: str, state: Callable[..., PageState | None]
+) -> Callable[[_View], _View]:
     """`condition(...)` for a view whose freshness `state(request, **kwargs)` describes.
 
     Bump `markup_version` when the template changes, so clients refetch.
     """
 
-    def remembered(request, *args, **kwargs) -> dict | None:
+    def remembered(request: HttpRequest, *args: Any, **kwargs: Any) -> PageState | None:
+        memo: dict[tuple[object, ...], PageState | None]
         memo = request.__dict__.setdefault("_page_states", {})
         key = (state, args, tuple(sorted(kwargs.items())))
         if key not in memo:
             memo[key] = state(request, *args, **kwargs)
         return memo[key]
 
-    def etag(request, *args, **kwargs) -> str | None:
+    def etag(request: HttpRequest, *args: Any, **kwargs: Any) -> str | None:
         current = remembered(request, *args, **kwargs)
         if current is None:
             return None
         payload = markup_version + "|" + "|".join(f"{k}={current[k]}" for k in sorted(current))
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
-    def last_modified(request, *args, **kwargs):
+    def last_modified(request: HttpRequest, *args: Any, **kwargs: Any) -> datetime | None:
         current = remembered(request, *args, **kwargs)
         return current["last_change"] if current else None
 

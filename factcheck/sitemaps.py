@@ -8,6 +8,8 @@ path prefix) instead of the site and protocol the sitemap view passes in.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -19,6 +21,17 @@ from django.urls import reverse
 from claims.models import Claim, Speaker, Topic
 from sources.models import Source
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # Generic in django-stubs only: Django's Sitemap takes no subscript at run time.
+    _Sitemap = Sitemap[Any]
+
+    class _LastChange(TypedDict):
+        last_change: datetime
+else:
+    _Sitemap = Sitemap
+
 
 def site_protocol_and_domain() -> tuple[str, str]:
     """("https", "facts.example.org") from SITE_URL; a path prefix stays on the domain."""
@@ -26,10 +39,14 @@ def site_protocol_and_domain() -> tuple[str, str]:
     return parts.scheme or "https", parts.netloc + parts.path
 
 
-class SiteUrlSitemap(Sitemap):
-    def get_urls(self, page=1, site=None, protocol=None):
+class SiteUrlSitemap(_Sitemap):
+    def get_urls(
+        self, page: int | str = 1, site: object = None, protocol: str | None = None
+    ) -> list[dict[str, Any]]:
         protocol, domain = site_protocol_and_domain()
-        return self._urls(page, protocol, domain)
+        # Sitemap._urls is private, so django-stubs leave it out.
+        urls: list[dict[str, Any]] = self._urls(page, protocol, domain)  # type: ignore[attr-defined]
+        return urls
 
 
 class ClaimSitemap(SiteUrlSitemap):
@@ -65,7 +82,7 @@ class SpeakerSitemap(SiteUrlSitemap):
     def location(self, item: Speaker) -> str:
         return reverse("claims:speaker", kwargs={"slug": item.slug})
 
-    def lastmod(self, item: Speaker):
+    def lastmod(self, item: WithAnnotations[Speaker, _LastChange]) -> datetime:
         # PostgreSQL's GREATEST ignores NULLs: a speaker without claims has its own date.
         return item.last_change
 
@@ -112,7 +129,7 @@ class StaticSitemap(SiteUrlSitemap):
         return reverse(item)
 
 
-SITEMAPS = {
+SITEMAPS: dict[str, type[Sitemap[Any]] | Sitemap[Any]] = {
     "static": StaticSitemap,
     "claims": ClaimSitemap,
     "speakers": SpeakerSitemap,

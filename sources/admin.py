@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Prefetch
@@ -67,7 +69,8 @@ class SourceAddForm(forms.ModelForm):
                 self.fields[name].help_text = help_text
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         pasted = cleaned.get("snapshot") or ""
         upload = cleaned.get("upload")
         if "upload" in self.errors:  # an empty file, say: already explained on the field
@@ -114,6 +117,7 @@ def _read_capped(upload) -> bytes:
 
 def _unique_slug(title: str) -> str:
     max_length = Source._meta.get_field("slug").max_length
+    assert max_length is not None, "a slug field has a maximum length"
     base = slugify(title)[:max_length].strip("-") or "source"
     slug, number = base, 2
     while Source.objects.filter(slug=slug).exists():
@@ -133,7 +137,7 @@ class QuoteInline(admin.TabularInline):
     can_delete = False
     verbose_name = "quote anchored in this source"
     verbose_name_plural = "quotes anchored in this source"
-    fields = ["words", "speaker", "kind", "start", "end", "claims"]
+    fields: ClassVar[tuple[str, ...]] = ("words", "speaker", "kind", "start", "end", "claims")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -222,10 +226,10 @@ class SourceAdmin(EditHistoryMixin, admin.ModelAdmin):
             return self.add_fieldsets
         return super().get_fieldsets(request, obj)
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = SourceAddForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     # Meta.ordering does not survive the GROUP BY of the annotation below;
     # autocomplete pages need an order.

@@ -11,13 +11,14 @@ from collections import defaultdict
 
 from django.db.models import CharField, Count, F, Max, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import MD5, Coalesce, Concat, Greatest
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.models import Appearance, Quote
-from factcheck.conditional import page_condition
+from factcheck.conditional import PageState, page_condition
 from sources.models import Source
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
@@ -121,7 +122,7 @@ def quote_digest():
     return MD5(StringAgg(text, Value(","), order_by="pk"))
 
 
-def _state(request, slug: str) -> dict | None:
+def _state(request: HttpRequest, slug: str) -> PageState | None:
     """One query: what the source page depends on, for ETag and Last-Modified."""
     quotes = Quote.objects.filter(source=OuterRef("pk")).order_by().values("source")
     appearances = Appearance.objects.filter(source=OuterRef("pk")).order_by().values("source")
@@ -182,9 +183,10 @@ def source_detail(request, slug):
             claims_by_quote[appearance.quote_id].append(appearance.claim)
         claims.setdefault(appearance.claim_id, appearance.claim)
     snapshot_html, marked = render_snapshot(source.snapshot, quotes, claims_by_quote)
+    # Two attributes for the template, set on these instances only: not the model's.
     for quote in quotes:
-        quote.is_marked = quote.pk in marked
-        quote.published_claims = claims_by_quote.get(quote.pk, [])
+        quote.is_marked = quote.pk in marked  # type: ignore[attr-defined]
+        quote.published_claims = claims_by_quote.get(quote.pk, [])  # type: ignore[attr-defined]
     return render(
         request,
         "sources/source_detail.html",

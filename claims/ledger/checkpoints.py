@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import connection
@@ -60,7 +61,7 @@ class LoggedCheckpoint:
     def root_base64(self) -> str:
         return base64.b64encode(self.root).decode()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "size": self.size,
             "root": self.root_base64,
@@ -70,7 +71,7 @@ class LoggedCheckpoint:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> LoggedCheckpoint:
+    def from_json(cls, data: dict[str, Any]) -> LoggedCheckpoint:
         return cls(
             size=int(data["size"]),
             root=base64.b64decode(data["root"], validate=True),
@@ -161,7 +162,7 @@ def latest(path: Path | None = None) -> LoggedCheckpoint | None:
         return _last_entry(handle, path)
 
 
-def _last_entry(handle, path: Path) -> LoggedCheckpoint | None:
+def _last_entry(handle: BinaryIO, path: Path) -> LoggedCheckpoint | None:
     handle.seek(0, os.SEEK_END)
     end = handle.tell()
     block = 1 << 16

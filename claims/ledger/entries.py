@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -35,7 +35,7 @@ from claims.ratings import get_rating
 from sources.models import Source
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 GENESIS_HASH = verifier.GENESIS_HASH
 
@@ -71,6 +71,12 @@ def entry_time(moment: datetime) -> str:
     return verifier.format_timestamp(moment)
 
 
+@overload
+def canonical_quantity(quantity: Decimal) -> str: ...
+@overload
+def canonical_quantity(quantity: None) -> None: ...
+@overload
+def canonical_quantity(quantity: Decimal | None) -> str | None: ...
 def canonical_quantity(quantity: Decimal | None) -> str | None:
     """A quantity as plain decimal text without trailing zeros: "50000000", "0.5"."""
     if quantity is None:
@@ -79,7 +85,7 @@ def canonical_quantity(quantity: Decimal | None) -> str | None:
     return "0" if text in {"-0", ""} else text
 
 
-def claim_content(claim: Claim) -> dict:
+def claim_content(claim: Claim) -> dict[str, Any]:
     """The claim's checkable fields (Claim.CHECKABLE_FIELDS) as entries commit to them."""
     return {
         "statement": claim.statement,
@@ -92,7 +98,7 @@ def claim_content(claim: Claim) -> dict:
     }
 
 
-def same_content(committed: dict, current: dict) -> bool:
+def same_content(committed: dict[str, Any], current: dict[str, Any]) -> bool:
     """Whether a claim's current content is what an entry committed to.
 
     The speaker is compared by identity: a speaker's name is the speaker's
@@ -100,13 +106,13 @@ def same_content(committed: dict, current: dict) -> bool:
     name in the entry stays as it was, for the record.
     """
 
-    def comparable(content: dict) -> dict:
+    def comparable(content: dict[str, Any]) -> dict[str, Any]:
         return {**content, "speaker": content["speaker"]["id"]}
 
     return comparable(committed) == comparable(current)
 
 
-def content_changes(before: dict, after: dict) -> dict:
+def content_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """{field: {"from": old, "to": new}} for every checkable field that differs."""
     return {
         name: {"from": before[name], "to": after[name]}
@@ -116,7 +122,7 @@ def content_changes(before: dict, after: dict) -> dict:
     }
 
 
-def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict:
+def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict[str, Any]:
     """The body an entry's `body_sha256` commits to. `evidence`: (source id, snapshot SHA-256)."""
     correction = None
     if review.action == Review.Action.CORRECTION:
@@ -136,7 +142,7 @@ def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict:
     }
 
 
-def entry_header(review: Review, body: dict) -> dict:
+def entry_header(review: Review, body: dict[str, Any]) -> dict[str, Any]:
     return verifier.entry_header(
         sequence=review.sequence,
         created_at=entry_time(review.created_at),
@@ -162,7 +168,7 @@ def evidence_of(review: Review) -> list[tuple[int, str]]:
 def append_entry(
     *,
     claim: Claim,
-    editor: AbstractBaseUser,
+    editor: User,
     expected_version: int,
     action: str,
     status_after: str | None = None,
@@ -170,7 +176,7 @@ def append_entry(
     note: str = "",
     evidence: Sequence[Source] = (),
     correction_class: str = "",
-    new_content: dict | None = None,
+    new_content: dict[str, Any] | None = None,
 ) -> Review:
     """Write one ledger entry and apply it to the claim, in one transaction.
 
@@ -233,7 +239,7 @@ def append_entry(
     )
     tree.append_leaf(review.leaf_index, verifier.entry_bytes(header))
 
-    updates: dict = {"version": review.claim_version, "updated_at": review.created_at}
+    updates: dict[str, Any] = {"version": review.claim_version, "updated_at": review.created_at}
     if action == Review.Action.REVIEW or review.status_after != review.status_before:
         updates.update(status=review.status_after, status_changed_at=review.created_at)
     if action == Review.Action.PUBLISH:
@@ -252,7 +258,7 @@ def append_entry(
     return review
 
 
-def content_fields(content: dict) -> dict:
+def content_fields(content: dict[str, Any]) -> dict[str, Any]:
     """Claim model field values for a content dict (the inverse of claim_content)."""
     return {
         "statement": content["statement"],

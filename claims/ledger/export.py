@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from claims.ledger import entries
 from claims.models import Review, ReviewEvidence
 
 
-def exported_entries():
+def exported_entries() -> QuerySet[Review]:
     """Entries with what a line needs, in chain order: three queries per chunk."""
     return (
         Review.objects.select_related("claim", "editor")
@@ -52,7 +53,7 @@ def exported_entries():
     )
 
 
-def export_line(review: Review, *, full: bool) -> dict:
+def export_line(review: Review, *, full: bool) -> dict[str, Any]:
     body = entries.entry_body(review, entries.evidence_of(review))
     header = entries.entry_header(review, body)
     line = {

@@ -87,7 +87,11 @@ def verify_ledger(
     return report
 
 
-def _given_checkpoints(pairs, note_verifier, report) -> list[_Checkpoint]:
+def _given_checkpoints(
+    pairs: Iterable[tuple[str, str]],
+    note_verifier: verifier.NoteVerifier | None,
+    report: LedgerReport,
+) -> list[_Checkpoint]:
     given = []
     for label, note in pairs:
         if note_verifier is None:
@@ -106,7 +110,7 @@ class _LoggedLeaves:
     """The checkpoint log read alongside the entries: its leaf hashes, one per entry,
     authenticated by the signed roots they add up to."""
 
-    def __init__(self, note_verifier, report: LedgerReport):
+    def __init__(self, note_verifier: verifier.NoteVerifier | None, report: LedgerReport) -> None:
         self.note_verifier = note_verifier
         self.report = report
         self.builder = verifier.MerkleBuilder()
@@ -175,7 +179,9 @@ class _LogDamaged(Exception):
     pass
 
 
-def _walk_entries(report, chunk_size, logged: _LoggedLeaves, given: list[_Checkpoint]) -> None:
+def _walk_entries(
+    report: LedgerReport, chunk_size: int, logged: _LoggedLeaves, given: list[_Checkpoint]
+) -> None:
     expected_previous = verifier.GENESIS_HASH
     builder = verifier.MerkleBuilder()
     pending = list(given)

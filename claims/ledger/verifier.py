@@ -74,6 +74,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -195,7 +196,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def body_digest(body: dict) -> str:
+def body_digest(body: dict[str, Any]) -> str:
     """The `body_sha256` an entry's header commits to."""
     if not isinstance(body, dict):
         raise TypeError(f"an entry body is a dict, got {type(body).__name__}")
@@ -230,7 +231,9 @@ def format_timestamp(moment: datetime) -> str:
     )
 
 
-def entry_header(*, sequence: int, created_at: str, previous_hash: str, body_sha256: str) -> dict:
+def entry_header(
+    *, sequence: int, created_at: str, previous_hash: str, body_sha256: str
+) -> dict[str, Any]:
     """Build the header of entry `sequence`, refusing values with more than one spelling.
 
     A hash commits to bytes, not meanings: "2024-05-01T12:00:00Z" and
@@ -249,7 +252,8 @@ def entry_header(*, sequence: int, created_at: str, previous_hash: str, body_sha
         )
     try:
         # Naive on purpose: this only checks that the fields make a real date.
-        datetime(*(int(part) for part in parts.groups()))
+        year, month, day, hour, minute, second, microsecond = map(int, parts.groups())
+        datetime(year, month, day, hour, minute, second, microsecond)
     except ValueError:
         raise ValueError(f"created_at is not a real date and time: {created_at!r}") from None
     for name, value in (("previous_hash", previous_hash), ("body_sha256", body_sha256)):
@@ -264,7 +268,7 @@ def entry_header(*, sequence: int, created_at: str, previous_hash: str, body_sha
     }
 
 
-def entry_bytes(header: dict) -> bytes:
+def entry_bytes(header: dict[str, Any]) -> bytes:
     """The canonical bytes of a header: what `entry_hash` hashes and the Merkle leaf data."""
     if not isinstance(header, dict) or header.keys() != _HEADER_KEYS:
         raise ValueError("not an entry header; build one with entry_header()")
@@ -273,7 +277,7 @@ def entry_bytes(header: dict) -> bytes:
     return canonical_json(header)
 
 
-def entry_hash(header: dict) -> str:
+def entry_hash(header: dict[str, Any]) -> str:
     """The hash the next entry's `previous_hash` must repeat."""
     return sha256_hex(entry_bytes(header))
 
@@ -1086,7 +1090,7 @@ def _root_matches(report: ExportReport, builder: MerkleBuilder) -> bool:
     return False
 
 
-def _parse_line(raw: bytes | str) -> dict:
+def _parse_line(raw: bytes | str) -> dict[str, Any]:
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -1106,7 +1110,7 @@ def _parse_line(raw: bytes | str) -> dict:
     return entry
 
 
-def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, Any]:
     # A JSON reader keeps one of two duplicates, and readers disagree on
     # which: a line must mean the same to every verifier.
     result = {}
@@ -1129,7 +1133,7 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def _check_entry(entry: dict, expected: int, previous: str) -> bytes:
+def _check_entry(entry: dict[str, Any], expected: int, previous: str) -> bytes:
     """Check one parsed line against the chain so far; return its header's `entry_bytes`."""
     sequence = entry["sequence"]
     if isinstance(sequence, bool) or not isinstance(sequence, int):
@@ -1178,7 +1182,7 @@ def _check_entry(entry: dict, expected: int, previous: str) -> bytes:
     return data
 
 
-def _check_note(entry: dict, body: dict | None) -> None:
+def _check_note(entry: dict[str, Any], body: dict[str, Any] | None) -> None:
     note, salt = entry["note"], entry.get("note_salt")
     if not isinstance(note, str) or not isinstance(salt, str):
         raise _Problem("note and note_salt must both be strings")
@@ -1197,7 +1201,7 @@ def _check_note(entry: dict, body: dict | None) -> None:
 
 
 def verify_inclusion_proof(
-    data: dict,
+    data: dict[str, Any],
     *,
     checkpoint_note: str | None,
     verifier_key: str,
@@ -1274,7 +1278,7 @@ def verify_inclusion_proof(
 
 
 def verify_consistency_proof(
-    data: dict,
+    data: dict[str, Any],
     *,
     old_checkpoint_note: str,
     new_checkpoint_note: str | None,
@@ -1388,14 +1392,14 @@ def _strict_int(value: object) -> int | None:
     return value
 
 
-def _proof_size(data: dict, name: str, what: str) -> int:
+def _proof_size(data: dict[str, Any], name: str, what: str) -> int:
     value = _strict_int(data.get(name))
     if value is None or value < 0:
         raise ProofError(f"{what}: {name} must be a whole number, got {data.get(name)!r}")
     return value
 
 
-def _proof_header(data: dict) -> dict:
+def _proof_header(data: dict[str, Any]) -> dict[str, Any]:
     header = data.get("header")
     if not isinstance(header, dict):
         raise ProofError("inclusion proof: the header field is missing or not an object")
@@ -1423,7 +1427,7 @@ def _proof_header(data: dict) -> dict:
         raise ProofError(f"inclusion proof: header: {error}") from None
 
 
-def _check_proof_root(data: dict, name: str, checkpoint: Checkpoint, what: str) -> None:
+def _check_proof_root(data: dict[str, Any], name: str, checkpoint: Checkpoint, what: str) -> None:
     if name in data and data[name] != _b64encode(checkpoint.root_hash):
         raise ProofError(
             f"{what}: {name} is {data[name]!r}, but {_describe(checkpoint)} signs "
@@ -1431,7 +1435,7 @@ def _check_proof_root(data: dict, name: str, checkpoint: Checkpoint, what: str) 
         )
 
 
-def _proof_hashes(data: dict, what: str) -> list[bytes]:
+def _proof_hashes(data: dict[str, Any], what: str) -> list[bytes]:
     proof = data.get("proof")
     if not isinstance(proof, list):
         raise ProofError(f"{what}: the proof field is missing or not a list")
@@ -1604,7 +1608,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _read_key(args: argparse.Namespace) -> str:
     if args.key_file is None:
-        return args.key
+        key: str = args.key
+        return key
     with open(args.key_file, encoding="utf-8") as key_file:
         return key_file.read().strip()
 
@@ -1659,36 +1664,38 @@ def _main_proof(args: argparse.Namespace, usage_error: Callable[[str], int]) -> 
     except ValueError as error:
         print(f"FAILED: {kind}: it is not valid JSON: {error}", file=sys.stderr)
         return 1
-    try:
-        if inclusion:
+    if inclusion:
+        try:
             checkpoint = verify_inclusion_proof(
                 data,
                 checkpoint_note=texts.get("checkpoint"),
                 verifier_key=verifier_key,
                 origin=args.origin,
             )
-        else:
-            old, new = verify_consistency_proof(
-                data,
-                old_checkpoint_note=texts["old checkpoint"],
-                new_checkpoint_note=texts.get("checkpoint"),
-                verifier_key=verifier_key,
-                origin=args.origin,
-            )
-    except ValueError as error:  # ProofError, NoteError, CheckpointError
-        print(f"FAILED: {error}", file=sys.stderr)
-        return 1
-    if inclusion:
+        except ValueError as error:  # ProofError, NoteError, CheckpointError
+            print(f"FAILED: {error}", file=sys.stderr)
+            return 1
         header = data["header"]
         print(
             f"Verified: entry #{header['sequence']} is in {_describe(checkpoint)}. Its header "
             f"(entry_hash {entry_hash(header)}) commits to body_sha256 {header['body_sha256']}."
         )
-    else:
-        print(
-            f"Verified: {_describe(new)} extends {_describe(old)}: the ledger's first "
-            f"{old.size:,} entries are the ones signed then, unchanged."
+        return 0
+    try:
+        old, new = verify_consistency_proof(
+            data,
+            old_checkpoint_note=texts["old checkpoint"],
+            new_checkpoint_note=texts.get("checkpoint"),
+            verifier_key=verifier_key,
+            origin=args.origin,
         )
+    except ValueError as error:  # ProofError, NoteError, CheckpointError
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Verified: {_describe(new)} extends {_describe(old)}: the ledger's first "
+        f"{old.size:,} entries are the ones signed then, unchanged."
+    )
     return 0
 
 

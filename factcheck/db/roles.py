@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -27,7 +28,7 @@ def owner_mode_active() -> bool:
     return _owner_depth > 0
 
 
-def owner_credentials(settings_dict: dict) -> dict:
+def owner_credentials(settings_dict: dict[str, Any]) -> dict[str, Any]:
     """Connection parameters that replace the app's when connecting as the owner."""
     owner = settings_dict.get("OWNER") or {}
     params = {}
@@ -42,15 +43,15 @@ def owner_credentials(settings_dict: dict) -> dict:
     return params
 
 
-def app_role(settings_dict: dict) -> str:
+def app_role(settings_dict: dict[str, Any]) -> str:
     return settings_dict.get("USER") or ""
 
 
-def owner_role(settings_dict: dict) -> str:
+def owner_role(settings_dict: dict[str, Any]) -> str:
     return (settings_dict.get("OWNER") or {}).get("USER") or app_role(settings_dict)
 
 
-def has_separate_owner(settings_dict: dict) -> bool:
+def has_separate_owner(settings_dict: dict[str, Any]) -> bool:
     return owner_role(settings_dict) != app_role(settings_dict)
 
 

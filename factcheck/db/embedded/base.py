@@ -7,6 +7,8 @@ and the app's role, see factcheck.db.roles) and the project's database,
 owned by the owner.
 """
 
+from typing import Any
+
 from django.conf import settings
 
 from factcheck.db import roles
@@ -15,7 +17,7 @@ from factcheck.db.server import ensure_roles_and_database, ensure_server
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_connection_params(self):
+    def get_connection_params(self) -> dict[str, Any]:
         endpoint = ensure_server(settings.EMBEDDED_PGDATA)
         self.settings_dict.update(HOST=endpoint.host, PORT=endpoint.port)
         # Test databases are created (and dropped) by Django's test machinery,

@@ -7,13 +7,15 @@ holds the owner's credentials; `factcheck.db.roles.as_owner()` switches the
 process's connections to them.
 """
 
+from typing import Any
+
 from django.db.backends.postgresql import base
 
 from factcheck.db import roles
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_connection_params(self):
+    def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         if roles.owner_mode_active():
             params.update(roles.owner_credentials(self.settings_dict))
