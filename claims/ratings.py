@@ -58,6 +58,19 @@ class Rating:
         """A verdict is a finding about the claim, as opposed to a workflow state."""
         return self.group is not Group.WORKFLOW
 
+    def as_data(self) -> dict:
+        """The status as the API shows it: its place on the scale and the scale's bounds."""
+        on_scale = self.rating_value is not None
+        return {
+            "value": self.value,
+            "label": self.label,
+            "group": self.group.value,
+            "rating_value": self.rating_value,
+            "scale_position": self.scale_position,
+            "best_rating": BEST_RATING if on_scale else None,
+            "worst_rating": WORST_RATING if on_scale else None,
+        }
+
     def claimreview_rating(self) -> dict | None:
         """schema.org Rating for this status, or None for workflow states."""
         if not self.is_verdict:

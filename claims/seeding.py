@@ -141,13 +141,16 @@ def _check_keys(entry: Any, kind: str, where: str) -> None:
 
 
 def _counts() -> dict[str, int]:
-    return {model._meta.verbose_name_plural: model.objects.count() for model in SEED_MODELS}
+    return {
+        str(model._meta.verbose_name_plural): model._default_manager.count()
+        for model in SEED_MODELS
+    }
 
 
 def _ensure(model: type[models.Model], fields: dict, where: str, report: SeedReport, **extra):
     """Create the object with this slug, or keep the existing one and note differences."""
     fields = {**fields, **extra}
-    existing = model.objects.filter(slug=fields["slug"]).first()
+    existing = model._default_manager.filter(slug=fields["slug"]).first()
     if existing is None:
         obj = model(**fields)
         _validate(obj, where)
@@ -273,7 +276,7 @@ def _lookup(loaded: dict, model: type[models.Model], slug: str | None, where: st
         raise SeedError(f"{where} is required")
     if slug in loaded:
         return loaded[slug]
-    found = model.objects.filter(slug=slug).first()
+    found = model._default_manager.filter(slug=slug).first()
     if found is None:
         raise SeedError(f"{where} {slug!r} is not defined in the seed file nor in the database")
     return found

@@ -90,11 +90,7 @@ class SourceAddForm(forms.ModelForm):
             except ValueError as error:
                 self.add_error("upload", str(error))
                 return cleaned
-            cleaned["snapshot"] = extracted.text
-            for name in ("title", "author", "outlet", "published_on"):
-                value = getattr(extracted, name)
-                if value and not cleaned.get(name) and name not in self.errors:
-                    cleaned[name] = value
+            extracted.fill(cleaned, keep=set(self.errors))
         self._fill_title_and_slug(cleaned)
         return cleaned
 

@@ -42,6 +42,17 @@ class Extracted:
     published_on: datetime.date | None = None
     outlet: str = ""
 
+    METADATA = ("title", "author", "outlet", "published_on")
+
+    def fill(self, fields: dict, *, keep: frozenset[str] | set[str] = frozenset()) -> None:
+        """Set the snapshot, and the metadata the document carries where `fields`
+        left it empty: what the editor typed always wins. `keep`: fields not to touch."""
+        fields["snapshot"] = self.text
+        for name in self.METADATA:
+            value = getattr(self, name)
+            if value and not fields.get(name) and name not in keep:
+                fields[name] = value
+
 
 def text_from_upload(name: str, data: bytes) -> Extracted:
     """Dispatch on the file name's extension (case-insensitive)."""

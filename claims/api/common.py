@@ -5,7 +5,7 @@ at /api/guide/) explains all of it to clients."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +22,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from claims.roles import is_desk_member
@@ -180,7 +181,22 @@ class LedgerCursorPagination(CursorPagination):
     ordering = ("-updated_at", "-id")
 
 
-class CachingHeadersMixin:
+# Mixins of API views: to the type checker they extend APIView (and the generic
+# viewsets' methods they call), at run time nothing, so that any view can take them.
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+
+    _ViewBase = APIView
+    _GenericViewBase = GenericAPIView
+else:
+
+    class _ViewBase:
+        """Nothing at run time (a mixin's base must not be `object` itself: see the MRO)."""
+
+    _GenericViewBase = _ViewBase
+
+
+class CachingHeadersMixin(_ViewBase):
     """Anonymous reads may be cached by anyone for a minute; everything else is private."""
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -194,7 +210,7 @@ class CachingHeadersMixin:
         return response
 
 
-class JSONErrorsMixin:
+class JSONErrorsMixin(_ViewBase):
     """Errors keep the API's one format, in JSON, whatever the client asked for."""
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -280,7 +296,7 @@ def check_if_match(request, claim, *, ledger: bool) -> bool:
 # --- The one write path of the collections ------------------------------------------
 
 
-class WriteMixin:
+class WriteMixin[M: Model](_GenericViewBase):
     """POST on a collection: validate, write inside the request's transaction, read
     the object back with the detail queryset, answer 201 with `Location` (or 200
     when the service found the object already there)."""
@@ -291,6 +307,9 @@ class WriteMixin:
     def create(self, request, *args, **kwargs):
         return self.write()
 
+    def object_to_update(self) -> M:
+        raise NotImplementedError("only UpdateMixin updates")
+
     def write(self, *, update: bool = False, partial: bool = False) -> Response:
         with transaction.atomic():
             instance = self.object_to_update() if update else None
@@ -299,27 +318,27 @@ class WriteMixin:
             saved, created = self.perform_write(serializer)
         return self.read_response(self.read_back(saved), created=created)
 
-    def perform_write(self, serializer) -> tuple[Model, bool]:
+    def perform_write(self, serializer) -> tuple[M, bool]:
         """Save through the serializer; views writing through a service that may
         find the object already there return what the service says."""
         created = serializer.instance is None
         return serializer.save(), created
 
-    def read_back(self, saved: Model) -> Model:
+    def read_back(self, saved: M) -> M:
         return self.get_queryset().get(pk=saved.pk)
 
-    def read_response(self, obj: Model, *, created: bool = False) -> Response:
+    def read_response(self, obj: M, *, created: bool = False) -> Response:
         data = self.read_serializer_class(obj, context=self.get_serializer_context()).data
         headers = self.read_headers(obj)
         if created:
             return created_response(data, location_field=self.location_field, headers=headers)
         return Response(data, headers=headers)
 
-    def read_headers(self, obj: Model) -> dict[str, Any]:
+    def read_headers(self, obj: M) -> dict[str, Any]:
         return {}
 
 
-class UpdateMixin(WriteMixin):
+class UpdateMixin[M: Model](WriteMixin[M]):
     """PUT and PATCH of an object, through the same write path."""
 
     def update(self, request, *args, **kwargs):
@@ -328,7 +347,7 @@ class UpdateMixin(WriteMixin):
     def partial_update(self, request, *args, **kwargs):
         return self.write(update=True, partial=True)
 
-    def object_to_update(self) -> Model:
+    def object_to_update(self) -> M:
         return self.get_object()
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F, Max, Q
@@ -33,7 +32,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from claims.api.common import CachingHeadersMixin, error_responses
-from claims.claimreview import SCHEMA, absolute_url, build_claim_review
+from claims.claimreview import (
+    SCHEMA,
+    absolute_url,
+    build_claim_review,
+    google_claim,
+    publisher_sites,
+    site_of,
+)
 from claims.models import Claim
 from claims.search import search_claims
 
@@ -242,7 +248,7 @@ class ClaimReviewFeedView(PublicReadView):
         selected = verdicts.filter(updated_at__gte=since) if since else verdicts
         paginator = FeedPagination()
         page = paginator.paginate_queryset(selected.public_detail(), request, view=self)
-        elements = [markup for claim in page if (markup := build_claim_review(claim))]
+        elements = [markup for claim in page or [] if (markup := build_claim_review(claim))]
         next_link = paginator.get_next_link()
         feed = {
             "@context": SCHEMA,
@@ -274,51 +280,6 @@ def decode_page_token(token: str) -> int:
     if not match or int(match.group(1)) > SEARCH_MAX_OFFSET:
         raise ValueError(token)
     return int(match.group(1))
-
-
-def site_of(url_or_host: str) -> str:
-    """The bare host name of a URL or host ("https://www.Example.org:8000/x" -> "example.org")."""
-    text = url_or_host.strip().lower()
-    try:
-        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
-    except ValueError:  # an unbalanced IPv6 bracket: no host of ours
-        return text
-    return host.removeprefix("www.")
-
-
-def publisher_sites() -> set[str]:
-    return {site_of(settings.PUBLISHER_URL), site_of(settings.SITE_URL)}
-
-
-def rfc3339(value: str) -> str:
-    """An ISO date or date-time from the ClaimReview markup, as Google writes it: UTC, Z."""
-    if len(value) == len("2025-01-31"):
-        moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
-    else:
-        moment = datetime.fromisoformat(value).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def google_claim(markup: dict) -> dict:
-    """A Google Fact Check Tools `Claim`, read off our ClaimReview markup (docs/api.md)."""
-    item = markup["itemReviewed"]
-    claim = {"text": markup["claimReviewed"], "claimant": item["author"]["name"]}
-    if "datePublished" in item:
-        claim["claimDate"] = rfc3339(item["datePublished"])
-    claim["claimReview"] = [
-        {
-            "publisher": {
-                "name": markup["author"]["name"],
-                "site": site_of(markup["author"]["url"]),
-            },
-            "url": markup["url"],
-            "title": markup["claimReviewed"],
-            "reviewDate": rfc3339(markup["dateModified"]),
-            "textualRating": markup["reviewRating"]["alternateName"],
-            "languageCode": markup["inLanguage"],
-        }
-    ]
-    return claim
 
 
 class _SearchParams(serializers.Serializer):

@@ -172,7 +172,8 @@ class LedgerEntrySerializer(serializers.Serializer):
         return LedgerCorrectionSerializer(entry).data
 
     def _body(self, entry: Review) -> dict:
-        cache = self.context.setdefault("_bodies", {})
+        # Two fields show the body: build it once per entry (a list shares this serializer).
+        cache: dict[int, dict] = self.__dict__.setdefault("_bodies", {})
         if entry.pk not in cache:
             cache[entry.pk] = entry_body(entry, evidence_of(entry))
         return cache[entry.pk]

@@ -7,6 +7,8 @@ is, who may write it and examples of every shape: docs/api.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.http import http_date
@@ -128,7 +130,7 @@ def crud_schema(
 
 # --- Claims ------------------------------------------------------------------
 
-CLAIM_UPDATE = {
+CLAIM_UPDATE: dict[str, Any] = {
     "parameters": [IF_MATCH],
     "request": json_body(ClaimWriteSerializer),
     "responses": {200: ClaimDetailSerializer, **UPDATE_ERRORS, **error_responses(412)},
@@ -187,7 +189,7 @@ def ledger_action(body, summary: str, description: str):
 )
 class ClaimViewSet(
     ResourceMixin,
-    UpdateMixin,
+    UpdateMixin[Claim],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -246,7 +248,7 @@ class ClaimViewSet(
 @crud_schema("speaker", SpeakerSerializer, lists="Most recently changed first.")
 class SpeakerViewSet(
     ResourceMixin,
-    UpdateMixin,
+    UpdateMixin[Speaker],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -261,7 +263,7 @@ class SpeakerViewSet(
 @crud_schema("topic", TopicSerializer, lists="By name, each with the claims you may see on it.")
 class TopicViewSet(
     ResourceMixin,
-    UpdateMixin,
+    UpdateMixin[Topic],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -290,7 +292,7 @@ class TopicViewSet(
 )
 class SourceViewSet(
     ResourceMixin,
-    UpdateMixin,
+    UpdateMixin[Source],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -326,7 +328,7 @@ class SourceViewSet(
 )
 class QuoteViewSet(
     ResourceMixin,
-    WriteMixin,
+    WriteMixin[Quote],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -365,7 +367,7 @@ class QuoteViewSet(
 )
 class AppearanceViewSet(
     ResourceMixin,
-    WriteMixin,
+    WriteMixin[Appearance],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

@@ -9,6 +9,7 @@ import base64
 import binascii
 import copy
 from pathlib import PurePath
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -77,25 +78,22 @@ class ClaimStatusSerializer(serializers.Serializer):
         help_text="workflow (not a verdict), scale (an ordered verdict) or off_scale.",
     )
     rating_value = serializers.IntegerField(
-        allow_null=True, help_text="1 (false) to 5 (true) on the scale; null otherwise."
+        allow_null=True,
+        help_text=f"{WORST_RATING} (false) to {BEST_RATING} (true) on the scale; null otherwise.",
     )
-    scale_position = serializers.CharField(help_text='"2 of 5" on the scale, "" otherwise.')
-    best_rating = serializers.IntegerField(allow_null=True, help_text="5 on the scale.")
-    worst_rating = serializers.IntegerField(allow_null=True, help_text="1 on the scale.")
+    scale_position = serializers.CharField(
+        help_text=f'"2 of {BEST_RATING}" on the scale, "" otherwise.'
+    )
+    best_rating = serializers.IntegerField(
+        allow_null=True, help_text=f"{BEST_RATING} on the scale."
+    )
+    worst_rating = serializers.IntegerField(
+        allow_null=True, help_text=f"{WORST_RATING} on the scale."
+    )
 
 
 def status_data(value: str) -> dict:
-    rating = get_rating(value)
-    on_scale = rating.rating_value is not None
-    return {
-        "value": rating.value,
-        "label": rating.label,
-        "group": rating.group.value,
-        "rating_value": rating.rating_value,
-        "scale_position": rating.scale_position,
-        "best_rating": BEST_RATING if on_scale else None,
-        "worst_rating": WORST_RATING if on_scale else None,
-    }
+    return get_rating(value).as_data()
 
 
 @extend_schema_field(ClaimStatusSerializer)
@@ -281,13 +279,14 @@ class SourceWriteSerializer(serializers.ModelSerializer):
         file_name = attrs.pop("file_name", None)
         file_content = attrs.pop("file_content", None)
         if self.instance is not None:
-            self._refuse_snapshot_change(attrs, file_name, file_content)
+            self._refuse_snapshot_change(self.instance, attrs, file_name, file_content)
         else:
             self._snapshot_for_create(attrs, file_name, file_content)
         model_clean(self.instance or Source(), attrs, exclude=("snapshot_sha256",))
         return attrs
 
-    def _refuse_snapshot_change(self, attrs, file_name, file_content) -> None:
+    @staticmethod
+    def _refuse_snapshot_change(source: Source, attrs, file_name, file_content) -> None:
         immutable = (
             "The snapshot cannot be changed once stored: a newer version of a document "
             "is a new source."
@@ -295,7 +294,7 @@ class SourceWriteSerializer(serializers.ModelSerializer):
         if file_name is not None or file_content is not None:
             raise serializers.ValidationError({"snapshot": immutable})
         if "snapshot" in attrs:
-            if attrs["snapshot"] != self.instance.snapshot:
+            if attrs["snapshot"] != source.snapshot:
                 raise serializers.ValidationError({"snapshot": immutable})
             del attrs["snapshot"]
 
@@ -321,10 +320,7 @@ class SourceWriteSerializer(serializers.ModelSerializer):
                 extracted = text_from_upload(file_name, data)
             except ValueError as error:
                 raise serializers.ValidationError({"file_content": str(error)}) from None
-            attrs["snapshot"] = extracted.text
-            for name in ("title", "author", "outlet", "published_on"):
-                if not attrs.get(name) and getattr(extracted, name):
-                    attrs[name] = getattr(extracted, name)
+            extracted.fill(attrs)
         elif "snapshot" not in attrs:
             raise serializers.ValidationError(
                 {"snapshot": "Send the archived text, or a file as file_name and file_content."}
@@ -416,7 +412,8 @@ class AppearanceCreateSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         if request := self.context.get("request"):
-            fields["claim"].queryset = Claim.objects.visible_to(request.user)
+            # Readers may name only the claims they can see (drafts are the desk's).
+            fields["claim"].queryset = Claim.objects.visible_to(request.user)  # type: ignore[attr-defined]  # a RelatedField, typed as Field
         return fields
 
 
@@ -526,7 +523,7 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
         return str(render_markdown(verdict.explanation)) if verdict else None
 
     @extend_schema_field(SourceRefSerializer(many=True))
-    def get_evidence(self, claim: Claim) -> list:
+    def get_evidence(self, claim: Claim) -> Any:
         verdict = claim.latest_verdict
         if verdict is None:
             return []
@@ -535,7 +532,7 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
 
     def get_assignee(self, claim: Claim) -> str | None:
         request = self.context.get("request")
-        if claim.assignee_id is None or request is None or not sees_drafts(request):
+        if claim.assignee is None or request is None or not sees_drafts(request):
             return None
         return claim.assignee.get_username()
 

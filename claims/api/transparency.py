@@ -6,8 +6,6 @@ hashes (`claims.ledger.tree`). docs/api.md and /ledger/format/ describe them.
 
 from __future__ import annotations
 
-import base64
-
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,14 +22,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from claims.api.common import CachingHeadersMixin, JSONErrorsMixin, error_responses
-from claims.ledger import checkpoints, entries, tree, verifier
-from claims.models import Review
+from claims.ledger import checkpoints, proofs
 
 TAGS = ["Ledger transparency"]
-
-
-def b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()
 
 
 class PlainTextRenderer(BaseRenderer):
@@ -55,10 +48,11 @@ class _TransparencyView(CachingHeadersMixin, APIView):
         return latest
 
     @staticmethod
-    def size_parameter(request, name: str, default: int, *, minimum: int = 0) -> int:
+    def size_parameter(request, name: str, *, minimum: int = 0) -> int | None:
+        """A tree size from the query, or None when absent (the latest checkpoint's)."""
         raw = request.query_params.get(name)
         if raw is None:
-            return default
+            return None
         try:
             value = int(raw)
         except ValueError:
@@ -76,24 +70,19 @@ class LedgerView(_TransparencyView):
         responses={200: OpenApiTypes.OBJECT, **error_responses(429)},
     )
     def get(self, request):
-        latest = checkpoints.latest()
-        link = lambda name: reverse(name, request=request)  # noqa: E731
+        links = {
+            name: reverse(f"api:ledger-{route}", request=request)
+            for name, route in (
+                ("checkpoint", "checkpoint"),
+                ("checkpoints", "checkpoints"),
+                ("consistency_proof", "consistency-proof"),
+            )
+        }
         return Response(
             {
-                "origin": checkpoints.origin(),
-                "size": tree.size(),
-                "verifier_key": checkpoints.verifier_key(),
-                "latest_checkpoint": None
-                if latest is None
-                else {
-                    "size": latest.size,
-                    "root_hash": latest.root_base64,
-                    "signed_at": latest.signed_at,
-                },
-                "checkpoint": link("api:ledger-checkpoint"),
-                "checkpoints": link("api:ledger-checkpoints"),
-                "consistency_proof": link("api:ledger-consistency-proof"),
-                "export": link("api:export"),
+                **proofs.standing(),
+                **links,
+                "export": reverse("api:export", request=request),
                 "format": request.build_absolute_uri("/ledger/format/"),
                 "verifier": request.build_absolute_uri("/ledger/verifier.py"),
             }
@@ -160,35 +149,11 @@ class InclusionProofView(_TransparencyView):
         responses={200: ProofSerializer, **error_responses(400, 404, 429)},
     )
     def get(self, request, sequence: int):
-        latest = checkpoints.latest()
-        size = self.size_parameter(request, "tree_size", latest.size if latest else 0, minimum=1)
-        if size > tree.size():
-            raise serializers.ValidationError(
-                {"tree_size": [f"The ledger has {tree.size()} entries."]}
-            )
-        if sequence < 1 or sequence > size:
-            raise exceptions.NotFound(
-                f"Entry #{sequence} is not in a signed checkpoint of {size} entries yet."
-            )
-        entry = (
-            Review.objects.prefetch_related("evidence_links__source")
-            .filter(sequence=sequence)
-            .get()
-        )
-        header = entries.entry_header(entry, entries.entry_body(entry, entries.evidence_of(entry)))
-        return Response(
-            {
-                "sequence": sequence,
-                "leaf_index": entry.leaf_index,
-                "tree_size": size,
-                "header": header,
-                "entry_hash": entry.entry_hash,
-                "leaf_hash": b64(verifier.record_hash(verifier.entry_bytes(header))),
-                "proof": [b64(h) for h in tree.inclusion_proof(entry.leaf_index, size)],
-                "root_hash": b64(tree.root(size)),
-                "checkpoint": latest.note if latest and latest.size == size else None,
-            }
-        )
+        size = self.size_parameter(request, "tree_size", minimum=1)
+        try:
+            return Response(proofs.inclusion(sequence, size))
+        except proofs.NotCovered as error:
+            raise exceptions.NotFound(str(error)) from None
 
 
 class ConsistencyProofView(_TransparencyView):
@@ -216,22 +181,8 @@ class ConsistencyProofView(_TransparencyView):
         },
     )
     def get(self, request):
-        latest = checkpoints.latest()
-        if "from" not in request.query_params:
+        old = self.size_parameter(request, "from", minimum=1)
+        if old is None:
             raise serializers.ValidationError({"from": ["Required: the older tree size."]})
-        old = self.size_parameter(request, "from", 0, minimum=1)
-        new = self.size_parameter(request, "to", latest.size if latest else 0, minimum=1)
-        if new > tree.size():
-            raise serializers.ValidationError({"to": [f"The ledger has {tree.size()} entries."]})
-        if old > new:
-            raise serializers.ValidationError({"from": [f"At most `to` ({new})."]})
-        return Response(
-            {
-                "from": old,
-                "to": new,
-                "from_root_hash": b64(tree.root(old)),
-                "to_root_hash": b64(tree.root(new)),
-                "proof": [b64(h) for h in tree.consistency_proof(old, new)],
-                "checkpoint": latest.note if latest and latest.size == new else None,
-            }
-        )
+        new = self.size_parameter(request, "to", minimum=1)
+        return Response(proofs.consistency(old, new))
