@@ -37,7 +37,7 @@ from claims.services import (
     assign_claim,
     check_claim_edit,
     correct_claim,
-    locate_quote,
+    find_quote,
     publish_claim,
     record_review,
     unpublish_claim,
@@ -770,17 +770,16 @@ class QuoteForm(forms.ModelForm):
         cleaned = self.cleaned_data
         source, speaker = cleaned.get("source"), cleaned.get("speaker")
         if source and speaker and cleaned.get("words"):
-            anchor = locate_quote(
+            anchor, existing = find_quote(
                 source=source,
+                speaker=speaker,
                 words=cleaned["words"],
                 context_before=cleaned.get("context_before", ""),
             )
-            duplicate = Quote.objects.filter(
-                source=source, start=anchor.start, end=anchor.end
-            ).first()
-            if duplicate is not None:
+            # The service would hand the existing quote back; an add form cannot.
+            if existing is not None:
                 raise forms.ValidationError(
-                    {"words": f"These words are already anchored in this source as {duplicate}."}
+                    {"words": f"These words are already anchored in this source as {existing}."}
                 )
             for name in ("exact", "prefix", "suffix", "start", "end"):
                 setattr(self.instance, name, getattr(anchor, name))

@@ -33,6 +33,7 @@ __all__ = [
     "assign_claim",
     "check_claim_edit",
     "correct_claim",
+    "find_quote",
     "locate_quote",
     "publish_claim",
     "record_review",
@@ -55,6 +56,33 @@ def locate_quote(*, source: Source, words: str, context_before: str = "") -> anc
         raise ValidationError({"words": str(exc)}, code="quote_not_found") from exc
 
 
+def find_quote(
+    *, source: Source, speaker: Speaker, words: str, context_before: str = ""
+) -> tuple[anchoring.Anchor, Quote | None]:
+    """Where `words` are in the source, and the quote already anchored there, if any.
+
+    The one rule for a span that is anchored already: the same speaker's
+    quote is that quote; another speaker's is a ValidationError on
+    `speaker`, since one passage has one speaker.
+    """
+    anchor = locate_quote(source=source, words=words, context_before=context_before)
+    existing = (
+        Quote.objects.select_related("speaker")
+        .filter(source=source, start=anchor.start, end=anchor.end)
+        .first()
+    )
+    if existing is not None and existing.speaker_id != speaker.pk:
+        raise _attributed_elsewhere(existing)
+    return anchor, existing
+
+
+def _attributed_elsewhere(quote: Quote) -> ValidationError:
+    return ValidationError(
+        {"speaker": f"These words are already attributed to {quote.speaker} in this source."},
+        code="quote_attributed_elsewhere",
+    )
+
+
 def anchor_quote(
     *,
     source: Source,
@@ -66,13 +94,18 @@ def anchor_quote(
     """Find `words` in the source's snapshot and store the quote with its anchor.
 
     Returns `(quote, created)`: the existing quote and False when the same span
-    is already anchored.
+    is already anchored for this speaker (`find_quote`).
     """
     if kind not in Quote.Kind.values:
         raise ValidationError(
             {"kind": f"{kind!r} is not a quote kind; choose one of {', '.join(Quote.Kind.values)}"}
         )
-    anchor = locate_quote(source=source, words=words, context_before=context_before)
+    anchor, existing = find_quote(
+        source=source, speaker=speaker, words=words, context_before=context_before
+    )
+    if existing is not None:
+        return existing, False
+    # get_or_create, not create: another writer may anchor the same span meanwhile.
     quote, created = Quote.objects.get_or_create(
         source=source,
         start=anchor.start,
@@ -86,10 +119,7 @@ def anchor_quote(
         },
     )
     if not created and quote.speaker_id != speaker.pk:
-        raise ValidationError(
-            {"speaker": f"These words are already attributed to {quote.speaker} in this source."},
-            code="quote_attributed_elsewhere",
-        )
+        raise _attributed_elsewhere(quote)
     return quote, created
 
 
