@@ -61,8 +61,10 @@ lint: install
 	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
+# The suite alone. FAST=1 leaves out the browser, fuzz and slow tests (markers
+# in pyproject.toml) for a quick local loop; `make test` runs them all.
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(FAST),-m "not browser and not fuzz and not slow")
 
 # Drop the embedded database's data (it is recreated on the next run), and the
 # checkpoints signed for it, which a new ledger would contradict.

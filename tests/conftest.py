@@ -4,7 +4,6 @@ import os
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import TransactionTestCase
@@ -12,11 +11,16 @@ from django.test.utils import setup_databases, teardown_databases
 
 from claims.ledger import verifier
 from claims.ledger.database import append_only_tables
-from claims.models import Claim, Speaker
-from claims.roles import sync_roles
 from claims.seeding import load_seed_file
 from factcheck.db.roles import as_owner
-from sources.models import Source
+from tests.factories import (
+    ClaimFactory,
+    ContributorFactory,
+    EditorFactory,
+    SourceFactory,
+    SpeakerFactory,
+    reset_sequences,
+)
 
 
 @pytest.fixture(scope="session")
@@ -82,38 +86,36 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _factory_sequences():
+    """Every test's factory-made values are the same whichever tests ran before."""
+    reset_sequences()
+
+
 @pytest.fixture
 def seeded(db):
     """The real seed file, loaded."""
     return load_seed_file(settings.SEEDS_DIR / "ledger.yaml")
 
 
-def _user_in(django_user_model, username: str, group: str):
-    # Transactional tests flush every table, the migrations' groups included.
-    sync_roles()
-    user = django_user_model.objects.create_user(username=username, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+@pytest.fixture
+def editor(db):
+    return EditorFactory(username="ed")
 
 
 @pytest.fixture
-def editor(db, django_user_model):
-    return _user_in(django_user_model, "ed", "Editors")
+def second_editor(db):
+    return EditorFactory(username="ed2")
 
 
 @pytest.fixture
-def second_editor(db, django_user_model):
-    return _user_in(django_user_model, "ed2", "Editors")
-
-
-@pytest.fixture
-def contributor(db, django_user_model):
-    return _user_in(django_user_model, "contrib", "Contributors")
+def contributor(db):
+    return ContributorFactory(username="contrib")
 
 
 @pytest.fixture
 def speaker(db):
-    return Speaker.objects.create(name="Ada Example", slug="ada-example", role="Minister")
+    return SpeakerFactory(name="Ada Example", slug="ada-example", role="Minister")
 
 
 SNAPSHOT = (
@@ -124,16 +126,15 @@ SNAPSHOT = (
 
 @pytest.fixture
 def source(db):
-    return Source.objects.create(slug="port-article", title="Port article", snapshot=SNAPSHOT)
+    return SourceFactory(slug="port-article", title="Port article", snapshot=SNAPSHOT)
 
 
 @pytest.fixture
 def claim(db, speaker):
-    return Claim.objects.create(
+    """A numeric draft: 12 million tonnes, by the speaker above."""
+    return ClaimFactory(
         slug="port-12-million-tonnes",
         statement="The port handled 12 million tonnes last year.",
         speaker=speaker,
-        kind=Claim.Kind.NUMERIC,
-        quantity=12_000_000,
-        unit="tonnes",
+        numeric=True,
     )

@@ -11,7 +11,7 @@ from claims.api.common import claim_etag
 from claims.ledger import entries, verifier
 from claims.ledger.verification import verify_ledger
 from claims.models import Claim, Review
-from claims.services import publish_claim, record_review
+from tests.factories import PublicationFactory, VerdictFactory
 
 REASON = "The statement said 12 million; the minister said 12.5 million."
 
@@ -23,14 +23,9 @@ def corrections_url(claim):
 @pytest.fixture
 def rated(claim, editor):
     """A published claim with a verdict."""
-    publish_claim(claim=claim, editor=editor, expected_version=1)
-    current = Claim.objects.get(pk=claim.pk)
-    record_review(
-        claim=current,
-        editor=editor,
-        status="false",
-        explanation="The port's report gives 9.1 million tonnes.",
-        expected_version=current.version,
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(
+        claim=claim, editor=editor, explanation="The port's report gives 9.1 million tonnes."
     )
     return Claim.objects.get(pk=claim.pk)
 
@@ -93,12 +88,11 @@ def test_a_substantive_correction_withdraws_the_verdict_and_its_claimreview(
     assert response.json()["status_after"]["value"] == "in_review"
     assert api_client.get(f"/api/v1/claims/{rated.slug}/claimreview").status_code == 404
     # A new verdict brings it back, on the corrected words.
-    record_review(
+    VerdictFactory(
         claim=corrected,
         editor=Review.objects.get(sequence=1).editor,
         status="mostly_true",
         explanation="Close to the report's figure.",
-        expected_version=corrected.version,
     )
     markup = api_client.get(f"/api/v1/claims/{rated.slug}/claimreview").json()
     assert markup["claimReviewed"] == corrected.statement

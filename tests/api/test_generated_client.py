@@ -27,7 +27,7 @@ PACKAGE = "factcheck_client"
 
 # live_server needs a transactional database (the conftest's user fixtures
 # re-create the roles that its flushes wipe).
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

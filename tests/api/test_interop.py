@@ -16,10 +16,15 @@ from drf_spectacular.generators import SchemaGenerator
 from claims.api.interop import published_verdicts
 from claims.models import Claim
 from claims.search import search_claims
-from claims.services import add_appearance, publish_claim, record_review, unpublish_claim
-from sources.models import Source
+from claims.services import unpublish_claim
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    CorrectionFactory,
+    SourceFactory,
+    VerdictFactory,
+)
 from tests.jsonld import expand
-from tests.ledger import correct
 
 SCHEMA = "https://schema.org/"
 SITE = "https://factcheck.example.org"
@@ -55,41 +60,6 @@ def page_url(slug: str) -> str:
     return SITE + reverse("claims:detail", args=[slug])
 
 
-def make_claim(speaker, slug, statement, *, editor=None, **fields) -> Claim:
-    """A claim; published when an editor is given."""
-    claim = Claim.objects.create(
-        slug=slug, statement=statement, speaker=speaker, kind=fields.pop("kind", "event"), **fields
-    )
-    if editor is not None:
-        publish_claim(claim=claim, editor=editor, expected_version=claim.version)
-    return claim
-
-
-def verdict(claim, editor, status="false", explanation="Checked against the record.", **kw):
-    return record_review(
-        claim=claim,
-        editor=editor,
-        status=status,
-        explanation=explanation,
-        expected_version=claim.version,
-        **kw,
-    )
-
-
-def evidence_source(slug: str, title: str = "Court filing") -> Source:
-    return Source.objects.create(
-        slug=slug, title=title, snapshot=f"{title}: the text of {slug}.", kind="report"
-    )
-
-
-def checked(speaker, editor, slug, statement, status="false", **fields) -> Claim:
-    """A published claim with a verdict."""
-    claim = make_claim(speaker, slug, statement, editor=editor, **fields)
-    verdict(claim, editor, status)
-    claim.refresh_from_db()
-    return claim
-
-
 def page_json_ld(client, slug: str) -> dict:
     response = client.get(reverse("claims:detail", args=[slug]))
     assert response.status_code == 200
@@ -122,12 +92,14 @@ def token(text: str) -> str:
 def bounty(seeded, editor):
     """The seeded bounty claim (two sources, quotes), with a verdict citing evidence."""
     claim = Claim.objects.get(slug=BOUNTY)
-    verdict(
-        claim,
-        editor,
-        "false",
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        status="false",
         explanation="No such **reward** exists.",
-        evidence=[evidence_source("state-dept-notice", "State Department notice")],
+        evidence=[
+            SourceFactory(report=True, slug="state-dept-notice", title="State Department notice")
+        ],
     )
     claim.refresh_from_db()
     return claim
@@ -137,22 +109,42 @@ def bounty(seeded, editor):
 def harbour(db, speaker, editor):
     """Seven published verdicts about a harbour, plus what must never show."""
     claims = [
-        checked(
-            speaker,
-            editor,
-            f"harbour-{n}",
-            f"The harbour handled {n} million tonnes in {2010 + n}.",
-            status="false" if n % 2 else "mostly_true",
+        ClaimFactory(
+            slug=f"harbour-{n}",
+            statement=f"The harbour handled {n} million tonnes in {2010 + n}.",
+            speaker=speaker,
+            published=True,
+            verdict="false" if n % 2 else "mostly_true",
+            editor=editor,
         )
         for n in range(7)
     ]
     # Never published as ClaimReview: not yet verified, in review, a draft, an unpublished one.
-    make_claim(speaker, "harbour-unverified", "The harbour has ten cranes.", editor=editor)
-    in_review = make_claim(speaker, "harbour-in-review", "The harbour is closing.", editor=editor)
-    verdict(in_review, editor, "in_review", explanation="")
-    draft = make_claim(speaker, "harbour-draft", "The harbour was sold.")
-    verdict(draft, editor, "false")
-    gone = checked(speaker, editor, "harbour-unpublished", "The harbour was flooded.")
+    ClaimFactory(
+        slug="harbour-unverified",
+        statement="The harbour has ten cranes.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
+    in_review = ClaimFactory(
+        slug="harbour-in-review",
+        statement="The harbour is closing.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
+    VerdictFactory(claim=in_review, editor=editor, status="in_review", explanation="")
+    draft = ClaimFactory(slug="harbour-draft", statement="The harbour was sold.", speaker=speaker)
+    VerdictFactory(claim=draft, editor=editor, status="false")
+    gone = ClaimFactory(
+        slug="harbour-unpublished",
+        statement="The harbour was flooded.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
     unpublish_claim(
         claim=gone, editor=editor, expected_version=gone.version, explanation="Duplicate."
     )
@@ -209,7 +201,14 @@ def test_the_claimreview_expands_to_schema_org_terms(api_client, bounty):
 
 
 def test_a_verdict_off_the_scale_carries_no_rating_value(api_client, speaker, editor):
-    claim = checked(speaker, editor, "ghost-ship", "A ghost ship docked.", status="unsupported")
+    claim = ClaimFactory(
+        slug="ghost-ship",
+        statement="A ghost ship docked.",
+        speaker=speaker,
+        published=True,
+        verdict="unsupported",
+        editor=editor,
+    )
 
     document = api_client.get(claimreview_url(claim.slug)).json()
 
@@ -274,20 +273,37 @@ def test_no_claimreview_without_a_published_verdict(api_client, harbour):
 def test_the_claimreview_runs_the_same_queries_however_many_appearances_and_verdicts(
     api_client, speaker, editor, django_assert_num_queries
 ):
-    claim = checked(speaker, editor, "counted", "The harbour counted ships.")
-    # Claim and speaker, topics, appearances, ledger, evidence.
+    claim = ClaimFactory(
+        slug="counted",
+        statement="The harbour counted ships.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
+    # 1. the published claim with its speaker, 2. topics, 3. appearances with sources,
+    # quotes and their speakers, 4. ledger entries with editors, 5. their evidence
     with django_assert_num_queries(5):
         assert api_client.get(claimreview_url("counted")).status_code == 200
 
     for n in range(4):
-        add_appearance(claim=claim, source=evidence_source(f"page-{n}", f"Page {n}"))
+        AppearanceFactory(
+            claim=claim, source=SourceFactory(report=True, slug=f"page-{n}", title=f"Page {n}")
+        )
     for status in ("true", "misleading", "false"):
         claim.refresh_from_db()
-        verdict(claim, editor, status, evidence=[evidence_source(f"proof-{status}")])
+        VerdictFactory(
+            claim=claim,
+            editor=editor,
+            status=status,
+            evidence=[SourceFactory(report=True, slug=f"proof-{status}")],
+        )
 
+    # The same 5 with four appearances and four verdicts.
     with django_assert_num_queries(5):
         response = api_client.get(claimreview_url("counted"))
     assert len(response.json()["itemReviewed"]["appearance"]) == 4
+    # 1. the claim, not found
     with django_assert_num_queries(1):
         assert api_client.get(claimreview_url("no-such-claim")).status_code == 404
 
@@ -335,9 +351,30 @@ def test_the_feed_of_an_empty_ledger_is_empty(api_client, db):
 
 
 def test_the_feed_harvests_incrementally_with_updated_since(api_client, speaker, editor):
-    first = checked(speaker, editor, "first", "First statement.")
-    second = checked(speaker, editor, "second", "Second statement.")
-    third = checked(speaker, editor, "third", "Third statement.")
+    first = ClaimFactory(
+        slug="first",
+        statement="First statement.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
+    second = ClaimFactory(
+        slug="second",
+        statement="Second statement.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
+    third = ClaimFactory(
+        slug="third",
+        statement="Third statement.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
     assert first.updated_at < second.updated_at < third.updated_at
 
     feed = api_client.get(CLAIMREVIEW_FEED, {"updated_since": second.updated_at.isoformat()})
@@ -345,7 +382,7 @@ def test_the_feed_harvests_incrementally_with_updated_since(api_client, speaker,
     urls = [element["url"] for element in feed.json()["dataFeedElement"]]
     assert urls == [page_url("third"), page_url("second")]
     # A later verdict brings a claim back into the increment.
-    verdict(first, editor, "true")
+    VerdictFactory(claim=first, editor=editor, status="true")
     later = api_client.get(CLAIMREVIEW_FEED, {"updated_since": third.updated_at.isoformat()})
     assert [e["url"] for e in later.json()["dataFeedElement"]] == [
         page_url("first"),
@@ -394,7 +431,14 @@ def test_the_feed_pages_walk_every_verdict_once(api_client, harbour):
 
 def test_a_feed_page_holds_at_most_a_hundred_verdicts(api_client, speaker, editor):
     for n in range(101):
-        checked(speaker, editor, f"many-{n}", f"Statement number {n}.")
+        ClaimFactory(
+            slug=f"many-{n}",
+            statement=f"Statement number {n}.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
 
     feed = api_client.get(CLAIMREVIEW_FEED, {"page_size": 1000}).json()
 
@@ -407,16 +451,38 @@ def test_the_feed_runs_the_same_queries_however_many_verdicts(
     api_client, speaker, editor, django_assert_num_queries
 ):
     for n in range(2):
-        checked(speaker, editor, f"few-{n}", f"Few statement {n}.")
-    # dateModified, the page of claims and speakers, topics, appearances, ledger, evidence.
+        ClaimFactory(
+            slug=f"few-{n}",
+            statement=f"Few statement {n}.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
+    # 1. dateModified (the latest update of a published verdict), 2. the page of claims
+    # with speakers, 3. topics, 4. appearances with sources and quotes, 5. ledger entries
+    # with editors, 6. their evidence
     with django_assert_num_queries(6):
         assert len(api_client.get(CLAIMREVIEW_FEED).json()["dataFeedElement"]) == 2
 
     for n in range(10):
-        claim = checked(speaker, editor, f"more-{n}", f"More statement {n}.")
-        add_appearance(claim=claim, source=evidence_source(f"more-source-{n}"))
-        verdict(claim, editor, "true", evidence=[evidence_source(f"more-proof-{n}")])
+        claim = ClaimFactory(
+            slug=f"more-{n}",
+            statement=f"More statement {n}.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
+        AppearanceFactory(claim=claim, source=SourceFactory(report=True, slug=f"more-source-{n}"))
+        VerdictFactory(
+            claim=claim,
+            editor=editor,
+            status="true",
+            evidence=[SourceFactory(report=True, slug=f"more-proof-{n}")],
+        )
 
+    # The same 6 for 12 verdicts.
     with django_assert_num_queries(6):
         assert len(api_client.get(CLAIMREVIEW_FEED).json()["dataFeedElement"]) == 12
 
@@ -425,15 +491,22 @@ def test_the_feed_runs_the_same_queries_however_many_verdicts(
 
 
 def test_search_answers_in_googles_shape(api_client, speaker, editor):
-    dated = checked(
-        speaker,
-        editor,
-        "dated",
-        "The harbour handled 12 million tonnes.",
+    dated = ClaimFactory(
+        slug="dated",
+        statement="The harbour handled 12 million tonnes.",
+        speaker=speaker,
         claim_date=date(2025, 9, 2),
+        published=True,
+        verdict="false",
+        editor=editor,
     )
-    undated = checked(
-        speaker, editor, "undated", "The harbour closed for three days.", status="mostly_true"
+    undated = ClaimFactory(
+        slug="undated",
+        statement="The harbour closed for three days.",
+        speaker=speaker,
+        published=True,
+        verdict="mostly_true",
+        editor=editor,
     )
 
     response = search(api_client, query="harbour")
@@ -472,7 +545,14 @@ def test_search_answers_in_googles_shape(api_client, speaker, editor):
 def test_search_ranks_by_relevance_over_published_verdicts_only(
     api_client, harbour, speaker, editor
 ):
-    best = checked(speaker, editor, "best", "The harbour cranes moved tonnes of harbour cargo.")
+    best = ClaimFactory(
+        slug="best",
+        statement="The harbour cranes moved tonnes of harbour cargo.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
 
     body = search(api_client, query="harbour OR cranes", pageSize=100).json()
 
@@ -553,12 +633,25 @@ def test_an_invalid_language_code_is_a_400(api_client, db, language):
 
 
 def test_max_age_days_keeps_recent_verdicts(api_client, speaker, editor, monkeypatch):
-    old = make_claim(speaker, "old-harbour", "The old harbour silted up.", editor=editor)
+    old = ClaimFactory(
+        slug="old-harbour",
+        statement="The old harbour silted up.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
     ten_days_ago = timezone.now() - timedelta(days=10)
     with monkeypatch.context() as patched:
         patched.setattr(timezone, "now", lambda: ten_days_ago)
-        verdict(old, editor, "false")
-    recent = checked(speaker, editor, "new-harbour", "The new harbour opened.")
+        VerdictFactory(claim=old, editor=editor, status="false")
+    recent = ClaimFactory(
+        slug="new-harbour",
+        statement="The new harbour opened.",
+        speaker=speaker,
+        published=True,
+        verdict="false",
+        editor=editor,
+    )
 
     within_five = search(api_client, query="harbour", maxAgeDays=5).json()
     within_thirty = search(api_client, query="harbour", maxAgeDays=30).json()
@@ -570,7 +663,7 @@ def test_max_age_days_keeps_recent_verdicts(api_client, speaker, editor, monkeyp
         "%Y-%m-%dT%H:%M:%SZ"
     )
     # Google's rule: the claim date counts too, whichever of the two is newer.
-    correct(old, claim_date=timezone.now().date())
+    CorrectionFactory(claim=old, changes={"claim_date": timezone.now().date()})
     assert sorted(review_urls(search(api_client, query="harbour", maxAgeDays=5).json())) == sorted(
         [page_url(old.slug), page_url(recent.slug)]
     )
@@ -614,7 +707,14 @@ def test_offset_starts_later_and_a_page_token_overrides_it(api_client, harbour):
 
 def test_page_size_defaults_to_ten_and_stops_at_a_hundred(api_client, speaker, editor):
     for n in range(101):
-        checked(speaker, editor, f"pier-{n}", f"Pier {n} was rebuilt.")
+        ClaimFactory(
+            slug=f"pier-{n}",
+            statement=f"Pier {n} was rebuilt.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
 
     default = search(api_client, query="pier").json()
     largest = search(api_client, query="pier", pageSize=500).json()
@@ -650,22 +750,45 @@ def test_search_runs_the_same_queries_however_many_verdicts(
     api_client, speaker, editor, django_assert_num_queries
 ):
     for n in range(3):
-        checked(speaker, editor, f"quay-{n}", f"The quay {n} was extended.")
-    # The ranked page of claims and speakers, topics, appearances, ledger, evidence.
+        ClaimFactory(
+            slug=f"quay-{n}",
+            statement=f"The quay {n} was extended.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
+    # 1. the ranked page of claims with speakers, 2. topics, 3. appearances with sources
+    # and quotes, 4. ledger entries with editors, 5. their evidence
     with django_assert_num_queries(5):
         assert len(search(api_client, query="quay").json()["claims"]) == 3
 
     for n in range(12):
-        claim = checked(speaker, editor, f"quay-more-{n}", f"Another quay {n} was extended.")
-        add_appearance(claim=claim, source=evidence_source(f"quay-source-{n}"))
-        verdict(claim, editor, "true", evidence=[evidence_source(f"quay-proof-{n}")])
+        claim = ClaimFactory(
+            slug=f"quay-more-{n}",
+            statement=f"Another quay {n} was extended.",
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
+        AppearanceFactory(claim=claim, source=SourceFactory(report=True, slug=f"quay-source-{n}"))
+        VerdictFactory(
+            claim=claim,
+            editor=editor,
+            status="true",
+            evidence=[SourceFactory(report=True, slug=f"quay-proof-{n}")],
+        )
 
+    # The same 5 for 15 verdicts, and for a page of 10 filtered by publisher site.
     with django_assert_num_queries(5):
         assert len(search(api_client, query="quay", pageSize=100).json()["claims"]) == 15
     with django_assert_num_queries(5):
         assert len(search(api_client, reviewPublisherSiteFilter=HOST).json()["claims"]) == 10
+    # 1. the ranked page, empty: nothing more to read
     with django_assert_num_queries(1):
         assert search(api_client, query="volcano").json() == {}
+    # none: verdicts are reviewed in one language, another is answered without a query
     with django_assert_num_queries(0):
         assert search(api_client, query="quay", languageCode="de").json() == {}
 

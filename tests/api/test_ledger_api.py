@@ -18,8 +18,15 @@ from claims.ledger.checkpoints import sign_latest
 from claims.ledger.verification import verify_ledger
 from claims.ledger.verifier import GENESIS_HASH
 from claims.models import Claim, Review
-from claims.services import publish_claim, record_review
+from claims.services import record_review
 from sources.models import Source
+from tests.factories import (
+    ClaimFactory,
+    PublicationFactory,
+    SourceFactory,
+    UserFactory,
+    VerdictFactory,
+)
 
 EXPLANATION = "The port's annual report gives **9.1 million tonnes**."
 
@@ -50,28 +57,6 @@ def token_client(user):
     return client
 
 
-def publish(claim, editor):
-    return publish_claim(claim=claim, editor=editor, expected_version=fresh(claim).version)
-
-
-def review(claim, editor, status="false", evidence=(), explanation=EXPLANATION, note=""):
-    return record_review(
-        claim=claim,
-        editor=editor,
-        status=status,
-        explanation=explanation,
-        expected_version=fresh(claim).version,
-        evidence=list(evidence),
-        note=note,
-    )
-
-
-def make_source(n):
-    return Source.objects.create(
-        slug=f"evidence-{n}", title=f"Evidence {n}", snapshot=f"Evidence document number {n}."
-    )
-
-
 def body(version=None, **overrides):
     data = {"status": "false", "explanation": EXPLANATION, "evidence": [], "note": ""}
     if version is not None:
@@ -88,12 +73,14 @@ def error(response):
 
 
 def test_the_ledger_lists_every_entry_newest_first(api_client, claim, editor, source):
-    publish(claim, editor)
-    review(claim, editor, "in_review", explanation="", note="Taking this one.")
-    review(
-        claim,
-        editor,
-        "false",
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(
+        claim=claim, editor=editor, status="in_review", explanation="", note="Taking this one."
+    )
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        status="false",
         evidence=[source],
         explanation=EXPLANATION + ' <script>alert("x")</script>',
     )
@@ -127,8 +114,10 @@ def test_the_ledger_lists_every_entry_newest_first(api_client, claim, editor, so
 
 
 def test_desk_members_also_see_the_internal_note(editor_client, claim, editor):
-    publish(claim, editor)
-    review(claim, editor, "in_review", explanation="", note="Taking this one.")
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(
+        claim=claim, editor=editor, status="in_review", explanation="", note="Taking this one."
+    )
 
     entries = editor_client.get(reviews_url(claim)).json()
 
@@ -139,7 +128,7 @@ def test_desk_members_also_see_the_internal_note(editor_client, claim, editor):
 def test_a_drafts_ledger_is_404_for_readers_but_not_for_the_desk(
     api_client, editor_client, claim, editor
 ):
-    review(claim, editor, "in_review", explanation="")
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
 
     assert api_client.get(reviews_url(claim)).status_code == 404
     response = editor_client.get(reviews_url(claim))
@@ -157,15 +146,18 @@ def test_an_unknown_claim_is_404(api_client, db):
 def test_reading_the_ledger_takes_the_same_queries_whatever_its_length(
     api_client, claim, editor, source
 ):
-    publish(claim, editor)
-    review(claim, editor, "in_review", explanation="")
-    review(claim, editor, "false", evidence=[source])
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
+    VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source])
+    # 1. the published claim's id, 2. its ledger entries with editors, 3. their evidence
+    # with sources
     with CaptureQueriesContext(connection) as short:
         assert len(api_client.get(reviews_url(claim)).json()) == 3
 
-    more = [make_source(n) for n in range(4)]
+    more = [SourceFactory(slug=f"evidence-{n}", title=f"Evidence {n}") for n in range(4)]
     for status in ("mixed", "mostly_true", "true", "misleading", "unsupported"):
-        review(claim, editor, status, evidence=[source, *more])
+        VerdictFactory(claim=claim, editor=editor, status=status, evidence=[source, *more])
+    # The same 3 for 8 entries citing 5 sources.
     with CaptureQueriesContext(connection) as long:
         entries = api_client.get(reviews_url(claim)).json()
 
@@ -178,7 +170,7 @@ def test_reading_the_ledger_takes_the_same_queries_whatever_its_length(
 
 
 def test_an_editor_records_a_review_with_the_version_they_saw(editor_client, claim, editor, source):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     seen = fresh(claim).version
     before = Review.objects.count()
 
@@ -206,7 +198,7 @@ def test_an_editor_records_a_review_with_the_version_they_saw(editor_client, cla
 
 
 def test_if_match_with_the_claims_current_etag_records_the_review(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     etag = claim_etag(fresh(claim))
 
     response = editor_client.post(
@@ -221,7 +213,7 @@ def test_if_match_with_the_claims_current_etag_records_the_review(editor_client,
 
 
 def test_the_claim_details_etag_works_as_if_match_and_comes_back_new(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     detail_url = f"/api/v1/claims/{claim.slug}/"
     loaded = editor_client.get(detail_url)
     assert loaded.status_code == 200
@@ -247,7 +239,7 @@ def test_a_session_login_may_record_too(claim, editor):
 def test_the_second_of_two_editors_gets_409_and_nothing_is_written(
     editor_client, claim, editor, second_editor
 ):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     second_client = token_client(second_editor)
     # Both load the ledger and see the same version.
     seen_first = editor_client.get(reviews_url(claim)).json()[0]["claim_version"]
@@ -272,9 +264,9 @@ def test_the_second_of_two_editors_gets_409_and_nothing_is_written(
 
 
 def test_a_stale_if_match_is_412_and_nothing_is_written(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     stale_etag = claim_etag(fresh(claim))
-    review(claim, editor, "in_review", explanation="")
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
     before = Review.objects.count()
 
     response = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH=stale_etag)
@@ -289,7 +281,7 @@ def test_a_stale_if_match_is_412_and_nothing_is_written(editor_client, claim, ed
 
 
 def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     etag = claim_etag(fresh(claim))
     before = Review.objects.count()
 
@@ -306,7 +298,7 @@ def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, c
 def test_a_race_lost_after_if_match_matched_is_412(
     editor_client, claim, editor, second_editor, monkeypatch
 ):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     etag = claim_etag(fresh(claim))
 
     def someone_else_first(**kwargs):
@@ -314,7 +306,7 @@ def test_a_race_lost_after_if_match_matched_is_412(
         # If-Match check and this write.
         def other_editor():
             try:
-                review(claim, second_editor, "true")
+                VerdictFactory(claim=claim, editor=second_editor, status="true")
             finally:
                 connection.close()
 
@@ -335,7 +327,7 @@ def test_a_race_lost_after_if_match_matched_is_412(
 
 
 def test_without_version_or_if_match_the_answer_is_400_naming_version(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     before = Review.objects.count()
 
     response = editor_client.post(reviews_url(claim), body(), format="json")
@@ -346,7 +338,7 @@ def test_without_version_or_if_match_the_answer_is_400_naming_version(editor_cli
 
 
 def test_a_verdict_without_explanation_is_400_naming_explanation(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     before = Review.objects.count()
 
     response = editor_client.post(
@@ -359,7 +351,7 @@ def test_a_verdict_without_explanation_is_400_naming_explanation(editor_client, 
 
 
 def test_unknown_evidence_is_400_naming_evidence(editor_client, claim, editor, source):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     before = Review.objects.count()
 
     response = editor_client.post(
@@ -386,7 +378,7 @@ def test_an_unknown_status_is_400_naming_status(editor_client, claim, editor):
 
 
 def test_a_contributor_gets_403_and_nothing_is_written(contributor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     before = Review.objects.count()
 
     response = contributor_client.post(
@@ -400,7 +392,7 @@ def test_a_contributor_gets_403_and_nothing_is_written(contributor_client, claim
 
 
 def test_anonymous_gets_401(api_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
 
     response = api_client.post(reviews_url(claim), body(fresh(claim).version), format="json")
 
@@ -412,8 +404,8 @@ def test_anonymous_gets_401(api_client, claim, editor):
 def test_ledger_entries_cannot_be_replaced_edited_or_deleted(
     method, editor_client, api_client, claim, editor
 ):
-    publish(claim, editor)
-    review(claim, editor, "false")
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=claim, editor=editor, status="false")
     hashes = list(Review.objects.order_by("sequence").values_list("entry_hash", flat=True))
 
     for client in (editor_client, api_client):
@@ -467,7 +459,7 @@ def test_an_editor_publishes_and_unpublishes_with_ledger_entries(editor_client, 
 
 
 def test_publishing_twice_is_400(editor_client, claim, editor):
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
 
     response = editor_client.post(publish_url(claim), {"version": 2}, format="json")
 
@@ -491,7 +483,7 @@ def test_contributors_and_anonymous_cannot_publish_or_unpublish(
     assert api_client.post(publish_url(claim), {"version": 1}).status_code == 401
     assert not fresh(claim).is_published
 
-    publish(claim, editor)
+    PublicationFactory(claim=claim, editor=editor)
     reason = {"version": 2, "explanation": "Wrong speaker."}
     assert contributor_client.post(unpublish_url(claim), reason).status_code == 403
     assert api_client.post(unpublish_url(claim), reason).status_code == 401
@@ -574,8 +566,8 @@ def test_anyone_may_export_but_only_editors_get_the_full_export(
     }
 
 
-def test_a_superuser_may_read_the_full_export(django_user_model, db):
-    admin = django_user_model.objects.create_superuser("root", password="pw")
+def test_a_superuser_may_read_the_full_export(db):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     response = token_client(admin).get(FULL_EXPORT_URL)
     assert response.status_code == 200
     assert response.streaming
@@ -584,13 +576,19 @@ def test_a_superuser_may_read_the_full_export(django_user_model, db):
 def test_the_export_streams_the_whole_ledger_in_chain_order(
     api_client, editor_client, claim, editor, source, speaker
 ):
-    other = Claim.objects.create(
-        slug="other-claim", statement="Something else.", speaker=speaker, kind="event"
+    other = ClaimFactory(slug="other-claim", statement="Something else.", speaker=speaker)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(
+        claim=other,
+        editor=editor,
+        status="false",
+        evidence=[source, SourceFactory(slug="evidence-1", title="Evidence 1")],
+        note="Draft — ünïcode.",
     )
-    publish(claim, editor)
-    review(other, editor, "false", evidence=[source, make_source(1)], note="Draft — ünïcode.")
-    review(claim, editor, "in_review", explanation="", note="Mine — ünïcode.")
-    review(claim, editor, "true", evidence=[source])
+    VerdictFactory(
+        claim=claim, editor=editor, status="in_review", explanation="", note="Mine — ünïcode."
+    )
+    VerdictFactory(claim=claim, editor=editor, status="true", evidence=[source])
 
     response = api_client.get(EXPORT_URL)
 
@@ -636,12 +634,16 @@ def _signed_export(client, url):
 def test_the_public_export_verifies_against_a_signed_checkpoint(
     api_client, editor_client, claim, editor, source, speaker
 ):
-    draft = Claim.objects.create(
-        slug="secret-draft", statement="A draft nobody may read.", speaker=speaker, kind="event"
+    draft = ClaimFactory(slug="secret-draft", statement="A draft nobody may read.", speaker=speaker)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=draft, editor=editor, status="false", evidence=[source], note="internal")
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        status="true",
+        evidence=[source, SourceFactory(slug="evidence-2", title="Evidence 2")],
+        note="Phoned the port.",
     )
-    publish(claim, editor)
-    review(draft, editor, "false", evidence=[source], note="internal")
-    review(claim, editor, "true", evidence=[source, make_source(2)], note="Phoned the port.")
 
     for client, url in ((api_client, EXPORT_URL), (editor_client, FULL_EXPORT_URL)):
         export, checkpoint = _signed_export(client, url)
@@ -676,16 +678,26 @@ def test_export_queries_grow_with_chunks_not_entries(
 ):
     chunk = 5
     monkeypatch.setattr(ledger_api.ExportView, "chunk_size", chunk)
-    evidence = [source, make_source(1), make_source(2)]
-    publish(claim, editor)
-    review(claim, editor, "false", evidence=evidence)
+    evidence = [
+        source,
+        SourceFactory(slug="evidence-1", title="Evidence 1"),
+        SourceFactory(slug="evidence-2", title="Evidence 2"),
+    ]
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=claim, editor=editor, status="false", evidence=evidence)
 
+    # 1. the token with its user, 2. the user's permissions, 3. its groups' permissions,
+    # 4. the entries with claims and editors (one server-side cursor), 5. the evidence of
+    # each chunk of `chunk` entries with sources: here one chunk, so 5 queries.
     with CaptureQueriesContext(connection) as small:
         assert len(_lines(editor_client.get(FULL_EXPORT_URL))) == 2
 
     statuses = ["true", "mixed", "misleading", "mostly_true", "unsupported", "in_review"]
     for n in range(28):
-        review(claim, editor, statuses[n % len(statuses)], evidence=evidence)
+        VerdictFactory(
+            claim=claim, editor=editor, status=statuses[n % len(statuses)], evidence=evidence
+        )
+    # The same, with six chunks of evidence: 10 queries.
     with CaptureQueriesContext(connection) as large:
         lines = _lines(editor_client.get(FULL_EXPORT_URL))
 

@@ -21,10 +21,20 @@ from claims.markdown import render_markdown
 from claims.models import Appearance, Claim, Quote, Speaker, Topic
 from claims.ratings import RATINGS
 from claims.search import search_claims
-from claims.services import add_appearance, anchor_quote, record_review
+from claims.services import add_appearance, anchor_quote
 from sources.models import Source
 from tests.conftest import SNAPSHOT
-from tests.ledger import correct
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    CorrectionFactory,
+    QuoteFactory,
+    SourceFactory,
+    SpeakerFactory,
+    TopicFactory,
+    UserFactory,
+    VerdictFactory,
+)
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 SEEDED_CLAIMS = 22
@@ -70,7 +80,7 @@ def assert_error(response, status: int, field: str | None = None) -> dict:
 @pytest.fixture
 def reader(db, django_user_model):
     """An account without any permission: it reads like anyone else."""
-    return django_user_model.objects.create_user(username="reader", password="pw")
+    return UserFactory(username="reader")
 
 
 @pytest.fixture
@@ -85,12 +95,10 @@ def verdict(seeded, editor):
     """The bounty claim, rated false with an explanation and two evidence sources."""
     claim = Claim.objects.get(slug=BOUNTY)
     sources = list(Source.objects.order_by("slug"))
-    record_review(
+    VerdictFactory(
         claim=claim,
         editor=editor,
-        status="false",
         explanation="The reward is **$25 million**.<script>alert(1)</script>",
-        expected_version=claim.version,
         evidence=sources,
         note="internal note",
     )
@@ -202,12 +210,8 @@ def test_claim_without_a_verdict_has_no_explanation_or_evidence(seeded, api_clie
 
 
 def test_an_in_review_entry_is_not_shown_as_a_verdict(verdict, editor, api_client):
-    record_review(
-        claim=verdict,
-        editor=editor,
-        status="in_review",
-        explanation="Checking the new figure.",
-        expected_version=verdict.version,
+    VerdictFactory(
+        claim=verdict, editor=editor, status="in_review", explanation="Checking the new figure."
     )
     data = api_client.get(url("claim-detail", slug=BOUNTY)).data
     assert data["status"]["value"] == "in_review"
@@ -220,8 +224,8 @@ def test_an_in_review_entry_is_not_shown_as_a_verdict(verdict, editor, api_clien
 def test_anonymous_and_readers_never_see_drafts(
     seeded, claim, source, speaker, api_client, reader_client
 ):
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
-    appearance, _ = add_appearance(claim=claim, source=source, quote=quote)
+    quote = QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
+    appearance = AppearanceFactory(claim=claim, quote=quote)
     for client in (api_client, reader_client):
         assert_error(client.get(url("claim-detail", slug=claim.slug)), 404)
         listed, _ = walk(client, url("claim-list"))
@@ -310,8 +314,10 @@ def test_filter_by_source_lists_each_claim_once(seeded, api_client):
 
 
 def test_filter_by_claim_dates(seeded, api_client):
-    correct(BOUNTY, claim_date=date(2025, 8, 7))
-    correct("september-2-strike-killed-11", claim_date=date(2025, 9, 2))
+    CorrectionFactory(claim=BOUNTY, changes={"claim_date": date(2025, 8, 7)})
+    CorrectionFactory(
+        claim="september-2-strike-killed-11", changes={"claim_date": date(2025, 9, 2)}
+    )
     assert all_slugs(api_client, {"claim_date_from": "2025-09-01"}) == {
         "september-2-strike-killed-11"
     }
@@ -359,8 +365,10 @@ def test_full_text_search_filters_and_keeps_the_cursor_order(seeded, api_client)
 
 
 def test_ordering_parameter(seeded, api_client):
-    correct(BOUNTY, claim_date=date(2025, 8, 7))
-    correct("september-2-strike-killed-11", claim_date=date(2025, 9, 2))
+    CorrectionFactory(claim=BOUNTY, changes={"claim_date": date(2025, 8, 7)})
+    CorrectionFactory(
+        claim="september-2-strike-killed-11", changes={"claim_date": date(2025, 9, 2)}
+    )
     latest_first, _ = walk(
         api_client, url("claim-list"), {"ordering": "-claim_date", "page_size": 4}
     )
@@ -484,13 +492,8 @@ def test_claim_detail_etag_last_modified_and_304(seeded, api_client, contributor
 def test_a_new_verdict_changes_the_etag(seeded, editor, api_client):
     detail = url("claim-detail", slug=BOUNTY)
     before = api_client.get(detail)["ETag"]
-    claim = Claim.objects.get(slug=BOUNTY)
-    record_review(
-        claim=claim,
-        editor=editor,
-        status="in_review",
-        explanation="",
-        expected_version=claim.version,
+    VerdictFactory(
+        claim=Claim.objects.get(slug=BOUNTY), editor=editor, status="in_review", explanation=""
     )
     assert api_client.get(detail, HTTP_IF_NONE_MATCH=before).status_code == 200
 
@@ -508,7 +511,7 @@ def test_lists_answer_304_to_their_own_etag(seeded, api_client, name):
 
 def test_list_etag_changes_with_the_content(seeded, api_client):
     etag = api_client.get(url("claim-list"))["ETag"]
-    correct(BOUNTY, statement="Changed.")
+    CorrectionFactory(claim=BOUNTY, changes={"statement": "Changed."})
     assert api_client.get(url("claim-list"), HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
@@ -702,11 +705,11 @@ def test_claim_create_validation_errors_name_the_field(seeded, contributor_clien
 @pytest.fixture
 def draft(seeded):
     """A numeric draft without a verdict: its checkable fields are edited freely."""
-    return Claim.objects.create(
+    return ClaimFactory(
         slug="draft-port-bounty",
         statement="The port authority offers a $50 million reward.",
         speaker=Speaker.objects.get(slug="pam-bondi"),
-        kind=Claim.Kind.NUMERIC,
+        numeric=True,
         quantity=50_000_000,
         unit="USD",
     )
@@ -821,12 +824,10 @@ def test_a_published_claims_checkable_fields_are_refused_to_a_patch(
 
 
 def test_a_rated_drafts_checkable_fields_are_refused_too(draft, editor, contributor_client):
-    record_review(
+    VerdictFactory(
         claim=draft,
         editor=editor,
-        status="false",
         explanation="The reward is $50 million, offered by the State Department.",
-        expected_version=draft.version,
     )
     target = url("claim-detail", slug=draft.slug)
     assert_error(contributor_client.patch(target, {"unit": "dollars"}, format="json"), 403)
@@ -1084,8 +1085,8 @@ def test_the_services_say_whether_they_created(db, claim, source, speaker):
 
 
 def test_quote_validation_and_attribution(db, source, speaker, contributor_client):
-    other = Speaker.objects.create(name="Other", slug="other")
-    anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    other = SpeakerFactory(name="Other", slug="other")
+    QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
     taken = contributor_client.post(
         url("quote-list"),
         {"source": source.slug, "speaker": other.slug, "words": "12 million tonnes"},
@@ -1102,7 +1103,7 @@ def test_quote_validation_and_attribution(db, source, speaker, contributor_clien
 
 
 def test_quotes_are_create_only(db, source, speaker, contributor_client, editor_client, api_client):
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote = QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
     target = url("quote-detail", pk=quote.pk)
     assert_error(editor_client.patch(target, {"kind": "reported"}, format="json"), 405)
     assert_error(contributor_client.put(target, {"kind": "reported"}, format="json"), 405)
@@ -1132,7 +1133,7 @@ def test_quote_list_and_detail_content(seeded, api_client):
 def test_appearance_create(
     seeded, claim, source, speaker, api_client, reader_client, contributor_client
 ):
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote = QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
     payload = {"claim": claim.slug, "source": source.slug, "quote": quote.pk}
     assert_error(api_client.post(url("appearance-list"), payload, format="json"), 401)
     assert_error(reader_client.post(url("appearance-list"), payload, format="json"), 403)
@@ -1247,31 +1248,30 @@ def test_rating_scale(api_client, db):
 def _grow(editor):
     """More of everything a list or detail shows: claims, topics, appearances,
     quotes, ledger entries and evidence."""
-    speaker = Speaker.objects.create(name="Extra", slug="extra-speaker")
-    topics = [Topic.objects.create(name=f"Extra {n}", slug=f"extra-{n}") for n in range(3)]
+    speaker = SpeakerFactory(name="Extra", slug="extra-speaker")
+    topics = [TopicFactory(name=f"Extra {n}", slug=f"extra-{n}") for n in range(3)]
     text = " ".join(f"Sentence number {n} is here." for n in range(10))
-    source = Source.objects.create(slug="extra-source", title="Extra", snapshot=text)
+    source = SourceFactory(slug="extra-source", title="Extra", snapshot=text)
     bounty = Claim.objects.get(slug=BOUNTY)
     bounty.topics.add(*topics)
     for n in range(4):
-        quote, _ = anchor_quote(
-            source=source, speaker=speaker, words=f"Sentence number {n} is here"
-        )
-        add_appearance(claim=bounty, source=source, quote=quote)
+        quote = QuoteFactory(source=source, speaker=speaker, words=f"Sentence number {n} is here")
+        AppearanceFactory(claim=bounty, quote=quote)
     for n in range(5):
-        claim = Claim.objects.create(
-            slug=f"extra-claim-{n}", statement=f"Extra claim {n}.", speaker=speaker, kind="event"
+        ClaimFactory(
+            slug=f"extra-claim-{n}",
+            statement=f"Extra claim {n}.",
+            speaker=speaker,
+            topics=topics,
+            published=True,
+            editor=editor,
         )
-        claim.topics.add(*topics)
-    Claim.objects.filter(slug__startswith="extra-claim").update(published_at=timezone.now())
     for status in ("in_review", "false", "mixed"):
-        bounty.refresh_from_db()
-        record_review(
+        VerdictFactory(
             claim=bounty,
             editor=editor,
             status=status,
             explanation="Because.",
-            expected_version=bounty.version,
             evidence=list(Source.objects.all()),
         )
 
@@ -1281,23 +1281,39 @@ def _reads():
     quote = Quote.objects.order_by("pk").first()
     return {
         # name: (url, params, queries)
+        # 1. the page of claims with speakers, 2. their topics
         "claim-list": (url("claim-list"), {"page_size": 200}, 2),
+        # the same two: topic, source and words are filters in the first
         "claim-list-filtered": (
             url("claim-list"),
             {"page_size": 200, "topic": "venezuela", "source": TRUMP_SOURCE, "q": "Maduro"},
             2,
         ),
+        # 1. the claim with speaker and assignee, 2. topics, 3. appearances with sources,
+        # quotes and their speakers, 4. ledger entries with editors, 5. their evidence
+        # with sources
         "claim-detail": (url("claim-detail", slug=BOUNTY), {}, 5),
+        # 1. the page of speakers
         "speaker-list": (url("speaker-list"), {"page_size": 200}, 1),
+        # 1. the speaker
         "speaker-detail": (url("speaker-detail", slug="pam-bondi"), {}, 1),
+        # 1. the page of sources
         "source-list": (url("source-list"), {"page_size": 200}, 1),
+        # 1. the source
         "source-detail": (url("source-detail", slug=DEPLOY_SOURCE), {}, 1),
+        # 1. the page of quotes with sources and speakers
         "quote-list": (url("quote-list"), {"page_size": 200}, 1),
+        # 1. the quote with source and speaker
         "quote-detail": (url("quote-detail", pk=quote.pk), {}, 1),
+        # 1. the page of appearances with claims, sources, quotes and quotes' speakers
         "appearance-list": (url("appearance-list"), {"page_size": 200}, 1),
+        # 1. the appearance with the same
         "appearance-detail": (url("appearance-detail", pk=appearance.pk), {}, 1),
+        # 1. the page of topics with their claim counts
         "topic-list": (url("topic-list"), {"page_size": 200}, 1),
+        # 1. the topic with its claim count
         "topic-detail": (url("topic-detail", slug="venezuela"), {}, 1),
+        # none: the rating scale is code (claims.ratings)
         "ratings": (url("ratings"), {}, 0),
     }
 
@@ -1308,6 +1324,7 @@ def test_every_read_runs_a_fixed_number_of_queries(
     def measure():
         sizes = {}
         for name, (address, params, queries) in _reads().items():
+            # The count _reads() gives, each commented there with the queries it counts.
             with django_assert_num_queries(queries):
                 response = api_client.get(address, params)
             assert response.status_code == 200, (name, response.content)
@@ -1336,9 +1353,13 @@ def test_desk_member_reads_add_only_the_token_lookup(
     seeded, claim, editor, contributor_client, django_assert_num_queries
 ):
     _grow(editor)
+    # 1. the token with its user, then claim-list's two: 2. claims with speakers (drafts
+    # too), 3. their topics
     with django_assert_num_queries(1 + 2):
         response = contributor_client.get(url("claim-list"), {"page_size": 200})
     assert len(response.data["results"]) == SEEDED_CLAIMS + 5 + 1
+    # 1. the token with its user, then claim-detail's five: 2. the claim, 3. topics,
+    # 4. appearances, 5. ledger entries, 6. evidence
     with django_assert_num_queries(1 + 5):
         response = contributor_client.get(url("claim-detail", slug=BOUNTY))
     assert len(response.data["evidence"]) == Source.objects.count()

@@ -89,4 +89,4 @@ def test_an_editor_gets_no_server_error_and_no_off_schema_response(seeded, edito
     _fuzz({"Authorization": f"Token {token.key}"}, "editor")
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]

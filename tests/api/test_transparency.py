@@ -5,28 +5,15 @@ from __future__ import annotations
 import base64
 import json
 
+import factory
 import pytest
 
 from claims.ledger import checkpoints, verifier
 from claims.ledger.checkpoints import sign_latest
-from claims.models import Claim
-from claims.services import publish_claim, record_review
+from tests.factories import PublicationFactory, VerdictFactory
 
 LEDGER = "/api/v1/ledger/"
 CHECKPOINT = "/api/v1/ledger/checkpoint"
-
-
-def _verdicts(claim, editor, count):
-    publish_claim(claim=claim, editor=editor, expected_version=claim.version)
-    for n in range(count):
-        current = Claim.objects.get(pk=claim.pk)
-        record_review(
-            claim=current,
-            editor=editor,
-            status=["false", "true", "mixed"][n % 3],
-            explanation=f"Round {n}.",
-            expected_version=current.version,
-        )
 
 
 def _opened(note: str) -> verifier.Checkpoint:
@@ -50,7 +37,10 @@ def test_before_any_entry_there_is_no_checkpoint(api_client, db):
 
 
 def test_the_latest_checkpoint_is_a_signed_note_anyone_can_check(api_client, claim, editor):
-    _verdicts(claim, editor, 2)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory.create_batch(
+        2, claim=claim, editor=editor, status=factory.Iterator(["false", "true", "mixed"])
+    )
     sign_latest()
 
     response = api_client.get(CHECKPOINT)
@@ -71,16 +61,10 @@ def test_the_latest_checkpoint_is_a_signed_note_anyone_can_check(api_client, cla
 
 
 def test_the_checkpoint_log_lists_every_checkpoint_with_its_leaves(api_client, claim, editor):
-    _verdicts(claim, editor, 1)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=claim, editor=editor, status="false")
     sign_latest()
-    later = Claim.objects.get(pk=claim.pk)
-    record_review(
-        claim=later,
-        editor=editor,
-        status="true",
-        explanation="Later.",
-        expected_version=later.version,
-    )
+    VerdictFactory(claim=claim, editor=editor, status="true", explanation="Later.")
     sign_latest()
 
     response = api_client.get("/api/v1/ledger/checkpoints")
@@ -94,7 +78,10 @@ def test_the_checkpoint_log_lists_every_checkpoint_with_its_leaves(api_client, c
 def test_every_entrys_inclusion_proof_verifies_and_fails_when_a_byte_changes(
     api_client, claim, editor
 ):
-    _verdicts(claim, editor, 6)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory.create_batch(
+        6, claim=claim, editor=editor, status=factory.Iterator(["false", "true", "mixed"])
+    )
     sign_latest()
     checkpoint = _opened(api_client.get(CHECKPOINT).content.decode())
 
@@ -121,18 +108,13 @@ def test_every_entrys_inclusion_proof_verifies_and_fails_when_a_byte_changes(
 def test_a_consistency_proof_shows_a_newer_checkpoint_extends_an_older_one(
     api_client, claim, editor
 ):
-    _verdicts(claim, editor, 2)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory.create_batch(
+        2, claim=claim, editor=editor, status=factory.Iterator(["false", "true", "mixed"])
+    )
     sign_latest()
     old = _opened(api_client.get(CHECKPOINT).content.decode())
-    later = Claim.objects.get(pk=claim.pk)
-    for n in range(4):
-        record_review(
-            claim=later,
-            editor=editor,
-            status="false",
-            explanation=f"Again {n}.",
-            expected_version=later.version,
-        )
+    VerdictFactory.create_batch(4, claim=claim, editor=editor, status="false")
     sign_latest()
     new = _opened(api_client.get(CHECKPOINT).content.decode())
 
@@ -162,7 +144,10 @@ def test_a_consistency_proof_shows_a_newer_checkpoint_extends_an_older_one(
     ],
 )
 def test_bad_proof_requests_are_clear_errors(api_client, claim, editor, path, status, field):
-    _verdicts(claim, editor, 2)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory.create_batch(
+        2, claim=claim, editor=editor, status=factory.Iterator(["false", "true", "mixed"])
+    )
     sign_latest()
 
     response = api_client.get(path)
@@ -174,13 +159,7 @@ def test_bad_proof_requests_are_clear_errors(api_client, claim, editor, path, st
 
 
 def test_a_proof_for_a_drafts_entry_shows_its_header_only(api_client, claim, editor):
-    record_review(
-        claim=claim,
-        editor=editor,
-        status="false",
-        explanation="Words nobody may read yet.",
-        expected_version=claim.version,
-    )
+    VerdictFactory(claim=claim, editor=editor, explanation="Words nobody may read yet.")
     sign_latest()
 
     proof = api_client.get("/api/v1/ledger/proofs/inclusion/1")

@@ -1,6 +1,7 @@
 """Browser tests: a real Chromium drives the Django admin through Playwright.
 
-Run them alone with ``pytest tests/browser`` or select them with ``-m browser``.
+Run them alone with ``pytest tests/browser`` or select them with ``-m browser``
+(registered in pyproject.toml; ``make pytest FAST=1`` leaves them out).
 They need Debian's Chromium at /usr/bin/chromium (Playwright's own browser
 download is not used).
 """
@@ -37,12 +38,6 @@ SCREENSHOTS_DIR = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 # Generous for a cold first page (static files, the embedded database), short
 # enough that a missing element fails the test instead of hanging it.
 TIMEOUT_MS = 15_000
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "browser: runs pages in a real Chromium (/usr/bin/chromium) through Playwright"
-    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from claims.models import Claim, Review
 from claims.seeding import load_seed_file
-from claims.services import record_review
 from tests.browser.conftest import login
+from tests.factories import VerdictFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,12 +25,11 @@ REASON = "The statement said **$50 milion**; the sources say $50 million."
 def test_an_editor_corrects_a_typo_and_the_verdict_stands(live_server, page, screenshot, editor):
     load_seed_file(settings.SEEDS_DIR / "ledger.yaml")
     claim = Claim.objects.get(slug=BOUNTY_SLUG)
-    record_review(
+    VerdictFactory(
         claim=claim,
         editor=editor,
         status="true",
         explanation="The State Department's notice says so.",
-        expected_version=claim.version,
     )
     claim.refresh_from_db()
     original = claim.statement

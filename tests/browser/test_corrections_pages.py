@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 
 from claims.models import Claim, CorrectionClass
 from claims.seeding import load_seed_file
-from claims.services import correct_claim, record_review
 from tests.browser.conftest import TIMEOUT_MS, save_screenshot
-from tests.ledger import desk_editor
+from tests.factories import CorrectionFactory, VerdictFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,48 +31,36 @@ def _fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def _rate(slug: str, status: str, explanation: str) -> None:
-    claim = Claim.objects.get(slug=slug)
-    record_review(
-        claim=claim,
-        editor=desk_editor(),
-        status=status,
-        explanation=explanation,
-        expected_version=claim.version,
-    )
-
-
-def _correct(slug: str, correction_class: str, reason: str, **changes) -> None:
-    claim = Claim.objects.get(slug=slug)
-    correct_claim(
-        claim=claim,
-        editor=desk_editor(),
-        expected_version=claim.version,
-        correction_class=correction_class,
-        reason=reason,
-        changes=changes,
-    )
-
-
 def _corrected_ledger() -> None:
     load_seed_file(settings.SEEDS_DIR / "ledger.yaml")
-    _rate(BOUNTY, "false", "The State Department's notice offers **$25 million**.")
-    _correct(
-        BOUNTY,
-        CorrectionClass.CLARIFICATION,
-        "We named the office that made the offer, as the notice does.",
-        statement="The United States State Department offers a $50 million reward for the "
-        "arrest of Venezuelan President Nicolás Maduro.",
+    VerdictFactory(
+        claim=Claim.objects.get(slug=BOUNTY),
+        explanation="The State Department's notice offers **$25 million**.",
     )
-    _rate(STRIKE, "mostly_true", "The strike was reported by several outlets.")
-    _correct(
-        STRIKE,
-        CorrectionClass.SUBSTANTIVE,
-        "Our wording left out that the vessel was said to carry drugs, which is part of "
-        "what was claimed; the date was missing.",
-        statement="A US military strike on a vessel said to be carrying drugs in the "
-        "Caribbean on September 2 killed 11 people.",
-        claim_date=date(2025, 9, 2),
+    CorrectionFactory(
+        claim=BOUNTY,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="We named the office that made the offer, as the notice does.",
+        changes={
+            "statement": "The United States State Department offers a $50 million reward for "
+            "the arrest of Venezuelan President Nicolás Maduro."
+        },
+    )
+    VerdictFactory(
+        claim=Claim.objects.get(slug=STRIKE),
+        status="mostly_true",
+        explanation="The strike was reported by several outlets.",
+    )
+    CorrectionFactory(
+        claim=STRIKE,
+        correction_class=CorrectionClass.SUBSTANTIVE,
+        reason="Our wording left out that the vessel was said to carry drugs, which is part "
+        "of what was claimed; the date was missing.",
+        changes={
+            "statement": "A US military strike on a vessel said to be carrying drugs in the "
+            "Caribbean on September 2 killed 11 people.",
+            "claim_date": date(2025, 9, 2),
+        },
     )
 
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from claims.models import Claim, Quote, Review
-from claims.services import anchor_quote, record_review
 from sources.models import Source
 from tests.conftest import SNAPSHOT
+from tests.factories import QuoteFactory, SourceFactory, VerdictFactory
 
 REGISTERED_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -24,18 +24,6 @@ REGISTERED_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.l
 def _url(model, view: str, *args) -> str:
     opts = model._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
-
-
-def _review(editor, claim: Claim | None = None, source: Source | None = None) -> Review:
-    claim = claim or Claim.objects.order_by("pk").first()
-    return record_review(
-        claim=claim,
-        editor=editor,
-        status="false",
-        explanation="The port handled 9 million tonnes, per its annual report.",
-        expected_version=claim.version,
-        evidence=[source or Source.objects.order_by("pk").first()],
-    )
 
 
 def _errors(response) -> str:
@@ -64,17 +52,29 @@ def test_it_registers_the_ledger_and_content_models():
 def test_it_opens_changelist_and_change_page_of_every_registered_model(
     model, admin_client, seeded, editor, django_assert_max_num_queries
 ):
-    _review(editor)
+    VerdictFactory(
+        claim=Claim.objects.order_by("pk").first(),
+        editor=editor,
+        evidence=[Source.objects.order_by("pk").first()],
+    )
     Token.objects.get_or_create(user=editor)  # the API tokens' admin needs one to open
     assert model._default_manager.exists(), f"no {model._meta.label} to open"
 
-    # The query count must not grow with the number of rows (seeds: ~22 claims).
+    # The query count must not grow with the number of rows (seeds: ~22 claims). The
+    # claims' changelist is the largest, 11: 1. the session, 2. its user, 3.-6. the
+    # filters' choices (assignees, topics, speakers, sources), 7. the count, 8. the same
+    # count unfiltered, 9. the page, 10.-11. the date hierarchy. Most others take 5-8.
     with django_assert_max_num_queries(12):
         response = admin_client.get(_url(model, "changelist"))
     assert response.status_code == 200
     assert response.context["cl"].result_count == model._default_manager.count()
 
     obj = model._default_manager.order_by("pk").first()
+    # The first claim's change page is the largest, 17: 1. the session, 2. its user,
+    # 3.-4. the claim (for the desk's forms, then the change form), 5. its topics, 6. its
+    # appearances, 7. the claim model's content type, 8. the ledger with editors, 9. the
+    # evidence, 10. the topics to choose from, 11.-16. for each of its two appearances:
+    # the claim, the source and the quote its inline form shows, 17. its speaker.
     with django_assert_max_num_queries(20):
         response = admin_client.get(_url(model, "change", obj.pk))
     assert response.status_code == 200
@@ -83,7 +83,11 @@ def test_it_opens_changelist_and_change_page_of_every_registered_model(
 
 @pytest.mark.parametrize("model", REGISTERED_MODELS, ids=lambda model: model._meta.label)
 def test_it_searches_every_registered_changelist(model, admin_client, seeded, editor):
-    _review(editor)
+    VerdictFactory(
+        claim=Claim.objects.order_by("pk").first(),
+        editor=editor,
+        evidence=[Source.objects.order_by("pk").first()],
+    )
     response = admin_client.get(_url(model, "changelist"), {"q": "Rubio"})
     assert response.status_code == 200
 
@@ -106,7 +110,7 @@ def test_it_offers_no_add_for_ledger_entries_even_to_a_superuser(admin_client, d
 def test_it_offers_no_change_for_ledger_entries_even_to_a_superuser(
     admin_client, editor, claim, source
 ):
-    review = _review(editor, claim, source)
+    review = VerdictFactory(claim=claim, editor=editor, evidence=[source])
     before = Review.objects.values().get(pk=review.pk)
     url = _url(Review, "change", review.pk)
 
@@ -139,7 +143,7 @@ def test_it_offers_no_change_for_ledger_entries_even_to_a_superuser(
 def test_it_offers_no_delete_for_ledger_entries_even_to_a_superuser(
     admin_client, editor, claim, source
 ):
-    review = _review(editor, claim, source)
+    review = VerdictFactory(claim=claim, editor=editor, evidence=[source])
     url = _url(Review, "delete", review.pk)
 
     assert admin_client.get(url).status_code == 403
@@ -148,7 +152,7 @@ def test_it_offers_no_delete_for_ledger_entries_even_to_a_superuser(
 
 
 def test_it_offers_no_bulk_delete_of_ledger_entries(admin_client, editor, claim, source):
-    review = _review(editor, claim, source)
+    review = VerdictFactory(claim=claim, editor=editor, evidence=[source])
     changelist = _url(Review, "changelist")
 
     response = admin_client.get(changelist)
@@ -167,7 +171,7 @@ def test_it_offers_no_bulk_delete_of_ledger_entries(admin_client, editor, claim,
 
 
 def test_it_shows_ledger_evidence_read_only(admin_client, editor, claim, source):
-    review = _review(editor, claim, source)
+    review = VerdictFactory(claim=claim, editor=editor, evidence=[source])
     response = admin_client.get(_url(Review, "change", review.pk))
     assert response.status_code == 200
     (inline,) = response.context["inline_admin_formsets"]
@@ -306,7 +310,7 @@ def test_it_shows_the_nearest_passage_when_the_words_are_not_in_the_source(
 
 
 def test_it_refuses_words_already_anchored_in_the_source(admin_client, source, speaker):
-    existing, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
+    existing = QuoteFactory(source=source, speaker=speaker, words="That number is wrong.")
 
     response = admin_client.post(
         _url(Quote, "add"), _quote_form(source, speaker, "That number is wrong.")
@@ -326,7 +330,7 @@ REPEATED = (
 
 @pytest.fixture
 def repeated_source(db):
-    return Source.objects.create(slug="repeated", title="Repeated words", snapshot=REPEATED)
+    return SourceFactory(slug="repeated", title="Repeated words", snapshot=REPEATED)
 
 
 def test_it_asks_which_occurrence_when_the_words_repeat(admin_client, repeated_source, speaker):
@@ -362,9 +366,9 @@ def test_it_picks_the_occurrence_after_context_before(
 
 
 def test_it_keeps_an_anchored_quote_in_place_on_the_change_page(admin_client, source, speaker):
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
+    quote = QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
     anchor = (quote.exact, quote.start, quote.end)
-    other = Source.objects.create(slug="other", title="Other", snapshot="12 million tonnes")
+    other = SourceFactory(slug="other", title="Other", snapshot="12 million tonnes")
 
     response = admin_client.post(
         _url(Quote, "change", quote.pk),
@@ -391,7 +395,7 @@ def test_it_keeps_an_anchored_quote_in_place_on_the_change_page(admin_client, so
 def test_it_lets_a_contributor_work_on_claims_and_read_the_ledger(
     client, contributor, editor, claim, source
 ):
-    review = _review(editor, claim, source)
+    review = VerdictFactory(claim=claim, editor=editor, evidence=[source])
     client.force_login(contributor)
 
     assert client.get(_url(Claim, "changelist")).status_code == 200

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import Claim, Review
-from claims.services import publish_claim, record_review
+from tests.factories import ClaimFactory, PublicationFactory, UserFactory, VerdictFactory
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 
@@ -19,8 +19,8 @@ def _client(user):
 
 
 @pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+def superuser(db):
+    return UserFactory(username="root", email="root@example.org", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_the_changelist_actions(users, claim, role, allowed, action):
 
 
 def test_unpublishing_asks_for_a_reason_then_records_it(editor, claim):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
+    PublicationFactory(claim=claim, editor=editor)
     client = _client(editor)
     changelist = reverse("admin:claims_claim_changelist")
 
@@ -167,12 +167,8 @@ def test_a_claim_entered_by_a_contributor_is_a_draft(contributor, speaker):
 
 def test_the_second_editor_gets_the_conflict_and_keeps_their_text(editor, second_editor, claim):
     loaded_version = claim.version  # both editors open the claim page
-    record_review(
-        claim=claim,
-        editor=editor,
-        status="false",
-        explanation="First verdict.",
-        expected_version=loaded_version,
+    VerdictFactory(
+        claim=claim, editor=editor, explanation="First verdict.", expected_version=loaded_version
     )
 
     their_text = "My own careful explanation, with *emphasis*."
@@ -202,16 +198,13 @@ def test_a_verdict_without_explanation_is_shown_again_with_the_error(editor, cla
 
 
 def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(editor, claim, source):
-    first = record_review(
-        claim=claim, editor=editor, status="in_review", explanation="", expected_version=1
-    )
-    second = record_review(
+    first = VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
+    second = VerdictFactory(
         claim=claim,
         editor=editor,
         status="false",
         explanation="See <script>alert(1)</script> **the report**.",
         evidence=[source],
-        expected_version=2,
     )
 
     html = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content
@@ -231,23 +224,23 @@ def test_the_changelist_runs_the_same_queries_for_10_or_1000_claims(
 
     def make(count, start):
         Claim.objects.bulk_create(
-            Claim(
-                slug=f"c-{n}",
-                statement=f"Claim {n}",
-                speaker=speaker,
-                kind="event",
-                assignee=editor,
+            ClaimFactory.build(
+                slug=f"c-{n}", statement=f"Claim {n}", speaker=speaker, assignee=editor
             )
             for n in range(start, start + count)
         )
 
     make(10, 0)
     client.get(url)  # warm the session and permission caches
-    # session, user, permissions, count, page of claims (speaker, assignee and
-    # appearance count joined in), filters' choices, date hierarchy...: 13, never per row.
+    # 1. the session, 2. its user, 3. the user's permissions, 4. its groups' permissions,
+    # 5.-8. the filters' choices (assignees, topics, speakers, sources), 9. the count of
+    # claims, 10. the same count unfiltered (the admin's full count), 11. the page of
+    # claims with speaker, assignee and appearance count joined in, 12. the date
+    # hierarchy's first and last dates, 13. its years: never a query per row.
     with django_assert_num_queries(13) as small:
         assert client.get(url).status_code == 200
     make(990, 10)
+    # The same 13 for 1000 claims.
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert "1000 claims" in response.content.decode()
@@ -258,20 +251,24 @@ def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
 ):
     client = _client(editor)
     url = reverse("admin:claims_claim_change", args=[claim.pk])
-    record_review(claim=claim, editor=editor, status="false", explanation="x", expected_version=1)
+    VerdictFactory(claim=claim, editor=editor, status="false", explanation="x")
     client.get(url)
-    # The ledger is one query with its editors, plus one for all evidence.
+    # 1. the session, 2. its user, 3. the claim for the desk's forms (speaker, assignee and
+    # appearance count joined in), 4. the user's permissions, 5. its groups' permissions,
+    # 6. the claim again for the change form, 7. its topics, 8. its appearances with
+    # sources and quotes, 9. the ledger with its editors, 10. all the entries' evidence
+    # with sources, 11. the topics to choose from, 12. the speaker the form shows.
     with django_assert_num_queries(12) as short:
         client.get(url)
     for version in range(2, 12):
-        record_review(
+        VerdictFactory(
             claim=claim,
             editor=editor,
             status="true" if version % 2 else "false",
             explanation=f"Round {version}",
             evidence=[source],
-            expected_version=version,
         )
+    # The same 12 with 11 entries in the ledger: 9. and 10. read them all.
     with django_assert_num_queries(len(short.captured_queries)):
         client.get(url)
 
@@ -286,12 +283,8 @@ def test_full_text_search_finds_claims_by_quoted_words(editor, seeded):
 
 
 def test_assigned_to_me_filter(editor, second_editor, speaker):
-    Claim.objects.create(
-        slug="mine", statement="Mine", speaker=speaker, kind="event", assignee=editor
-    )
-    Claim.objects.create(
-        slug="theirs", statement="Theirs", speaker=speaker, kind="event", assignee=second_editor
-    )
+    ClaimFactory(slug="mine", statement="Mine", speaker=speaker, assignee=editor)
+    ClaimFactory(slug="theirs", statement="Theirs", speaker=speaker, assignee=second_editor)
     html = _client(editor).get(reverse("admin:claims_claim_changelist"), {"assignee": "me"})
     html = html.content.decode()
     assert ">Mine<" in html

@@ -9,9 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.forms import ClaimAdminForm
-from claims.models import Claim, Review, Speaker
-from claims.services import publish_claim, record_review
-from tests.ledger import correct
+from claims.models import Claim, Review
+from claims.services import publish_claim
+from tests.factories import (
+    CorrectionFactory,
+    PublicationFactory,
+    SpeakerFactory,
+    VerdictFactory,
+)
 
 LOCKED_NOTE = "change only through a correction recorded in the ledger"
 
@@ -77,38 +82,26 @@ def _correction(claim, **overrides):
 
 @pytest.fixture
 def other_speaker(db):
-    return Speaker.objects.create(name="Bea Other", slug="bea-other")
+    return SpeakerFactory(name="Bea Other", slug="bea-other")
 
 
 @pytest.fixture
 def published(claim, editor):
-    publish_claim(claim=claim, editor=editor, expected_version=claim.version)
+    PublicationFactory(claim=claim, editor=editor)
     claim.refresh_from_db()
     return claim
 
 
 @pytest.fixture
 def rated_draft(claim, editor):
-    record_review(
-        claim=claim,
-        editor=editor,
-        status="false",
-        explanation="The annual report says 9 million tonnes.",
-        expected_version=claim.version,
-    )
+    VerdictFactory(claim=claim, editor=editor)
     claim.refresh_from_db()
     return claim
 
 
 @pytest.fixture
 def rated(published, editor):
-    record_review(
-        claim=published,
-        editor=editor,
-        status="false",
-        explanation="The annual report says 9 million tonnes.",
-        expected_version=published.version,
-    )
+    VerdictFactory(claim=published, editor=editor)
     published.refresh_from_db()
     return published
 
@@ -178,7 +171,7 @@ def test_a_draft_without_a_verdict_stays_editable(
     contributor, editor, claim, other_speaker, status
 ):
     if status:
-        record_review(claim=claim, editor=editor, status=status, explanation="", expected_version=1)
+        VerdictFactory(claim=claim, editor=editor, status=status, explanation="")
         claim.refresh_from_db()
     client = _client(contributor)
     page = client.get(_change_url(claim)).content.decode()
@@ -207,7 +200,7 @@ def test_an_edit_sent_from_a_form_opened_before_the_claim_was_published_is_refus
 ):
     client = _client(contributor)
     assert 'name="statement"' in client.get(_change_url(claim)).content.decode()
-    publish_claim(claim=claim, editor=editor, expected_version=claim.version)
+    PublicationFactory(claim=claim, editor=editor)
     before = _snapshot(claim)
 
     typed = "The port handled 13 million tonnes last year."
@@ -328,7 +321,7 @@ def test_a_substantive_correction_puts_the_claim_back_in_review(
 
 def test_a_stale_version_is_a_conflict_that_keeps_the_editors_text(editor, second_editor, rated):
     loaded = rated.version
-    record_review(
+    VerdictFactory(
         claim=rated,
         editor=second_editor,
         status="true",
@@ -367,7 +360,9 @@ def test_sending_again_after_a_conflict_does_not_undo_the_other_correction(
     editor, second_editor, rated
 ):
     loaded = Claim.objects.get(pk=rated.pk)  # the first editor opens the page
-    correct(rated, correction_class="clarification", quantity=Decimal("12500000"))
+    CorrectionFactory(
+        claim=rated, correction_class="clarification", changes={"quantity": Decimal("12500000")}
+    )
     typed = "The port handled 12 million tonnes last year, the minister said."
 
     conflict = _client(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))
@@ -389,7 +384,9 @@ def test_a_field_both_editors_corrected_keeps_yours_and_says_what_it_reads_now(
     editor, second_editor, rated
 ):
     loaded = Claim.objects.get(pk=rated.pk)
-    correct(rated, statement="The port handled 12 million tons last year.")
+    CorrectionFactory(
+        claim=rated, changes={"statement": "The port handled 12 million tons last year."}
+    )
     typed = "The port handled 12 million metric tonnes last year."
 
     response = _client(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))

@@ -21,9 +21,9 @@ from claims.ledger.checkpoints import CheckpointRefused, sign_latest
 from claims.ledger.database import app_role_problems
 from claims.ledger.verification import verify_ledger
 from claims.models import Claim, Review
-from claims.services import publish_claim, record_review
 from factcheck.db.roles import as_owner, owner_role
 from tests.db import owner_sql, separate_roles
+from tests.factories import PublicationFactory, VerdictFactory
 
 LEDGER_TABLES = ["claims_review", "claims_reviewevidence", "claims_ledgertreehash"]
 needs_two_roles = pytest.mark.skipif(
@@ -31,14 +31,6 @@ needs_two_roles = pytest.mark.skipif(
     reason="the app connects as the owner of the tables: set DATABASE_OWNER_URL "
     "(.ci/run and the embedded server use two roles)",
 )
-
-
-def _review(claim, editor, status="false", **kwargs):
-    kwargs.setdefault("explanation", "The port's annual report gives 9.1 million tonnes.")
-    claim = Claim.objects.get(pk=claim.pk)
-    return record_review(
-        claim=claim, editor=editor, status=status, expected_version=claim.version, **kwargs
-    )
 
 
 def _attempt(*statements: str) -> None:
@@ -68,7 +60,7 @@ def _attempt(*statements: str) -> None:
 def test_the_apps_role_can_neither_rewrite_nor_erase_the_ledger(
     claim, editor, source, table, attack
 ):
-    _review(claim, editor, evidence=[source])
+    VerdictFactory(claim=claim, editor=editor, evidence=[source])
     column = {"claims_review": "note", "claims_reviewevidence": "position"}.get(table, "hash")
     before = {t: _count(t) for t in LEDGER_TABLES}
 
@@ -166,8 +158,8 @@ def _rewrite_and_rehash(sequence: int, explanation: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_each_write_signs_a_checkpoint_that_the_database_agrees_with(claim, editor, source):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
-    _review(claim, editor, "false", evidence=[source])
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source])
 
     log = list(checkpoints.read_log())
     assert [entry.size for entry in log] == [1, 2]
@@ -185,9 +177,14 @@ def test_each_write_signs_a_checkpoint_that_the_database_agrees_with(claim, edit
 def test_a_whole_chain_rewrite_by_the_owner_is_caught_by_an_earlier_checkpoint(
     claim, editor, source, settings, tmp_path
 ):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
-    softened = _review(claim, editor, "false", evidence=[source])
-    _review(claim, editor, "true", explanation="Later, the port's figure was confirmed.")
+    PublicationFactory(claim=claim, editor=editor)
+    softened = VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source])
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        status="true",
+        explanation="Later, the port's figure was confirmed.",
+    )
     saved = tmp_path / "saved-checkpoint.txt"
     saved.write_text(checkpoints.latest().note)
 
@@ -214,7 +211,7 @@ def test_a_whole_chain_rewrite_by_the_owner_is_caught_by_an_earlier_checkpoint(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_checkpoint_signed_with_another_key_is_refused(claim, editor, tmp_path):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
+    PublicationFactory(claim=claim, editor=editor)
     other_key = verifier.generate_key(checkpoints.origin())[0]
     forged = verifier.sign_checkpoint(
         verifier.Checkpoint(checkpoints.origin(), 1, checkpoints.latest().root),
@@ -229,8 +226,8 @@ def test_a_checkpoint_signed_with_another_key_is_refused(claim, editor, tmp_path
 
 @pytest.mark.django_db(transaction=True)
 def test_removing_entries_is_caught_by_the_checkpoint_log(claim, editor):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
-    last = _review(claim, editor, "false")
+    PublicationFactory(claim=claim, editor=editor)
+    last = VerdictFactory(claim=claim, editor=editor, status="false")
     owner_sql(
         "ALTER TABLE claims_review DISABLE TRIGGER USER",
         "ALTER TABLE claims_ledgertreehash DISABLE TRIGGER USER",
@@ -257,7 +254,7 @@ def test_removing_entries_is_caught_by_the_checkpoint_log(claim, editor):
 
 @pytest.mark.django_db(transaction=True)
 def test_even_the_owner_is_refused_a_truncate_by_the_ledgers_triggers(claim, editor):
-    _review(claim, editor)
+    VerdictFactory(claim=claim, editor=editor)
     with pytest.raises(psycopg.Error, match="append-only"):
         owner_sql("TRUNCATE claims_review CASCADE")
     assert Review.objects.count() == 1
@@ -267,7 +264,7 @@ def test_even_the_owner_is_refused_a_truncate_by_the_ledgers_triggers(claim, edi
 
 
 def test_the_database_refuses_to_change_a_rated_claims_words_behind_the_ledger(claim, editor):
-    _review(claim, editor, "false")
+    VerdictFactory(claim=claim, editor=editor, status="false")
     with pytest.raises(DatabaseError, match="only through a correction"):
         _attempt(
             "UPDATE claims_claim SET statement = 'The port handled 1.2 million tonnes.' "
@@ -278,7 +275,7 @@ def test_the_database_refuses_to_change_a_rated_claims_words_behind_the_ledger(c
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_names_a_claim_whose_words_changed_under_its_verdict(claim, editor):
-    _review(claim, editor, "false")
+    VerdictFactory(claim=claim, editor=editor, status="false")
     owner_sql(
         "ALTER TABLE claims_claim DISABLE TRIGGER claims_claim_content_guard",
         (
@@ -297,7 +294,9 @@ def test_verify_ledger_names_a_claim_whose_words_changed_under_its_verdict(claim
 
 
 def test_sign_checkpoint_catches_up_and_then_has_nothing_to_add(claim, editor, capsys, settings):
-    _review(claim, editor)  # in the test's transaction: nothing signed after it yet
+    VerdictFactory(
+        claim=claim, editor=editor
+    )  # in the test's transaction: nothing signed after it yet
     assert checkpoints.latest() is None
 
     call_command("sign_checkpoint")

@@ -9,14 +9,9 @@ from django.db.utils import DatabaseError
 from claims.ledger import entries, verifier
 from claims.ledger.verification import verify_ledger
 from claims.models import Claim, Review, ReviewEvidence
-from claims.services import VersionConflict, record_review
+from claims.services import VersionConflict
 from tests.db import owner_sql
-
-
-def _review(claim, editor, status="false", **kwargs):
-    kwargs.setdefault("explanation", "The port's annual report gives 9.1 million tonnes.")
-    kwargs.setdefault("expected_version", claim.version)
-    return record_review(claim=claim, editor=editor, status=status, **kwargs)
+from tests.factories import ClaimFactory, VerdictFactory
 
 
 def _raw(sql, params=()):
@@ -25,8 +20,8 @@ def _raw(sql, params=()):
 
 
 def test_recording_a_review_updates_the_claim_and_chains_the_entry(claim, editor, source):
-    first = _review(claim, editor, "in_review", explanation="")
-    second = _review(claim, editor, "false", evidence=[source])
+    first = VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
+    second = VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source])
 
     claim.refresh_from_db()
     assert (claim.status, claim.version) == ("false", 3)
@@ -44,12 +39,14 @@ def test_recording_a_review_updates_the_claim_and_chains_the_entry(claim, editor
 
 def test_a_stale_version_is_refused_and_nothing_is_written(claim, editor, second_editor):
     seen_by_both = claim.version
-    _review(claim, editor, "false", expected_version=seen_by_both)
+    VerdictFactory(claim=claim, editor=editor, status="false", expected_version=seen_by_both)
     stale = Claim.objects.get(pk=claim.pk)
     stale.version = seen_by_both  # what the second editor loaded
 
     with pytest.raises(VersionConflict) as caught:
-        _review(stale, second_editor, "true", expected_version=seen_by_both)
+        VerdictFactory(
+            claim=stale, editor=second_editor, status="true", expected_version=seen_by_both
+        )
 
     message = str(caught.value)
     assert "you saw version 1, it is now version 2" in message
@@ -61,20 +58,20 @@ def test_a_stale_version_is_refused_and_nothing_is_written(claim, editor, second
 
 def test_a_verdict_needs_an_explanation(claim, editor):
     with pytest.raises(ValidationError) as caught:
-        _review(claim, editor, "false", explanation="   ")
+        VerdictFactory(claim=claim, editor=editor, status="false", explanation="   ")
     assert "explanation" in caught.value.message_dict
     assert Review.objects.count() == 0
 
 
 def test_an_unknown_status_is_refused(claim, editor):
     with pytest.raises(ValidationError) as caught:
-        _review(claim, editor, "pants_on_fire")
+        VerdictFactory(claim=claim, editor=editor, status="pants_on_fire")
     assert "status" in caught.value.message_dict
 
 
 def test_a_contributor_cannot_record_a_verdict(claim, contributor):
     with pytest.raises(PermissionDenied):
-        _review(claim, contributor)
+        VerdictFactory(claim=claim, editor=contributor)
     assert Review.objects.count() == 0
     claim.refresh_from_db()
     assert claim.status == "unverified"
@@ -91,7 +88,12 @@ def test_a_contributor_cannot_record_a_verdict(claim, contributor):
     ],
 )
 def test_the_apps_database_role_may_not_rewrite_the_ledger(claim, editor, source, statement):
-    _review(claim, editor, evidence=[source])
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        explanation="The port's annual report gives 9.1 million tonnes.",
+        evidence=[source],
+    )
 
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         _raw(statement)
@@ -102,7 +104,7 @@ def test_the_apps_database_role_may_not_rewrite_the_ledger(claim, editor, source
 
 
 def test_the_apps_database_role_may_not_truncate_the_ledger(claim, editor):
-    _review(claim, editor)
+    VerdictFactory(claim=claim, editor=editor)
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         _raw("SET CONSTRAINTS ALL IMMEDIATE")
         _raw("SET LOCAL factcheck.allow_ledger_truncate = 'on'")
@@ -111,7 +113,7 @@ def test_the_apps_database_role_may_not_truncate_the_ledger(claim, editor):
 
 
 def test_the_database_refuses_an_entry_that_does_not_extend_the_chain(claim, editor):
-    review = _review(claim, editor)
+    review = VerdictFactory(claim=claim, editor=editor)
     forged = {
         "sequence": review.sequence + 1,
         "previous_hash": "f" * 64,  # not the tip's hash
@@ -129,15 +131,15 @@ def test_the_database_refuses_an_entry_that_does_not_extend_the_chain(claim, edi
 
 
 def test_a_claim_with_ledger_entries_cannot_be_deleted(claim, editor):
-    _review(claim, editor)
+    VerdictFactory(claim=claim, editor=editor)
     with pytest.raises(Exception, match="protected|violates foreign key"), transaction.atomic():
         claim.delete()
     assert Claim.objects.filter(pk=claim.pk).exists()
 
 
 def test_verify_ledger_passes_on_an_intact_chain(claim, editor, source, capsys):
-    _review(claim, editor, "in_review", explanation="")
-    last = _review(claim, editor, "false", evidence=[source])
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
+    last = VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source])
 
     call_command("verify_ledger")
 
@@ -148,9 +150,9 @@ def test_verify_ledger_passes_on_an_intact_chain(claim, editor, source, capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_names_the_first_altered_entry(claim, editor):
-    _review(claim, editor, "in_review", explanation="")
-    altered = _review(claim, editor, "false")
-    _review(claim, editor, "true", explanation="A later correction.")
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
+    altered = VerdictFactory(claim=claim, editor=editor, status="false")
+    VerdictFactory(claim=claim, editor=editor, status="true", explanation="A later correction.")
     # Someone with owner rights disables the guard and rewrites history.
     owner_sql(
         "ALTER TABLE claims_review DISABLE TRIGGER claims_review_append_only",
@@ -168,7 +170,7 @@ def test_verify_ledger_names_the_first_altered_entry(claim, editor):
 
 
 def test_verify_ledger_detects_a_status_changed_behind_the_ledgers_back(claim, editor):
-    _review(claim, editor, "false")
+    VerdictFactory(claim=claim, editor=editor, status="false")
     Claim.objects.filter(pk=claim.pk).update(status="true")
 
     report = verify_ledger()
@@ -179,7 +181,7 @@ def test_verify_ledger_detects_a_status_changed_behind_the_ledgers_back(claim, e
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, source):
-    _review(claim, editor, evidence=[source])
+    VerdictFactory(claim=claim, editor=editor, evidence=[source])
     owner_sql(
         "ALTER TABLE sources_source DISABLE TRIGGER sources_source_snapshot_immutable",
         ("UPDATE sources_source SET snapshot = 'rewritten' WHERE id = %s", [source.pk]),
@@ -194,10 +196,7 @@ def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, sourc
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_editors_on_different_claims_keep_one_unbroken_chain(speaker, editor):
     claims = [
-        Claim.objects.create(
-            slug=f"claim-{n}", statement=f"Claim {n}", speaker=speaker, kind=Claim.Kind.EVENT
-        )
-        for n in range(4)
+        ClaimFactory(slug=f"claim-{n}", statement=f"Claim {n}", speaker=speaker) for n in range(4)
     ]
     per_writer = 10
     errors = []
@@ -209,7 +208,9 @@ def test_concurrent_editors_on_different_claims_keep_one_unbroken_chain(speaker,
             for n in range(per_writer):
                 status = "false" if n % 2 else "true"
                 current = Claim.objects.get(pk=claim.pk)
-                _review(current, editor, status, explanation=f"round {n}")
+                VerdictFactory(
+                    claim=current, editor=editor, status=status, explanation=f"round {n}"
+                )
         except Exception as exc:  # reported below; a thread cannot fail the test itself
             errors.append(exc)
         finally:
@@ -235,7 +236,9 @@ def test_two_editors_racing_on_one_claim_write_exactly_one_entry(claim, editor, 
     def write(user, status):
         try:
             start.wait()
-            _review(Claim.objects.get(pk=claim.pk), user, status, expected_version=1)
+            VerdictFactory(
+                claim=Claim.objects.get(pk=claim.pk), editor=user, status=status, expected_version=1
+            )
             results.append("written")
         except VersionConflict:
             results.append("conflict")

@@ -7,7 +7,7 @@ import importlib
 from claims.ledger import entries, verifier
 from claims.models import Claim
 from claims.roles import ROLES
-from claims.services import publish_claim, record_review
+from tests.factories import PublicationFactory, VerdictFactory
 
 ledger_v2 = importlib.import_module("claims.migrations.0007_ledger_v2_corrections_tree")
 roles_0003 = importlib.import_module("claims.migrations.0003_roles")
@@ -15,13 +15,11 @@ roles_0005 = importlib.import_module("claims.migrations.0005_search_and_editor_p
 
 
 def test_the_format_2_migration_hashes_entries_exactly_as_the_ledger_does(claim, editor, source):
-    publish_claim(claim=claim, editor=editor, expected_version=1)
-    entry = record_review(
+    PublicationFactory(claim=claim, editor=editor)
+    entry = VerdictFactory(
         claim=claim,
         editor=editor,
-        status="false",
         explanation="The report gives 9.1 million tonnes — “not 12”.",
-        expected_version=2,
         evidence=[source],
         note="Checked by phone.",
     )

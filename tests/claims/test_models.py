@@ -3,23 +3,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 
-from claims.models import Appearance, Claim, Quote, Speaker
+from claims.models import Appearance, Claim, Quote
 from claims.ratings import BY_VALUE, RATINGS, Status, get_rating
 from claims.services import add_appearance, anchor_quote
-
-
-def _claim(speaker, **fields):
-    defaults = {"slug": "c", "statement": "Something happened.", "kind": Claim.Kind.EVENT}
-    return Claim(speaker=speaker, **{**defaults, **fields})
+from tests.factories import ClaimFactory, SourceFactory, SpeakerFactory
 
 
 def test_a_numeric_claim_needs_a_quantity(speaker):
     with pytest.raises(IntegrityError, match="claim_numeric_has_quantity"), transaction.atomic():
-        _claim(speaker, kind=Claim.Kind.NUMERIC).save()
+        ClaimFactory.build(speaker=speaker, kind=Claim.Kind.NUMERIC).save()
 
 
 def test_a_quantity_needs_a_unit(speaker):
-    claim = _claim(speaker, kind=Claim.Kind.NUMERIC, quantity=3)
+    claim = ClaimFactory.build(speaker=speaker, kind=Claim.Kind.NUMERIC, quantity=3)
     with pytest.raises(ValidationError, match="A quantity needs its unit"):
         claim.full_clean()
     with pytest.raises(IntegrityError, match="claim_quantity_has_unit"), transaction.atomic():
@@ -33,9 +29,9 @@ def test_the_database_refuses_a_status_outside_the_scale(claim):
 
 def test_slugs_are_unique(claim, speaker):
     with pytest.raises(IntegrityError), transaction.atomic():
-        _claim(speaker, slug=claim.slug).save()
+        ClaimFactory.build(speaker=speaker, slug=claim.slug).save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Speaker.objects.create(name="Other", slug=speaker.slug)
+        SpeakerFactory(name="Other", slug=speaker.slug)
 
 
 def test_a_speaker_with_claims_cannot_be_deleted(claim, speaker):
@@ -71,7 +67,7 @@ def test_anchor_quote_refuses_missing_words_and_writes_nothing(source, speaker):
 
 def test_the_same_words_cannot_be_attributed_to_two_speakers(source, speaker):
     anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
-    other = Speaker.objects.create(name="Critic", slug="critic")
+    other = SpeakerFactory(name="Critic", slug="critic")
     with pytest.raises(ValidationError, match="already attributed"):
         anchor_quote(source=source, speaker=other, words="That number is wrong.")
 
@@ -107,10 +103,8 @@ def test_an_appearance_is_recorded_once_per_quote_and_once_per_bare_source(claim
 
 
 def test_an_appearance_quote_must_come_from_its_source(claim, source, speaker):
-    from sources.models import Source
-
     quote, _ = anchor_quote(source=source, speaker=speaker, words="12 million tonnes")
-    other = Source.objects.create(slug="other", title="Other", snapshot="Other text.")
+    other = SourceFactory(slug="other", title="Other", snapshot="Other text.")
     with pytest.raises(ValidationError, match="must come from"):
         add_appearance(claim=claim, source=other, quote=quote)
 

@@ -4,15 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims.ledger.verification import verify_ledger
 from claims.models import Claim, ClaimEvent, Review
-from claims.services import (
-    VersionConflict,
-    add_appearance,
-    anchor_quote,
-    assign_claim,
-    publish_claim,
-    record_review,
-    unpublish_claim,
-)
+from claims.services import VersionConflict, assign_claim, publish_claim, unpublish_claim
+from tests.factories import AppearanceFactory, QuoteFactory, UserFactory, VerdictFactory
 
 
 def test_a_new_claim_is_a_draft_until_an_editor_publishes_it(claim, editor):
@@ -67,9 +60,7 @@ def test_a_contributor_can_neither_publish_nor_unpublish(claim, contributor, edi
 
 
 def test_a_publication_on_a_stale_version_is_refused(claim, editor, second_editor):
-    record_review(
-        claim=claim, editor=editor, status="in_review", explanation="", expected_version=1
-    )
+    VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
     with pytest.raises(VersionConflict, match="Not yet verified → In review by ed"):
         publish_claim(claim=claim, editor=second_editor, expected_version=1)
     assert not Claim.objects.get(pk=claim.pk).is_published
@@ -98,8 +89,8 @@ def test_anyone_on_the_desk_can_take_a_claim_but_only_editors_assign_others(
     assert Claim.objects.get(pk=claim.pk).assignee is None
 
 
-def test_only_active_staff_can_be_assigned(claim, editor, django_user_model):
-    reader = django_user_model.objects.create_user("reader", password="pw")
+def test_only_active_staff_can_be_assigned(claim, editor):
+    reader = UserFactory(username="reader")
     with pytest.raises(ValidationError, match="not an active member"):
         assign_claim(claim=claim, assignee=reader, by=editor)
 
@@ -114,8 +105,8 @@ def test_the_search_vector_follows_statement_speaker_and_quotes(claim, source, s
     assert _search("Ada") == {claim.slug}  # the speaker's name
     assert _search("wrong") == set()
 
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
-    add_appearance(claim=claim, source=source, quote=quote)
+    quote = QuoteFactory(source=source, speaker=speaker, words="That number is wrong.")
+    AppearanceFactory(claim=claim, quote=quote)
     assert _search("wrong") == {claim.slug}  # the quoted words
 
     speaker.name = "Adélaïde Exemple"
@@ -128,8 +119,8 @@ def test_the_search_vector_follows_statement_speaker_and_quotes(claim, source, s
 def test_edits_are_kept_in_the_history_but_the_search_vector_is_not_an_edit(claim, source, speaker):
     claim.statement = "The port handled 12.5 million tonnes last year."
     claim.save()
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="That number is wrong.")
-    add_appearance(claim=claim, source=source, quote=quote)
+    quote = QuoteFactory(source=source, speaker=speaker, words="That number is wrong.")
+    AppearanceFactory(claim=claim, quote=quote)
 
     events = ClaimEvent.objects.filter(pgh_obj=claim).order_by("pgh_id")
     assert [e.pgh_label for e in events] == ["insert", "update"]

@@ -6,15 +6,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from claims.models import Quote, Speaker
+from claims.models import Quote
 from claims.services import anchor_quote
+from tests.factories import QuoteFactory, SpeakerFactory
 
 WORDS = "That number is wrong."
 
 
 @pytest.fixture
 def critic(db):
-    return Speaker.objects.create(name="A Critic", slug="a-critic")
+    return SpeakerFactory(name="A Critic", slug="a-critic")
 
 
 def test_the_same_speakers_words_give_back_the_quote_already_there(source, speaker):
@@ -40,7 +41,7 @@ def test_another_speakers_claim_on_the_words_is_refused_on_speaker(source, speak
 def test_the_admin_refuses_another_speakers_claim_with_the_same_words(
     admin_client, source, speaker, critic
 ):
-    anchor_quote(source=source, speaker=speaker, words=WORDS)
+    QuoteFactory(source=source, speaker=speaker, words=WORDS)
 
     response = admin_client.post(
         reverse("admin:claims_quote_add"),

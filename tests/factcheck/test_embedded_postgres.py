@@ -22,8 +22,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
+
+# Each test starts embedded PostgreSQL servers in processes of its own.
+pytestmark = pytest.mark.slow
 
 # One client of the embedded server, driven through files in a signal folder
 # (argv[1]) by the test: it creates `ready-N` once Django is set up, waits for

@@ -34,7 +34,7 @@ from claims.ledger import checkpoints
 from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
 from sources.models import Source
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 STARTUP_TIMEOUT_S = 60
 WATCHED_MODELS = (Speaker, Topic, Source, Claim, Quote, Appearance, Review)

@@ -14,7 +14,7 @@ import sys
 import uuid
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Variables that decide the outcome; each test sets the ones it needs.
 CONTROLLED = (

@@ -15,14 +15,16 @@ from django.utils.http import http_date
 from pyld import jsonld
 
 from claims.models import Appearance, Claim, Speaker, Topic
-from claims.services import (
-    add_appearance,
-    anchor_quote,
-    publish_claim,
-    record_review,
-    unpublish_claim,
-)
+from claims.services import unpublish_claim
 from sources.models import Source
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    QuoteFactory,
+    SourceFactory,
+    TopicFactory,
+    VerdictFactory,
+)
 from tests.jsonld import schema_org_stub_loader
 
 BOUNTY = "us-50-million-bounty-on-maduro"
@@ -108,32 +110,6 @@ def section(response, start_id: str, end_id: str | None = None) -> str:
     return text[start:end]
 
 
-def make_claim(speaker, slug, statement, *, editor=None, **fields) -> Claim:
-    claim = Claim.objects.create(
-        slug=slug, statement=statement, speaker=speaker, kind=fields.pop("kind", "event"), **fields
-    )
-    if editor is not None:
-        publish_claim(claim=claim, editor=editor, expected_version=claim.version)
-    return claim
-
-
-def verdict(claim, editor, status="false", explanation="Checked against the record.", **kw):
-    return record_review(
-        claim=claim,
-        editor=editor,
-        status=status,
-        explanation=explanation,
-        expected_version=claim.version,
-        **kw,
-    )
-
-
-def evidence_source(slug: str, title: str = "Court filing") -> Source:
-    return Source.objects.create(
-        slug=slug, title=title, snapshot=f"{title}: the text of {slug}.", kind="report"
-    )
-
-
 def assert_accessible_structure(response):
     """One h1, headings that never skip a level, a label for every control."""
     page = parse(response)
@@ -156,11 +132,9 @@ def bounty(seeded):
 def test_home_shows_verdicts_claims_in_review_counts_and_ways_to_browse(
     client, seeded, editor, bounty
 ):
-    verdict(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
     strike = Claim.objects.get(slug="september-2-strike-killed-11")
-    record_review(
-        claim=strike, editor=editor, status="in_review", explanation="", expected_version=2
-    )
+    VerdictFactory(claim=strike, editor=editor, status="in_review", explanation="")
 
     response = client.get(reverse("claims:home"))
 
@@ -186,17 +160,31 @@ def test_home_shows_verdicts_claims_in_review_counts_and_ways_to_browse(
 def test_home_runs_the_same_queries_however_many_claims(
     client, seeded, editor, speaker, django_assert_num_queries
 ):
-    # 1 conditional-GET stamp, verdicts, in review, counts by status, topics.
+    # 1. the conditional-GET stamp, 2. the latest verdicts with speakers, 3. the claims
+    # in review with speakers, 4. the counts by status, 5. the topics with claim counts
     with django_assert_num_queries(5):
         assert client.get("/").status_code == 200
 
     for number in range(12):
-        claim = make_claim(speaker, f"more-{number}", f"Statement number {number}.", editor=editor)
-        verdict(claim, editor, "true" if number % 2 else "misleading")
+        claim = ClaimFactory(
+            slug=f"more-{number}",
+            statement=f"Statement number {number}.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
+        )
+        VerdictFactory(claim=claim, editor=editor, status="true" if number % 2 else "misleading")
     for number in range(3):
-        claim = make_claim(speaker, f"checking-{number}", f"Being checked {number}.", editor=editor)
-        verdict(claim, editor, "in_review", explanation="")
+        claim = ClaimFactory(
+            slug=f"checking-{number}",
+            statement=f"Being checked {number}.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
+        )
+        VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
 
+    # The same 5 with 15 more claims.
     with django_assert_num_queries(5):
         response = client.get("/")
     assert (
@@ -236,28 +224,30 @@ def test_a_page_that_is_not_a_number_shows_the_first_page(client, seeded):
 
 
 def test_filters_combine_and_pagination_keeps_them(client, seeded, editor, speaker):
-    ports = Topic.objects.create(name="Ports", slug="ports")
+    ports = TopicFactory(name="Ports", slug="ports")
     for day in range(25):
-        claim = make_claim(
-            speaker,
-            f"port-claim-{day}",
-            f"The port handled a ship on day {day}.",
+        ClaimFactory(
+            slug=f"port-claim-{day}",
+            statement=f"The port handled a ship on day {day}.",
+            speaker=speaker,
             claim_date=date(2025, 1, 1) + timedelta(days=day),
+            topics=[ports],
+            published=True,
             editor=editor,
         )
-        claim.topics.add(ports)
     # Same speaker, topic and dates, but another kind: filtered out by kind.
-    other = make_claim(
-        speaker,
-        "port-numeric",
-        "The port handled 3 ships.",
-        kind="numeric",
+    ClaimFactory(
+        slug="port-numeric",
+        statement="The port handled 3 ships.",
+        speaker=speaker,
+        numeric=True,
         quantity=3,
         unit="ships",
         claim_date=date(2025, 1, 10),
+        topics=[ports],
+        published=True,
         editor=editor,
     )
-    other.topics.add(ports)
     params = {
         "status": "unverified",
         "speaker": "ada-example",
@@ -318,11 +308,19 @@ def test_bad_filter_values_are_ignored_with_a_note(client, seeded):
 def test_the_list_runs_the_same_queries_however_many_claims(
     client, seeded, editor, speaker, django_assert_num_queries
 ):
-    # stamp, speaker/topic/source options (3), count, page of claims.
+    # 1. the conditional-GET stamp, 2.-4. the filters' options (speakers, topics,
+    # sources with published claims), 5. the count, 6. the page of claims with speakers
     with django_assert_num_queries(6):
         client.get(reverse("claims:list"))
     for number in range(30):
-        make_claim(speaker, f"extra-{number}", f"Extra claim {number}.", editor=editor)
+        ClaimFactory(
+            slug=f"extra-{number}",
+            statement=f"Extra claim {number}.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
+        )
+    # The same 6 with 30 more claims, on the second page of a speaker's.
     with django_assert_num_queries(6):
         response = client.get(reverse("claims:list"), {"page": 2, "speaker": "ada-example"})
     assert len(claim_links(response)) == 10
@@ -352,8 +350,20 @@ def test_search_marks_the_matched_word_in_the_statement(client, seeded):
 
 
 def test_search_knows_phrases_and_excluded_words(client, db, editor, speaker):
-    make_claim(speaker, "a", "Fishing quotas were cut by half in the northern bay.", editor=editor)
-    make_claim(speaker, "b", "The northern fishing fleet cut its quotas by half.", editor=editor)
+    ClaimFactory(
+        slug="a",
+        statement="Fishing quotas were cut by half in the northern bay.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
+    ClaimFactory(
+        slug="b",
+        statement="The northern fishing fleet cut its quotas by half.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
 
     def found(q):
         return set(claim_links(client.get(reverse("claims:list"), {"q": q})))
@@ -367,10 +377,19 @@ def test_search_knows_phrases_and_excluded_words(client, db, editor, speaker):
 def test_search_runs_the_same_queries_however_many_matches(
     client, seeded, editor, speaker, django_assert_num_queries
 ):
+    # 1. the conditional-GET stamp, 2.-4. the filters' options (speakers, topics,
+    # sources), 5. the count of matches, 6. the ranked page of matches with speakers
     with django_assert_num_queries(6):
         client.get(reverse("claims:list"), {"q": "bounty"})
     for number in range(25):
-        make_claim(speaker, f"bounty-{number}", f"A bounty of {number} dollars.", editor=editor)
+        ClaimFactory(
+            slug=f"bounty-{number}",
+            statement=f"A bounty of {number} dollars.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
+        )
+    # The same 6 for 26 matches, on their second page.
     with django_assert_num_queries(6):
         response = client.get(reverse("claims:list"), {"q": "bounty", "page": "2"})
     assert result_count(response) == 26
@@ -422,18 +441,18 @@ def test_an_unpublished_claim_is_a_404(client, seeded, editor, bounty):
 def test_the_claim_page_shows_statement_speaker_status_quotes_and_history(
     client, seeded, editor, bounty
 ):
-    filing = evidence_source("treasury-notice", "Treasury reward notice")
-    verdict(
-        bounty,
-        editor,
-        "false",
+    filing = SourceFactory(report=True, slug="treasury-notice", title="Treasury reward notice")
+    VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="false",
         explanation="The reward is **$25 million**. <script>alert(2)</script>",
         evidence=[filing],
     )
-    correction = verdict(
-        bounty,
-        editor,
-        "mostly_true",
+    correction = VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="mostly_true",
         explanation="Correction: the reward was *raised* to $50 million in August.",
         evidence=[filing],
     )
@@ -488,16 +507,20 @@ def test_a_direct_quote_is_told_apart_from_a_reported_one(client, seeded):
 
 
 def test_quotes_in_context_are_escaped(client, db, editor, speaker):
-    source = Source.objects.create(
+    source = SourceFactory(
         slug="tagged",
         title="A page with <b>markup</b>",
         snapshot="Before <i>it</i> the minister said the tide <em>turned</em> at noon & after.",
     )
-    claim = make_claim(speaker, "tide", "The tide turned at noon.", editor=editor)
-    quote, _ = anchor_quote(
-        source=source, speaker=speaker, words="the tide <em>turned</em> at noon"
+    claim = ClaimFactory(
+        slug="tide",
+        statement="The tide turned at noon.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
     )
-    add_appearance(claim=claim, source=source, quote=quote)
+    quote = QuoteFactory(source=source, speaker=speaker, words="the tide <em>turned</em> at noon")
+    AppearanceFactory(claim=claim, quote=quote)
 
     text = html(client.get(reverse("claims:detail", args=["tide"])))
 
@@ -507,16 +530,17 @@ def test_quotes_in_context_are_escaped(client, db, editor, speaker):
 
 
 def test_similar_claims_come_from_trigram_similarity(client, seeded, editor, bounty, speaker):
-    make_claim(
-        speaker,
-        "bounty-again",
-        "The United States offers a $50 million reward for the capture of President Maduro.",
+    ClaimFactory(
+        slug="bounty-again",
+        statement="The United States offers a $50 million reward for the capture of President Maduro.",
+        speaker=speaker,
+        published=True,
         editor=editor,
     )
-    make_claim(
-        speaker,
-        "bounty-draft",
-        "The United States offers a $50 million reward for the arrest of Nicolás Maduro.",
+    ClaimFactory(
+        slug="bounty-draft",
+        statement="The United States offers a $50 million reward for the arrest of Nicolás Maduro.",
+        speaker=speaker,
     )
 
     similar = section(client.get(reverse("claims:detail", args=[BOUNTY])), "similar")
@@ -529,27 +553,40 @@ def test_similar_claims_come_from_trigram_similarity(client, seeded, editor, bou
 def test_the_claim_page_runs_the_same_queries_however_many_appearances_and_entries(
     client, seeded, editor, bounty, django_assert_num_queries
 ):
-    # stamp, claim+speaker, topics, appearances, ledger, evidence, similar claims.
-    verdict(bounty, editor, "false", evidence=[evidence_source("e0")])
+    VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="false",
+        evidence=[SourceFactory(report=True, slug="e0")],
+    )
     url = reverse("claims:detail", args=[BOUNTY])
+    # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
+    # 4. appearances with sources and quotes, 5. ledger entries with editors, 6. their
+    # evidence, 7. similar claims (trigram similarity)
     with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
 
     article = Source.objects.get(slug="trump-hints-at-strikes-on-cartels-in-venezuela")
     for words in ("guided missile destroyers", "ten F-35 stealth fighter jets", "Puerto Rico"):
-        quote, _ = anchor_quote(source=article, speaker=bounty.speaker, words=words)
-        add_appearance(claim=bounty, source=article, quote=quote)
-    add_appearance(claim=bounty, source=evidence_source("no-quote", "Another page"))
+        quote = QuoteFactory(source=article, speaker=bounty.speaker, words=words)
+        AppearanceFactory(claim=bounty, quote=quote)
+    AppearanceFactory(
+        claim=bounty, source=SourceFactory(report=True, slug="no-quote", title="Another page")
+    )
     for number in range(1, 5):
-        verdict(
-            bounty,
-            editor,
-            "misleading" if number % 2 else "mixed",
-            evidence=[evidence_source(f"e{number}a"), evidence_source(f"e{number}b")],
+        VerdictFactory(
+            claim=bounty,
+            editor=editor,
+            status="misleading" if number % 2 else "mixed",
+            evidence=[
+                SourceFactory(report=True, slug=f"e{number}a"),
+                SourceFactory(report=True, slug=f"e{number}b"),
+            ],
         )
     bounty.topics.add(*Topic.objects.all())
     assert bounty.appearances.count() == 6 and bounty.reviews.count() == 6
 
+    # The same 7 with six appearances, six entries and all the topics.
     with django_assert_num_queries(7):
         response = client.get(url)
     assert html(response).count("#quote-") >= 5
@@ -572,7 +609,7 @@ def test_the_claim_page_answers_conditional_gets(client, seeded, editor, bounty)
     assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
     assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
 
-    verdict(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
     changed = client.get(url, headers={"if-none-match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
 
@@ -581,7 +618,9 @@ def test_an_appearance_added_later_changes_the_etag(client, seeded, bounty):
     url = reverse("claims:detail", args=[BOUNTY])
     etag = client.get(url)["ETag"]
 
-    add_appearance(claim=bounty, source=evidence_source("later", "Later page"))
+    AppearanceFactory(
+        claim=bounty, source=SourceFactory(report=True, slug="later", title="Later page")
+    )
 
     assert client.get(url, headers={"if-none-match": etag}).status_code == 200
 
@@ -595,7 +634,13 @@ def test_a_draft_gets_no_304(client, seeded, claim):
 
 
 def test_a_statement_with_a_script_tag_is_escaped_everywhere(client, seeded, editor, speaker):
-    make_claim(speaker, "scripted", f"Officials said {XSS} was harmless.", editor=editor)
+    ClaimFactory(
+        slug="scripted",
+        statement=f"Officials said {XSS} was harmless.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
     pages = [
@@ -628,7 +673,9 @@ def test_an_unverified_claim_has_no_claimreview(client, seeded):
 
 
 def test_a_verdict_is_published_as_claimreview(client, seeded, editor, bounty):
-    verdict(bounty, editor, "false", explanation="No such **reward** exists.")
+    VerdictFactory(
+        claim=bounty, editor=editor, status="false", explanation="No such **reward** exists."
+    )
 
     response = client.get(reverse("claims:detail", args=[BOUNTY]))
 
@@ -661,8 +708,10 @@ def test_a_verdict_is_published_as_claimreview(client, seeded, editor, bounty):
 
 def test_claimreview_cannot_break_out_of_its_script_element(client, db, editor, speaker):
     statement = 'It ends here </script><script>alert("x")</script> & <!-- there.'
-    claim = make_claim(speaker, "breakout", statement, editor=editor)
-    verdict(claim, editor, "false", explanation="</script><b>bold</b>")
+    claim = ClaimFactory(
+        slug="breakout", statement=statement, speaker=speaker, published=True, editor=editor
+    )
+    VerdictFactory(claim=claim, editor=editor, status="false", explanation="</script><b>bold</b>")
 
     response = client.get(reverse("claims:detail", args=["breakout"]))
 
@@ -703,9 +752,16 @@ def test_topics_list_and_topic_page(client, seeded, claim):
 
 
 def test_the_topic_page_is_paginated(client, db, editor, speaker):
-    topic = Topic.objects.create(name="Tides", slug="tides")
+    topic = TopicFactory(name="Tides", slug="tides")
     for number in range(23):
-        make_claim(speaker, f"tide-{number}", f"Tide {number}.", editor=editor).topics.add(topic)
+        ClaimFactory(
+            slug=f"tide-{number}",
+            statement=f"Tide {number}.",
+            speaker=speaker,
+            topics=[topic],
+            published=True,
+            editor=editor,
+        )
 
     first = client.get(reverse("claims:topic", args=["tides"]))
     second = client.get(reverse("claims:topic", args=["tides"]), {"page": 2})
@@ -715,7 +771,7 @@ def test_the_topic_page_is_paginated(client, db, editor, speaker):
 
 
 def test_status_pages(client, seeded, editor, bounty):
-    verdict(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
 
     false = client.get(reverse("claims:status", args=["false"]))
     unverified = client.get(reverse("claims:status", args=["unverified"]))
@@ -750,7 +806,9 @@ def test_list_pages_answer_conditional_gets(client, seeded, editor, speaker, url
     assert client.get(url, headers={"if-none-match": etag}).status_code == 304
     assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
 
-    make_claim(speaker, "new-one", "A new claim.", editor=editor)
+    ClaimFactory(
+        slug="new-one", statement="A new claim.", speaker=speaker, published=True, editor=editor
+    )
     changed = client.get(url, headers={"if-none-match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
 
@@ -758,7 +816,7 @@ def test_list_pages_answer_conditional_gets(client, seeded, editor, speaker, url
 def test_a_review_changes_the_lists_etag(client, seeded, editor, bounty):
     etag = client.get(reverse("claims:list"))["ETag"]
 
-    verdict(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
 
     assert client.get(reverse("claims:list"), headers={"if-none-match": etag}).status_code == 200
 

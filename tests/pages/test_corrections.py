@@ -15,17 +15,10 @@ from django.urls import reverse
 from django.utils.http import http_date
 
 from claims.ledger.checkpoints import sign_latest
-from claims.models import Claim, CorrectionClass, Review, Speaker
-from claims.services import correct_claim, publish_claim, unpublish_claim
-from tests.ledger import correct
-from tests.pages.test_claim_pages import (
-    assert_accessible_structure,
-    html,
-    make_claim,
-    parse,
-    section,
-    verdict,
-)
+from claims.models import Claim, CorrectionClass, Review
+from claims.services import publish_claim, unpublish_claim
+from tests.factories import ClaimFactory, CorrectionFactory, SpeakerFactory, VerdictFactory
+from tests.pages.test_claim_pages import assert_accessible_structure, html, parse, section
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 BOUNTY_STATEMENT = (
@@ -47,23 +40,6 @@ POLICY = "/corrections/policy/"
 @pytest.fixture
 def bounty(seeded):
     return Claim.objects.get(slug=BOUNTY)
-
-
-def correction(claim, editor, correction_class, reason, **changes) -> Review:
-    """An editor's correction, as the desk records it."""
-    current = Claim.objects.get(pk=claim.pk)
-    return correct_claim(
-        claim=current,
-        editor=editor,
-        expected_version=current.version,
-        correction_class=correction_class,
-        reason=reason,
-        changes=changes,
-    )
-
-
-def rate(claim, editor, status="false", explanation="Checked against the record."):
-    return verdict(Claim.objects.get(pk=claim.pk), editor, status, explanation)
 
 
 def page(client, slug=BOUNTY):
@@ -111,7 +87,9 @@ def log_sequences(response) -> list[int]:
 @pytest.fixture
 def misspelt(db, editor, speaker):
     """A published claim whose statement has a typo."""
-    return make_claim(speaker, "port-cargo", TYPO_BEFORE, editor=editor)
+    return ClaimFactory(
+        slug="port-cargo", statement=TYPO_BEFORE, speaker=speaker, published=True, editor=editor
+    )
 
 
 # --- a typo -------------------------------------------------------------------
@@ -122,13 +100,18 @@ def test_an_editors_typo_correction_keeps_the_verdict_and_shows_everywhere(
 ):
     settings.SITE_URL = "https://facts.example.org"
     slug = misspelt.slug
-    rated = rate(misspelt, editor, "mostly_true", "The port authority's figures agree.")
-    fixed = correction(
-        misspelt,
-        editor,
-        CorrectionClass.TYPO,
-        "We misspelt *handled*; the claim is unchanged.",
-        statement=TYPO,
+    rated = VerdictFactory(
+        claim=misspelt,
+        editor=editor,
+        status="mostly_true",
+        explanation="The port authority's figures agree.",
+    )
+    fixed = CorrectionFactory(
+        claim=misspelt,
+        editor=editor,
+        correction_class=CorrectionClass.TYPO,
+        reason="We misspelt *handled*; the claim is unchanged.",
+        changes={"statement": TYPO},
     )
 
     response = page(client, slug)
@@ -195,16 +178,18 @@ def test_an_editors_typo_correction_keeps_the_verdict_and_shows_everywhere(
 def test_changes_read_as_words_speaker_by_name_figures_and_dates_formatted(
     client, seeded, editor, bounty
 ):
-    rate(bounty, editor, "false")
-    treasury = Speaker.objects.create(name="US Treasury Department", slug="us-treasury")
-    fixed = correction(
-        bounty,
-        editor,
-        CorrectionClass.CLARIFICATION,
-        "The notice came from the Treasury, on 7 August.",
-        speaker=treasury,
-        claim_date=date(2025, 8, 7),
-        quantity=Decimal("25000000.5"),
+    VerdictFactory(claim=bounty, editor=editor, status="false")
+    treasury = SpeakerFactory(name="US Treasury Department", slug="us-treasury")
+    fixed = CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="The notice came from the Treasury, on 7 August.",
+        changes={
+            "speaker": treasury,
+            "claim_date": date(2025, 8, 7),
+            "quantity": Decimal("25000000.5"),
+        },
     )
 
     corrections = section(page(client), "corrections", "appearances")
@@ -231,18 +216,19 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
     client, seeded, editor, bounty
 ):
     claimreview = reverse("api:claim-claimreview", args=[BOUNTY])
-    first = rate(bounty, editor, "false", "No such reward.")
+    first = VerdictFactory(
+        claim=bounty, editor=editor, status="false", explanation="No such reward."
+    )
     assert claim_review_on(page(client)) is not None
     assert client.get(claimreview).status_code == 200
     changed = BOUNTY_STATEMENT.replace("$50 million", "$25 million")
 
-    withdrawn = correction(
-        bounty,
-        editor,
-        CorrectionClass.SUBSTANTIVE,
-        "The figure we recorded was wrong: the notice says $25 million.",
-        statement=changed,
-        quantity=Decimal("25000000"),
+    withdrawn = CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.SUBSTANTIVE,
+        reason="The figure we recorded was wrong: the notice says $25 million.",
+        changes={"statement": changed, "quantity": Decimal("25000000")},
     )
 
     response = page(client)
@@ -263,7 +249,12 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
     assert feed["title"] == f"Correction (substantive): {changed}"
     assert "The verdict was withdrawn" in feed["summary"]
 
-    again = rate(bounty, editor, "misleading", "The $25 million figure leaves out the raise.")
+    again = VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="misleading",
+        explanation="The $25 million figure leaves out the raise.",
+    )
 
     response = page(client)
     markup = claim_review_on(response)
@@ -284,14 +275,39 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
 def test_the_corrections_page_never_shows_a_drafts_correction_or_verdict_change(
     client, seeded, editor, speaker, bounty
 ):
-    shown = rate(bounty, editor, "false")
-    rate(bounty, editor, "false", "Same verdict, new words: not a change.")
-    draft = make_claim(speaker, "draft-rated", "A rated draft nobody may read.")
-    rate(draft, editor, "true", "A draft's verdict.")
-    correction(draft, editor, CorrectionClass.TYPO, "A draft's typo.", statement="A rated draft.")
-    withdrawn = make_claim(speaker, "withdrawn", "A withdrawn claim.", editor=editor)
-    rate(withdrawn, editor, "mixed", "Mixed, once.")
-    correction(withdrawn, editor, CorrectionClass.TYPO, "Withdrawn typo.", statement="Withdrawn.")
+    shown = VerdictFactory(claim=bounty, editor=editor, status="false")
+    VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="false",
+        explanation="Same verdict, new words: not a change.",
+    )
+    draft = ClaimFactory(
+        slug="draft-rated", statement="A rated draft nobody may read.", speaker=speaker
+    )
+    VerdictFactory(claim=draft, editor=editor, status="true", explanation="A draft's verdict.")
+    CorrectionFactory(
+        claim=draft,
+        editor=editor,
+        correction_class=CorrectionClass.TYPO,
+        reason="A draft's typo.",
+        changes={"statement": "A rated draft."},
+    )
+    withdrawn = ClaimFactory(
+        slug="withdrawn",
+        statement="A withdrawn claim.",
+        speaker=speaker,
+        published=True,
+        editor=editor,
+    )
+    VerdictFactory(claim=withdrawn, editor=editor, status="mixed", explanation="Mixed, once.")
+    CorrectionFactory(
+        claim=withdrawn,
+        editor=editor,
+        correction_class=CorrectionClass.TYPO,
+        reason="Withdrawn typo.",
+        changes={"statement": "Withdrawn."},
+    )
     withdrawn.refresh_from_db()
     unpublish_claim(
         claim=withdrawn, editor=editor, expected_version=withdrawn.version, explanation="Gone."
@@ -312,13 +328,21 @@ def test_the_corrections_page_never_shows_a_drafts_correction_or_verdict_change(
 def test_the_corrections_page_goes_back_fifty_at_a_time_with_before(client, db, editor, speaker):
     sequences = []
     for number in range(31):
-        claim = make_claim(
-            speaker, f"tide-{number}", f"The tide turned {number} times.", editor=editor
+        claim = ClaimFactory(
+            slug=f"tide-{number}",
+            statement=f"The tide turned {number} times.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
         )
-        sequences.append(rate(claim, editor, "false").sequence)
+        sequences.append(VerdictFactory(claim=claim, editor=editor, status="false").sequence)
         sequences.append(
-            correction(
-                claim, editor, CorrectionClass.TYPO, f"Typo {number}.", statement=f"Tide {number}."
+            CorrectionFactory(
+                claim=claim,
+                editor=editor,
+                correction_class=CorrectionClass.TYPO,
+                reason=f"Typo {number}.",
+                changes={"statement": f"Tide {number}."},
             ).sequence
         )
     newest_first = sorted(sequences, reverse=True)
@@ -350,16 +374,32 @@ def test_the_corrections_page_runs_the_same_queries_however_many_entries(
     client, db, editor, speaker, django_assert_num_queries
 ):
     # The conditional-GET stamp, then one page of entries with their claims and speakers.
-    claim = make_claim(speaker, "tide", "The tide turned.", editor=editor)
-    rate(claim, editor, "false")
+    claim = ClaimFactory(
+        slug="tide", statement="The tide turned.", speaker=speaker, published=True, editor=editor
+    )
+    VerdictFactory(claim=claim, editor=editor, status="false")
+    # 1. the conditional-GET stamp, 2. the page of entries with claims and speakers
     with django_assert_num_queries(2):
         assert len(log_sequences(client.get(CORRECTIONS))) == 1
 
     for number in range(30):
-        other = make_claim(speaker, f"tide-{number}", f"Tide {number}.", editor=editor)
-        rate(other, editor, "true" if number % 2 else "mixed")
-        correction(other, editor, CorrectionClass.TYPO, "Typo.", statement=f"Tides {number}.")
+        other = ClaimFactory(
+            slug=f"tide-{number}",
+            statement=f"Tide {number}.",
+            speaker=speaker,
+            published=True,
+            editor=editor,
+        )
+        VerdictFactory(claim=other, editor=editor, status="true" if number % 2 else "mixed")
+        CorrectionFactory(
+            claim=other,
+            editor=editor,
+            correction_class=CorrectionClass.TYPO,
+            reason="Typo.",
+            changes={"statement": f"Tides {number}."},
+        )
 
+    # The same 2 for 61 entries, and for the page before the 50 newest.
     with django_assert_num_queries(2):
         first = client.get(CORRECTIONS)
     assert len(log_sequences(first)) == 50
@@ -369,7 +409,7 @@ def test_the_corrections_page_runs_the_same_queries_however_many_entries(
 
 
 def test_the_corrections_page_answers_conditional_gets(client, seeded, editor, bounty):
-    rate(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
     response = client.get(CORRECTIONS)
     etag, last_modified = response["ETag"], response["Last-Modified"]
     bounty.refresh_from_db()
@@ -378,7 +418,13 @@ def test_the_corrections_page_answers_conditional_gets(client, seeded, editor, b
     assert client.get(CORRECTIONS, headers={"if-none-match": etag}).status_code == 304
     assert client.get(CORRECTIONS, headers={"if-modified-since": last_modified}).status_code == 304
 
-    correction(bounty, editor, CorrectionClass.CLARIFICATION, "Clearer.", statement=CLEARER)
+    CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="Clearer.",
+        changes={"statement": CLEARER},
+    )
     changed = client.get(CORRECTIONS, headers={"if-none-match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert client.head(CORRECTIONS).status_code == 200
@@ -389,15 +435,15 @@ def test_the_corrections_page_answers_conditional_gets(client, seeded, editor, b
 
 
 def test_a_reason_with_a_script_tag_is_escaped_everywhere(client, seeded, editor, bounty):
-    rate(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     statement = f"The United States offers {XSS} a $50 million reward."
-    correction(
-        bounty,
-        editor,
-        CorrectionClass.TYPO,
-        f"Reworded. {XSS} <b onclick=x()>Sorry</b>",
-        statement=statement,
+    CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.TYPO,
+        reason=f"Reworded. {XSS} <b onclick=x()>Sorry</b>",
+        changes={"statement": statement},
     )
 
     claim_page = page(client)
@@ -457,8 +503,14 @@ def test_every_page_links_to_the_corrections_and_the_policy(client, seeded):
 def test_every_ledger_entry_on_the_claim_page_links_to_its_inclusion_proof(
     client, seeded, editor, bounty
 ):
-    rate(bounty, editor, "false")
-    fixed = correction(bounty, editor, CorrectionClass.CLARIFICATION, "Clearer.", statement=CLEARER)
+    VerdictFactory(claim=bounty, editor=editor, status="false")
+    fixed = CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="Clearer.",
+        changes={"statement": CLEARER},
+    )
     sign_latest()
 
     history = section(page(client), "history")
@@ -480,18 +532,27 @@ def test_every_ledger_entry_on_the_claim_page_links_to_its_inclusion_proof(
 def test_the_claim_page_keeps_its_seven_queries_with_corrections(
     client, seeded, editor, bounty, django_assert_num_queries
 ):
-    rate(bounty, editor, "false")
+    VerdictFactory(claim=bounty, editor=editor, status="false")
     for number in range(3):
-        correction(
-            bounty,
-            editor,
-            CorrectionClass.TYPO,
-            f"Typo {number}.",
-            statement=f"{BOUNTY_STATEMENT} ({number})",
+        CorrectionFactory(
+            claim=bounty,
+            editor=editor,
+            correction_class=CorrectionClass.TYPO,
+            reason=f"Typo {number}.",
+            changes={"statement": f"{BOUNTY_STATEMENT} ({number})"},
         )
-    correction(bounty, editor, CorrectionClass.SUBSTANTIVE, "Changed.", quantity=Decimal(1))
-    rate(bounty, editor, "true")
+    CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.SUBSTANTIVE,
+        reason="Changed.",
+        changes={"quantity": Decimal(1)},
+    )
+    VerdictFactory(claim=bounty, editor=editor, status="true")
 
+    # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
+    # 4. appearances, 5. ledger entries (corrections among them) with editors, 6. their
+    # evidence, 7. similar claims
     with django_assert_num_queries(7):
         response = page(client)
     assert html(response).count('class="proof-link"') == 7
@@ -499,15 +560,17 @@ def test_the_claim_page_keeps_its_seven_queries_with_corrections(
 
 
 def test_a_correction_by_the_test_helper_shows_too(client, seeded, bounty):
-    fixed = correct(BOUNTY, correction_class=CorrectionClass.TYPO, statement=CLEARER)
+    fixed = CorrectionFactory(
+        claim=BOUNTY, correction_class=CorrectionClass.TYPO, changes={"statement": CLEARER}
+    )
 
     assert f'id="correction-{fixed.sequence}"' in html(page(client))
     assert log_sequences(client.get(CORRECTIONS)) == [fixed.sequence]
 
 
 def test_publishing_a_rated_draft_brings_its_changes_into_the_log(client, db, editor, speaker):
-    claim = make_claim(speaker, "late", "Published late.")
-    rated = rate(claim, editor, "false")
+    claim = ClaimFactory(slug="late", statement="Published late.", speaker=speaker)
+    rated = VerdictFactory(claim=claim, editor=editor, status="false")
     assert log_sequences(client.get(CORRECTIONS)) == []
 
     claim.refresh_from_db()
@@ -517,9 +580,18 @@ def test_publishing_a_rated_draft_brings_its_changes_into_the_log(client, db, ed
 
 
 def test_the_log_shows_each_entry_with_the_words_it_judged(client, bounty, editor):
-    rate(bounty, editor, "mostly_true", "The State Department announced it.")
-    correction(
-        bounty, editor, CorrectionClass.CLARIFICATION, "Named the country.", statement=CLEARER
+    VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="mostly_true",
+        explanation="The State Department announced it.",
+    )
+    CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="Named the country.",
+        changes={"statement": CLEARER},
     )
 
     headings = [text for level, text in parse(client.get(CORRECTIONS)).headings if level == 2]
@@ -529,9 +601,18 @@ def test_the_log_shows_each_entry_with_the_words_it_judged(client, bounty, edito
 
 
 def test_a_feed_entry_keeps_the_words_it_judged_after_a_correction(client, bounty, editor):
-    rate(bounty, editor, "mostly_true", "The State Department announced it.")
-    correction(
-        bounty, editor, CorrectionClass.CLARIFICATION, "Named the country.", statement=CLEARER
+    VerdictFactory(
+        claim=bounty,
+        editor=editor,
+        status="mostly_true",
+        explanation="The State Department announced it.",
+    )
+    CorrectionFactory(
+        claim=bounty,
+        editor=editor,
+        correction_class=CorrectionClass.CLARIFICATION,
+        reason="Named the country.",
+        changes={"statement": CLEARER},
     )
 
     feed = ET.fromstring(client.get(reverse("claims:feed")).content)

@@ -20,9 +20,8 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from claims.ledger import checkpoints, verifier
-from claims.models import Claim
-from claims.services import publish_claim, record_review
 from tests.claims.test_ledger_format_doc import DOC, blocks_of
+from tests.factories import ClaimFactory, PublicationFactory, VerdictFactory
 
 FORMAT_URL = "/ledger/format/"
 VERIFIER_URL = "/ledger/verifier.py"
@@ -161,10 +160,6 @@ def test_the_api_documentation_links_the_format_page(client):
 # --- The downloaded verifier against the real API -------------------------------------
 
 
-def _fresh(claim):
-    return Claim.objects.get(pk=claim.pk)
-
-
 def _run(directory: Path, *args: str, stdin: str | None = None):
     # -I: no PYTHONPATH, no user site, and the script's own directory first;
     # the project is nowhere on the path.
@@ -181,26 +176,20 @@ def _run(directory: Path, *args: str, stdin: str | None = None):
 @pytest.fixture
 def small_ledger(db, claim, editor, source, speaker):
     """Three entries, the second about a draft; checkpoints signed after #2 and #3."""
-    draft = Claim.objects.create(
-        slug="secret-draft", statement="A draft nobody may read.", speaker=speaker, kind="event"
-    )
-    publish_claim(claim=claim, editor=editor, expected_version=_fresh(claim).version)
-    record_review(
+    draft = ClaimFactory(slug="secret-draft", statement="A draft nobody may read.", speaker=speaker)
+    PublicationFactory(claim=claim, editor=editor)
+    VerdictFactory(
         claim=draft,
         editor=editor,
-        status="false",
         explanation="Nothing shows it.",
-        expected_version=_fresh(draft).version,
         evidence=[source],
         note="internal",
     )
     old = checkpoints.sign_latest()
-    record_review(
+    VerdictFactory(
         claim=claim,
         editor=editor,
-        status="false",
         explanation="The port's report gives 9.1 million tonnes.",
-        expected_version=_fresh(claim).version,
         evidence=[source],
         note="Phoned the port.",
     )

@@ -11,16 +11,17 @@ from django.urls import path, reverse
 from django.utils.html import escape
 
 from claims.models import Claim, Quote, Review, Speaker
-from claims.services import (
-    add_appearance,
-    anchor_quote,
-    publish_claim,
-    record_review,
-    unpublish_claim,
-)
+from claims.services import unpublish_claim
 from factcheck import site_views
 from sources.models import Source
 from sources.views import render_snapshot
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    QuoteFactory,
+    SourceFactory,
+    VerdictFactory,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -39,26 +40,6 @@ def site_url(settings):
     return SITE
 
 
-def verdict(claim: Claim, editor, status: str = "false", explanation: str = "The record says no."):
-    claim.refresh_from_db()
-    return record_review(
-        claim=claim,
-        editor=editor,
-        status=status,
-        explanation=explanation,
-        expected_version=claim.version,
-    )
-
-
-def draft_claim(speaker: Speaker, slug: str = "secret-draft") -> Claim:
-    return Claim.objects.create(
-        slug=slug,
-        statement=f"A draft nobody may read ({slug}).",
-        speaker=speaker,
-        kind=Claim.Kind.EVENT,
-    )
-
-
 def scorecard_svg(html: str) -> ET.Element:
     match = re.search(r"<svg\b.*?</svg>", html, re.S)
     assert match, "no inline SVG"
@@ -72,9 +53,8 @@ def scorecard_table(html: str) -> dict[str, str]:
     return dict(rows)
 
 
-def numbered_source(slug: str, sentences: int) -> Source:
-    text = "\n".join(f"Sentence {i} says number {i} out loud." for i in range(sentences))
-    return Source.objects.create(slug=slug, title=f"Numbers {slug}", snapshot=text)
+def numbered_snapshot(sentences: int) -> str:
+    return "\n".join(f"Sentence {i} says number {i} out loud." for i in range(sentences))
 
 
 # Speakers
@@ -82,7 +62,7 @@ def numbered_source(slug: str, sentences: int) -> Source:
 
 def test_speaker_list_shows_speakers_with_published_claim_counts(client, seeded, editor):
     bondi = Speaker.objects.get(slug="pam-bondi")
-    draft_claim(bondi)
+    ClaimFactory(slug="secret-draft", speaker=bondi)
     published = Claim.objects.published().filter(speaker=bondi).count()
 
     response = client.get(reverse("claims:speaker_list"))
@@ -97,6 +77,7 @@ def test_speaker_list_shows_speakers_with_published_claim_counts(client, seeded,
 
 
 def test_speaker_list_runs_one_query(client, seeded, django_assert_num_queries):
+    # 1. the speakers with their published claim counts
     with django_assert_num_queries(1):
         response = client.get(reverse("claims:speaker_list"))
     assert response.status_code == 200
@@ -131,7 +112,7 @@ def test_rubio_page_shows_profile_quote_and_scorecard(client, seeded):
 
 def test_a_verdict_shows_in_the_speakers_chart_and_table(client, seeded, editor):
     bondi_claims = list(Claim.objects.published().filter(speaker__slug="pam-bondi"))
-    verdict(bondi_claims[0], editor, "false")
+    VerdictFactory(claim=bondi_claims[0], editor=editor, status="false")
 
     html = client.get(reverse("claims:speaker", kwargs={"slug": "pam-bondi"})).content.decode()
 
@@ -155,10 +136,10 @@ def test_a_verdict_shows_in_the_speakers_chart_and_table(client, seeded, editor)
 
 def test_speaker_page_never_shows_drafts(client, seeded, editor):
     bondi = Speaker.objects.get(slug="pam-bondi")
-    draft = draft_claim(bondi)
+    draft = ClaimFactory(slug="secret-draft", speaker=bondi)
     quote = Quote.objects.filter(speaker=bondi).first()
-    add_appearance(claim=draft, source=quote.source, quote=quote)
-    verdict(draft, editor, "true")
+    AppearanceFactory(claim=draft, quote=quote)
+    VerdictFactory(claim=draft, editor=editor, status="true")
 
     html = client.get(reverse("claims:speaker", kwargs={"slug": "pam-bondi"})).content.decode()
 
@@ -178,21 +159,28 @@ def test_unknown_speaker_is_the_custom_404(client, db):
 def test_speaker_page_queries_do_not_grow_with_claims_and_quotes(
     client, seeded, editor, django_assert_num_queries
 ):
-    # The conditional-GET fingerprint (1), the speaker, the published claims,
-    # the quotes with their sources, the quotes' published claims.
     url = reverse("claims:speaker", kwargs={"slug": "pam-bondi"})
+    # 1. the conditional-GET fingerprint, 2. the speaker, 3. their published claims,
+    # 4. their quotes with sources, 5. the published claims those quotes back
     with django_assert_num_queries(5):
         assert client.get(url).status_code == 200
 
     bondi = Speaker.objects.get(slug="pam-bondi")
-    source = numbered_source("bondi-numbers", 6)
+    source = SourceFactory(
+        slug="bondi-numbers", title="Numbers bondi-numbers", snapshot=numbered_snapshot(6)
+    )
     for i in range(6):
-        claim = draft_claim(bondi, slug=f"bondi-extra-{i}")
-        quote, _ = anchor_quote(source=source, speaker=bondi, words=f"says number {i} out loud")
-        add_appearance(claim=claim, source=source, quote=quote)
-        publish_claim(claim=claim, editor=editor, expected_version=claim.version)
-        verdict(claim, editor, ["false", "true", "mixed"][i % 3])
+        claim = ClaimFactory(
+            slug=f"bondi-extra-{i}",
+            speaker=bondi,
+            published=True,
+            verdict=["false", "true", "mixed"][i % 3],
+            editor=editor,
+        )
+        quote = QuoteFactory(source=source, speaker=bondi, words=f"says number {i} out loud")
+        AppearanceFactory(claim=claim, quote=quote)
 
+    # The same 5 with six more claims and quotes.
     with django_assert_num_queries(5):
         response = client.get(url)
     assert response.status_code == 200
@@ -207,7 +195,9 @@ def test_speaker_page_answers_conditional_gets(client, seeded, editor):
     assert client.get(url, headers={"if-none-match": etag}).status_code == 304
     assert client.get(url, headers={"if-modified-since": last_modified}).status_code == 304
 
-    verdict(Claim.objects.published().filter(speaker__slug="pam-bondi").first(), editor)
+    VerdictFactory(
+        claim=Claim.objects.published().filter(speaker__slug="pam-bondi").first(), editor=editor
+    )
     changed = client.get(url, headers={"if-none-match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
@@ -262,10 +252,10 @@ def test_source_page_links_quotes_to_published_claims_only(client, seeded, edito
     source = Source.objects.get(slug="trump-hints-at-strikes-on-cartels-in-venezuela")
     quote = Quote.objects.get(source=source, exact__startswith="What will stop them")
     published = quote.appearances.get().claim
-    draft = draft_claim(quote.speaker)
-    add_appearance(claim=draft, source=source, quote=quote)
-    other_draft = draft_claim(quote.speaker, slug="draft-without-quote")
-    add_appearance(claim=other_draft, source=source)
+    draft = ClaimFactory(slug="secret-draft", speaker=quote.speaker)
+    AppearanceFactory(claim=draft, quote=quote)
+    other_draft = ClaimFactory(slug="draft-without-quote", speaker=quote.speaker)
+    AppearanceFactory(claim=other_draft, source=source)
 
     html = client.get(reverse("sources:detail", kwargs={"slug": source.slug})).content.decode()
 
@@ -288,15 +278,15 @@ def test_source_page_links_quotes_to_published_claims_only(client, seeded, edito
 
 
 def test_source_text_and_quotes_are_escaped(client, db, speaker):
-    source = Source.objects.create(
+    source = SourceFactory(
         slug="hostile",
         title="<b>Bold</b> title",
         url="https://example.org/a?x=1&y=2",
         snapshot='Intro <script>alert(1)</script> and then "<img src=x onerror=alert(2)>" end.\n'
         "Unquoted <i>markup</i> & <script>alert(3)</script> too.",
     )
-    quote, _ = anchor_quote(source=source, speaker=speaker, words="<script>alert(1)</script>")
-    second, _ = anchor_quote(source=source, speaker=speaker, words="<img src=x onerror=alert(2)>")
+    quote = QuoteFactory(source=source, speaker=speaker, words="<script>alert(1)</script>")
+    second = QuoteFactory(source=source, speaker=speaker, words="<img src=x onerror=alert(2)>")
 
     response = client.get(reverse("sources:detail", kwargs={"slug": "hostile"}))
 
@@ -353,26 +343,24 @@ def test_unknown_source_is_the_custom_404(client, db):
 def test_source_page_queries_do_not_grow_with_quotes_and_claims(
     client, seeded, editor, speaker, django_assert_num_queries
 ):
-    # The conditional-GET fingerprint (1), the source, its quotes with their
-    # speakers, the appearances of published claims.
-    source = numbered_source("many-quotes", 8)
-    url = reverse("sources:detail", kwargs={"slug": source.slug})
-    claim = draft_claim(speaker, slug="first-numbers")
-    add_appearance(
-        claim=claim,
-        source=source,
-        quote=anchor_quote(source=source, speaker=speaker, words="says number 0 out loud")[0],
+    source = SourceFactory(
+        slug="many-quotes", title="Numbers many-quotes", snapshot=numbered_snapshot(8)
     )
-    publish_claim(claim=claim, editor=editor, expected_version=claim.version)
+    url = reverse("sources:detail", kwargs={"slug": source.slug})
+    claim = ClaimFactory(slug="first-numbers", speaker=speaker, published=True, editor=editor)
+    quote = QuoteFactory(source=source, speaker=speaker, words="says number 0 out loud")
+    AppearanceFactory(claim=claim, quote=quote)
+    # 1. the conditional-GET fingerprint, 2. the source, 3. its quotes with speakers,
+    # 4. the appearances of published claims in it
     with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
 
     for i in range(1, 8):
-        claim = draft_claim(speaker, slug=f"numbers-{i}")
-        quote, _ = anchor_quote(source=source, speaker=speaker, words=f"says number {i} out loud")
-        add_appearance(claim=claim, source=source, quote=quote)
-        publish_claim(claim=claim, editor=editor, expected_version=claim.version)
+        claim = ClaimFactory(slug=f"numbers-{i}", speaker=speaker, published=True, editor=editor)
+        quote = QuoteFactory(source=source, speaker=speaker, words=f"says number {i} out loud")
+        AppearanceFactory(claim=claim, quote=quote)
 
+    # The same 4 with eight quotes and claims.
     with django_assert_num_queries(4):
         response = client.get(url)
     assert response.content.decode().count("<mark id=") == 8
@@ -441,17 +429,26 @@ def test_not_found_page_extends_the_site_layout(client, db):
 def test_feed_has_one_atom_entry_per_verdict_on_published_claims(client, seeded, editor, site_url):
     first, second, unpublished = Claim.objects.published().order_by("pk")[:3]
     entries = [
-        verdict(first, editor, "false", "Not **true**. <script>x()</script>"),
-        verdict(second, editor, "mostly_true", "Close."),
-        verdict(first, editor, "misleading", "Correction: partly right."),
+        VerdictFactory(
+            claim=first,
+            editor=editor,
+            status="false",
+            explanation="Not **true**. <script>x()</script>",
+        ),
+        VerdictFactory(claim=second, editor=editor, status="mostly_true", explanation="Close."),
+        VerdictFactory(
+            claim=first, editor=editor, status="misleading", explanation="Correction: partly right."
+        ),
     ]
-    verdict(second, editor, "in_review", "")  # a workflow state, not a verdict
-    verdict(unpublished, editor, "true", "Right.")
+    VerdictFactory(
+        claim=second, editor=editor, status="in_review", explanation=""
+    )  # a workflow state, not a verdict
+    VerdictFactory(claim=unpublished, editor=editor, status="true", explanation="Right.")
     unpublish_claim(
         claim=unpublished, editor=editor, expected_version=unpublished.version, explanation="No."
     )
-    draft = draft_claim(first.speaker)
-    verdict(draft, editor, "false", "A draft's verdict.")
+    draft = ClaimFactory(slug="secret-draft", speaker=first.speaker)
+    VerdictFactory(claim=draft, editor=editor, status="false", explanation="A draft's verdict.")
 
     response = client.get(reverse("claims:feed"))
 
@@ -488,7 +485,7 @@ def test_feed_has_one_atom_entry_per_verdict_on_published_claims(client, seeded,
 
 def test_sitemap_lists_published_pages_with_absolute_urls(client, seeded, editor, site_url):
     speaker = Speaker.objects.get(slug="pam-bondi")
-    draft = draft_claim(speaker)
+    draft = ClaimFactory(slug="secret-draft", speaker=speaker)
 
     response = client.get("/sitemap.xml")
 

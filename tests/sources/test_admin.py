@@ -17,9 +17,15 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from claims.models import Claim, Quote
-from claims.services import add_appearance, anchor_quote, record_review
 from sources import ingest
 from sources.models import Source
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    QuoteFactory,
+    SourceFactory,
+    VerdictFactory,
+)
 
 
 def _url(model, view: str, *args) -> str:
@@ -308,16 +314,9 @@ def test_it_lists_a_seed_sources_quotes_with_links_to_their_claims(admin_client,
     assert 'name="quotes-0-exact"' not in page
 
 
-def _quote_with_claim(source, speaker, words: str, number: int) -> Quote:
-    quote, _ = anchor_quote(source=source, speaker=speaker, words=words)
-    claim = Claim.objects.create(
-        slug=f"claim-{number}", statement=f"Claim number {number}.", speaker=speaker, kind="event"
-    )
-    add_appearance(claim=claim, source=source, quote=quote)
-    return quote
-
-
 def _count_queries(client, url: str) -> tuple[int, str]:
+    # A source's change page: 1. the session, 2. its user, 3. the source (with its quote
+    # count), 4. its quotes with speakers, 5. the appearances of those quotes with claims.
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -328,18 +327,23 @@ def test_its_change_page_runs_as_many_queries_for_many_quotes_as_for_one(
     admin_client, source, speaker
 ):
     url = _url(Source, "change", source.pk)
-    first = _quote_with_claim(source, speaker, "12 million tonnes", 1)
+    first = QuoteFactory(source=source, speaker=speaker, words="12 million tonnes")
+    claim = ClaimFactory(slug="claim-1", statement="Claim number 1.", speaker=speaker)
+    AppearanceFactory(claim=claim, quote=first)
     admin_client.get(url)  # warm the session and content type caches
 
     one_quote, page = _count_queries(admin_client, url)
     assert "Claim number 1." in page
 
-    _quote_with_claim(source, speaker, "That number is wrong.", 2)
-    _quote_with_claim(source, speaker, "The minister's office disagreed", 3)
-    extra_claim = Claim.objects.create(
-        slug="claim-4", statement="Claim number 4.", speaker=speaker, kind="event"
-    )
-    add_appearance(claim=extra_claim, source=source, quote=first)
+    for number, words in [(2, "That number is wrong."), (3, "The minister's office disagreed")]:
+        claim = ClaimFactory(
+            slug=f"claim-{number}", statement=f"Claim number {number}.", speaker=speaker
+        )
+        AppearanceFactory(
+            claim=claim, quote=QuoteFactory(source=source, speaker=speaker, words=words)
+        )
+    claim = ClaimFactory(slug="claim-4", statement="Claim number 4.", speaker=speaker)
+    AppearanceFactory(claim=claim, quote=first)
     three_quotes, page = _count_queries(admin_client, url)
 
     assert Quote.objects.filter(source=source).count() == 3
@@ -410,14 +414,7 @@ def test_it_explains_that_a_source_with_quotes_cannot_be_deleted(client, editor,
 def test_it_explains_that_a_source_cited_as_evidence_cannot_be_deleted(
     client, editor, claim, source
 ):
-    record_review(
-        claim=claim,
-        editor=editor,
-        status="false",
-        explanation="The annual report says 9 million tonnes.",
-        expected_version=claim.version,
-        evidence=[source],
-    )
+    VerdictFactory(claim=claim, editor=editor, evidence=[source])
     client.force_login(editor)
     url = _url(Source, "delete", source.pk)
 
@@ -438,7 +435,7 @@ def test_it_explains_that_a_source_cited_as_evidence_cannot_be_deleted(
 
 def test_it_deletes_a_source_nothing_depends_on(client, editor, source):
     client.force_login(editor)
-    other = Source.objects.create(slug="spare", title="Spare", snapshot="Spare words.")
+    other = SourceFactory(slug="spare", title="Spare", snapshot="Spare words.")
 
     response = client.post(
         _url(Source, "changelist"),
