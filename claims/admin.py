@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
@@ -493,80 +494,86 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         }
 
     def record_review_view(self, request, object_id):
-        claim = self.get_object(request, unquote(object_id))
-        if claim is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_record_review_permission(request):
-            raise PermissionDenied
-        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
-        if request.method != "POST":
-            return HttpResponseRedirect(change_url + "#record-review")
-        form = ReviewForm(request.POST, admin_site=self.admin_site)
-        conflict = None
-        loaded = form.data.get("expected_etag", "")
-        if (
-            form.is_valid()
-            and loaded
-            and loaded != claim.etag
-            and (form.cleaned_data["expected_version"] == claim.version)
-        ):
-            # Same version, yet edited: the wording (or speaker, or figures) changed
-            # under the editor. Their verdict might not fit the words now stored.
-            conflict = (
-                "The claim was edited since you loaded it (its wording, speaker or figures may "
-                "have changed; see its History). Check the statement above still says what you "
-                "reviewed."
+        def write(claim: Claim, form: ReviewForm) -> Review:
+            return record_review(
+                claim=claim,
+                editor=request.user,
+                status=form.cleaned_data["status"],
+                explanation=form.cleaned_data["explanation"],
+                evidence=list(form.cleaned_data["evidence"]),
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["expected_version"],
             )
-            data = request.POST.copy()
-            data["expected_etag"] = claim.etag
-            form = ReviewForm(data, admin_site=self.admin_site)
-            form.is_valid()
-        elif form.is_valid():
-            try:
-                entry = record_review(
-                    claim=claim,
-                    editor=request.user,
-                    status=form.cleaned_data["status"],
-                    explanation=form.cleaned_data["explanation"],
-                    evidence=list(form.cleaned_data["evidence"]),
-                    note=form.cleaned_data["note"],
-                    expected_version=form.cleaned_data["expected_version"],
-                )
-            except VersionConflict as exc:
-                conflict = str(exc)
-                claim.refresh_from_db()
-                # Keep every word the editor typed; re-sending now is a decision
-                # taken with the other editor's change in view.
-                data = request.POST.copy()
-                data["expected_version"] = claim.version
-                data["expected_etag"] = claim.etag
-                form = ReviewForm(data, admin_site=self.admin_site)
-                form.is_valid()
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                self.message_user(
-                    request,
-                    f"Recorded ledger entry #{entry.sequence}: {entry.summary}.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(change_url + "#ledger")
-        return TemplateResponse(
+
+        return self._desk_form_view(
             request,
-            "admin/claims/claim/record_review.html",
-            {
-                **self.admin_site.each_context(request),
-                **self._desk_context(request, claim, review_form=form, conflict=conflict),
-                "title": "Record review",
-                "opts": self.opts,
-                "original": claim,
-                "media": self.media + form.media,
-            },
-            status=409 if conflict else 400,
+            object_id,
+            section="record-review",
+            template="admin/claims/claim/record_review.html",
+            title="Record review",
+            form_name="review_form",
+            conflict_name="conflict",
+            bind=lambda claim, data: ReviewForm(data, admin_site=self.admin_site),
+            edited_meanwhile=_edited_since_loaded,
+            write=write,
+            form_after_conflict=lambda claim, form: self._review_form_after_conflict(
+                request, claim
+            ),
         )
 
     def correct_view(self, request, object_id):
         """Change a published or rated claim's checkable fields, as a correction entry."""
+
+        def write(claim: Claim, form: CorrectionForm) -> Review:
+            return correct_claim(
+                claim=claim,
+                editor=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                correction_class=form.cleaned_data["correction_class"],
+                reason=form.cleaned_data["reason"],
+                changes=form.changes(),
+                note=form.cleaned_data["note"],
+            )
+
+        return self._desk_form_view(
+            request,
+            object_id,
+            section="correct",
+            template="admin/claims/claim/correct.html",
+            title="Correct this claim",
+            form_name="correction_form",
+            conflict_name="correction_conflict",
+            bind=lambda claim, data: CorrectionForm(data, claim=claim, admin_site=self.admin_site),
+            write=write,
+            form_after_conflict=lambda claim, form: self._correction_form_after_conflict(
+                request, form, claim
+            ),
+        )
+
+    def _desk_form_view[FormT: forms.Form](
+        self,
+        request,
+        object_id,
+        *,
+        section: str,
+        template: str,
+        title: str,
+        form_name: str,
+        conflict_name: str,
+        bind: Callable[[Claim, QueryDict], FormT],
+        write: Callable[[Claim, FormT], Review],
+        form_after_conflict: Callable[[Claim, FormT], FormT],
+        edited_meanwhile: Callable[[Claim, FormT], str | None] | None = None,
+    ):
+        """A desk form of the claim page, posted (editors only; a GET goes to its
+        `section` of the claim page).
+
+        The entry `write` appends, then back to the ledger; or the form again, on
+        `template` with the claim's ledger: 400 with what was wrong, 409 when
+        someone else changed the claim first (`edited_meanwhile` says so before the
+        write, VersionConflict during it), the form then rebuilt against the claim
+        as it is now by `form_after_conflict`, every word the editor typed kept.
+        """
         claim = self.get_object(request, unquote(object_id))
         if claim is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
@@ -574,24 +581,18 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             raise PermissionDenied
         change_url = reverse("admin:claims_claim_change", args=[claim.pk])
         if request.method != "POST":
-            return HttpResponseRedirect(change_url + "#correct")
-        form = CorrectionForm(request.POST, claim=claim, admin_site=self.admin_site)
+            return HttpResponseRedirect(f"{change_url}#{section}")
+        form = bind(claim, request.POST)
         conflict = None
-        if form.is_valid():
+        if form.is_valid() and edited_meanwhile and (conflict := edited_meanwhile(claim, form)):
+            form = form_after_conflict(claim, form)
+        elif form.is_valid():
             try:
-                entry = correct_claim(
-                    claim=claim,
-                    editor=request.user,
-                    expected_version=form.cleaned_data["expected_version"],
-                    correction_class=form.cleaned_data["correction_class"],
-                    reason=form.cleaned_data["reason"],
-                    changes=form.changes(),
-                    note=form.cleaned_data["note"],
-                )
+                entry = write(claim, form)
             except VersionConflict as exc:
                 conflict = str(exc)
                 claim.refresh_from_db()
-                form = self._form_after_conflict(request, form, claim)
+                form = form_after_conflict(claim, form)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -603,13 +604,11 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(change_url + "#ledger")
         return TemplateResponse(
             request,
-            "admin/claims/claim/correct.html",
+            template,
             {
                 **self.admin_site.each_context(request),
-                **self._desk_context(
-                    request, claim, correction_form=form, correction_conflict=conflict
-                ),
-                "title": "Correct this claim",
+                **self._desk_context(request, claim, **{form_name: form, conflict_name: conflict}),
+                "title": title,
                 "opts": self.opts,
                 "original": claim,
                 "media": self.media + form.media,
@@ -617,7 +616,17 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             status=409 if conflict else 400,
         )
 
-    def _form_after_conflict(self, request, form, claim):
+    def _review_form_after_conflict(self, request, claim: Claim) -> ReviewForm:
+        """The editor's verdict again, against the claim as it is now: every word they
+        typed is kept; re-sending it is a decision taken with the other change in view."""
+        data = request.POST.copy()
+        data["expected_version"] = claim.version
+        data["expected_etag"] = claim.etag
+        form = ReviewForm(data, admin_site=self.admin_site)
+        form.is_valid()
+        return form
+
+    def _correction_form_after_conflict(self, request, form, claim):
         """The editor's form again, against the claim as it is now.
 
         Every word they typed is kept. A field that someone else corrected
@@ -691,6 +700,20 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                 request, f"Ledger entry #{entry.sequence}: {entry.summary}.", messages.SUCCESS
             )
         return HttpResponseRedirect(change_url + "#ledger")
+
+
+def _edited_since_loaded(claim: Claim, form: ReviewForm) -> str | None:
+    """Same version, yet edited: the wording (or speaker, or figures) changed under
+    the editor since they loaded the claim (its etag). Their verdict might not fit
+    the words now stored."""
+    loaded = form.data.get("expected_etag", "")
+    if loaded and loaded != claim.etag and form.cleaned_data["expected_version"] == claim.version:
+        return (
+            "The claim was edited since you loaded it (its wording, speaker or figures may "
+            "have changed; see its History). Check the statement above still says what you "
+            "reviewed."
+        )
+    return None
 
 
 def _message(exc: Exception) -> str:

@@ -21,6 +21,16 @@ from claims.services import check_claim_edit
 from sources.models import Source
 
 
+def _desk_note(widget: forms.Widget) -> forms.CharField:
+    """A ledger entry's internal note (Review.note), as the desk's forms ask for it."""
+    return forms.CharField(
+        widget=widget,
+        required=False,
+        label="Note to the desk",
+        help_text="Internal; kept in the ledger, not shown to readers.",
+    )
+
+
 class ReviewForm(forms.Form):
     """A verdict as the editor types it, with the claim version they loaded."""
 
@@ -38,12 +48,7 @@ class ReviewForm(forms.Form):
         required=False,
         label="Evidence sources",
     )
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        label="Note to the desk",
-        help_text="Internal; kept in the ledger, not shown to readers.",
-    )
+    note = _desk_note(forms.Textarea(attrs={"rows": 2}))
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     # The claim as loaded (Claim.etag): an edit to its wording since then is a conflict too.
     expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -113,12 +118,7 @@ class CorrectionForm(forms.Form):
         help_text="Markdown, published with the claim: readers see it. Say what was wrong "
         "and what the claim says now.",
     )
-    note = forms.CharField(
-        widget=admin_widgets.AdminTextareaWidget(attrs={"rows": 2}),
-        required=False,
-        label="Note to the desk",
-        help_text="Internal; kept in the ledger, not shown to readers.",
-    )
+    note = _desk_note(admin_widgets.AdminTextareaWidget(attrs={"rows": 2}))
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     # What the editor fixes first, then what kind of fix it is and why.

@@ -9,19 +9,19 @@ from functools import lru_cache
 from pathlib import Path
 
 import markdown as md
-import nh3
 from django.conf import settings
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
 from claims.ledger import verifier
+from claims.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, sanitise
 from factcheck.conditional import page_condition
 from factcheck.sitemaps import SITEMAPS
 
@@ -59,33 +59,8 @@ VERIFIER_SCRIPT = Path(verifier.__file__)
 # The document is ours, but it goes through the same allow-list as editors'
 # Markdown (claims.markdown), widened for a specification: headings with
 # anchors, tables and code blocks. Comments (the example's labels) are dropped.
-_DOC_TAGS = {
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "p",
-    "br",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "a",
-    "hr",
-    "sup",
-    "sub",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-}
-_DOC_ATTRIBUTES = {"a": {"href", "title"}, **{f"h{level}": {"id"} for level in range(1, 5)}}
+_DOC_TAGS = ALLOWED_TAGS | {"h1", "h2", "table", "thead", "tbody", "tr", "th", "td"}
+_DOC_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, **{f"h{level}": {"id"} for level in range(1, 5)}}
 
 
 @dataclass(frozen=True)
@@ -125,14 +100,10 @@ def _render_document(document: _File) -> _Document:
     html = md.markdown(
         text, extensions=["fenced_code", "tables", "toc", "sane_lists"], output_format="html"
     )
-    clean = nh3.clean(
-        html,
-        tags=_DOC_TAGS,
-        attributes=_DOC_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
+    clean = sanitise(
+        html, tags=_DOC_TAGS, attributes=_DOC_ATTRIBUTES, link_rel="noopener noreferrer"
     )
-    return _Document(document.sha256, title, mark_safe(clean))  # noqa: S308 - sanitised by nh3 just above
+    return _Document(document.sha256, title, clean)
 
 
 # No query, and no Last-Modified: a file's time differs between servers, its digest does not.

@@ -192,20 +192,6 @@ def document_url() -> serializers.CharField:
     )
 
 
-class SourceRefSerializer(serializers.ModelSerializer):
-    """A source named in a claim: its slug, title, own address and API address."""
-
-    api_url = serializers.HyperlinkedIdentityField(
-        view_name="api:source-detail", lookup_field="slug"
-    )
-    url = document_url()
-
-    class Meta:
-        model = Source
-        fields = ["slug", "title", "url", "api_url"]
-        read_only_fields = fields
-
-
 SOURCE_FIELDS = [
     "slug",
     "api_url",
@@ -235,6 +221,14 @@ class SourceListSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "snapshot_sha256": {"help_text": "SHA-256 (hex) of the snapshot's UTF-8 bytes."},
         }
+
+
+class SourceRefSerializer(SourceListSerializer):
+    """A source named in a claim: its slug, title, own address and API address."""
+
+    class Meta(SourceListSerializer.Meta):
+        fields = ["slug", "title", "url", "api_url"]
+        read_only_fields = fields
 
 
 class SourceDetailSerializer(SourceListSerializer):

@@ -88,6 +88,28 @@ def token(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+def verdicts_with_evidence(count: int, *, slug: str, statement: str, speaker, editor) -> None:
+    """`count` published claims (`slug`-n, `statement` formatted with n), each appearing
+    in a report and rated twice, the second verdict citing evidence: every kind of row
+    a ClaimReview reads, so that a query count sees them all."""
+    for n in range(count):
+        claim = ClaimFactory(
+            slug=f"{slug}-{n}",
+            statement=statement.format(n=n),
+            speaker=speaker,
+            published=True,
+            verdict="false",
+            editor=editor,
+        )
+        AppearanceFactory(claim=claim, source=SourceFactory(report=True, slug=f"{slug}-source-{n}"))
+        VerdictFactory(
+            claim=claim,
+            editor=editor,
+            status="true",
+            evidence=[SourceFactory(report=True, slug=f"{slug}-proof-{n}")],
+        )
+
+
 @pytest.fixture
 def bounty(seeded, editor):
     """The seeded bounty claim (two sources, quotes), with a verdict citing evidence."""
@@ -465,22 +487,9 @@ def test_the_feed_runs_the_same_queries_however_many_verdicts(
     with django_assert_num_queries(6):
         assert len(api_client.get(CLAIMREVIEW_FEED).json()["dataFeedElement"]) == 2
 
-    for n in range(10):
-        claim = ClaimFactory(
-            slug=f"more-{n}",
-            statement=f"More statement {n}.",
-            speaker=speaker,
-            published=True,
-            verdict="false",
-            editor=editor,
-        )
-        AppearanceFactory(claim=claim, source=SourceFactory(report=True, slug=f"more-source-{n}"))
-        VerdictFactory(
-            claim=claim,
-            editor=editor,
-            status="true",
-            evidence=[SourceFactory(report=True, slug=f"more-proof-{n}")],
-        )
+    verdicts_with_evidence(
+        10, slug="more", statement="More statement {n}.", speaker=speaker, editor=editor
+    )
 
     # The same 6 for 12 verdicts.
     with django_assert_num_queries(6):
@@ -763,22 +772,13 @@ def test_search_runs_the_same_queries_however_many_verdicts(
     with django_assert_num_queries(5):
         assert len(search(api_client, query="quay").json()["claims"]) == 3
 
-    for n in range(12):
-        claim = ClaimFactory(
-            slug=f"quay-more-{n}",
-            statement=f"Another quay {n} was extended.",
-            speaker=speaker,
-            published=True,
-            verdict="false",
-            editor=editor,
-        )
-        AppearanceFactory(claim=claim, source=SourceFactory(report=True, slug=f"quay-source-{n}"))
-        VerdictFactory(
-            claim=claim,
-            editor=editor,
-            status="true",
-            evidence=[SourceFactory(report=True, slug=f"quay-proof-{n}")],
-        )
+    verdicts_with_evidence(
+        12,
+        slug="quay-more",
+        statement="Another quay {n} was extended.",
+        speaker=speaker,
+        editor=editor,
+    )
 
     # The same 5 for 15 verdicts, and for a page of 10 filtered by publisher site.
     with django_assert_num_queries(5):

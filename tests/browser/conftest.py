@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -71,17 +73,39 @@ def java_script_enabled() -> bool:
     return True
 
 
+@contextmanager
+def open_page(browser, **options: Any) -> Iterator:
+    """A fresh browser context (no cookies shared between tests) made with `options`
+    (Playwright's new_context: viewport, java_script_enabled...), and its page; the
+    context is closed after."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser, java_script_enabled):
     """A fresh browser context (no cookies shared between tests) and its page."""
-    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=java_script_enabled)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with open_page(browser, viewport=VIEWPORT, java_script_enabled=java_script_enabled) as page:
         yield page
-    finally:
-        context.close()
+
+
+# The screens a reader's path is walked on (new_context options): a desk, a phone, a
+# phone without JavaScript.
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}, "java_script_enabled": True},
+    "phone": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": True},
+    "phone-nojs": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": False},
+}
+
+
+def fits_the_width(page) -> bool:
+    """No horizontal scrolling: the page is no wider than the screen."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def save_screenshot(page, name: str) -> Path:

@@ -12,23 +12,13 @@ from playwright.sync_api import expect
 
 from claims.models import Claim, CorrectionClass
 from claims.seeding import load_seed_file
-from tests.browser.conftest import TIMEOUT_MS, save_screenshot
+from tests.browser.conftest import SCREENS, fits_the_width, open_page, save_screenshot
 from tests.factories import CorrectionFactory, VerdictFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 STRIKE = "september-2-strike-killed-11"
-
-SCREENS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}, "java_script_enabled": True},
-    "phone": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": True},
-    "phone-nojs": {"viewport": {"width": 360, "height": 740}, "java_script_enabled": False},
-}
-
-
-def _fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def _corrected_ledger() -> None:
@@ -69,23 +59,20 @@ def test_a_reader_finds_corrections_on_the_claim_the_log_and_the_policy(
     browser, live_server, screen
 ):
     _corrected_ledger()
-    context = browser.new_context(**SCREENS[screen])
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with open_page(browser, **SCREENS[screen]) as page:
         page.goto(f"{live_server.url}/claims/{BOUNTY}/")
         corrections = page.locator("section.corrections")
         expect(corrections).to_contain_text("Clarification")
         expect(corrections).to_contain_text("Statement:")
         expect(page.locator("section.verdict")).to_contain_text("Corrected since this verdict")
         expect(page.locator("a.proof-link").first).to_be_visible()
-        assert _fits_the_width(page)
+        assert fits_the_width(page)
         save_screenshot(page, f"corrections-{screen}-01-claim")
 
         page.goto(f"{live_server.url}/claims/{STRIKE}/")
         expect(page.locator("section.verdict")).to_contain_text("Verdict withdrawn.")
         expect(page.locator('script[type="application/ld+json"]')).to_have_count(0)
-        assert _fits_the_width(page)
+        assert fits_the_width(page)
         save_screenshot(page, f"corrections-{screen}-02-withdrawn")
 
         with page.expect_navigation():
@@ -95,14 +82,12 @@ def test_a_reader_finds_corrections_on_the_claim_the_log_and_the_policy(
         expect(page.locator("h1")).to_have_text("Corrections and verdict changes")
         expect(page.locator("li.change-item")).to_have_count(4)
         expect(page.locator("li.change-item").first).to_contain_text("Substantive correction")
-        assert _fits_the_width(page)
+        assert fits_the_width(page)
         save_screenshot(page, f"corrections-{screen}-03-log")
 
         with page.expect_navigation():
             page.locator("main").get_by_role("link", name="Our corrections policy").click()
         expect(page.locator("h1")).to_have_text("Corrections policy")
         expect(page.locator("main")).to_contain_text("Substantive")
-        assert _fits_the_width(page)
+        assert fits_the_width(page)
         save_screenshot(page, f"corrections-{screen}-04-policy")
-    finally:
-        context.close()

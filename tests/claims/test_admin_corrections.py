@@ -45,17 +45,24 @@ def _snapshot(claim):
     return row, _ledger(claim)
 
 
-def _change_form(claim, **changes):
-    """The claim's admin form as the page posts it, with `changes` typed in."""
+def _checkable_fields(claim):
+    """The claim's checkable fields as both its forms post them, unchanged."""
     return {
         "statement": claim.statement,
-        "slug": claim.slug,
         "speaker": claim.speaker_id,
         "claim_date": claim.claim_date.isoformat() if claim.claim_date else "",
         "kind": claim.kind,
         "quantity": "" if claim.quantity is None else str(claim.quantity),
         "unit": claim.unit,
         "media_authenticity": claim.media_authenticity,
+    }
+
+
+def _change_form(claim, **changes):
+    """The claim's admin form as the page posts it, with `changes` typed in."""
+    return {
+        **_checkable_fields(claim),
+        "slug": claim.slug,
         "appearances-TOTAL_FORMS": "0",
         "appearances-INITIAL_FORMS": "0",
         **changes,
@@ -65,13 +72,7 @@ def _change_form(claim, **changes):
 def _correction(claim, **overrides):
     """The correction form as an editor sends it: the current values, then `overrides`."""
     return {
-        "statement": claim.statement,
-        "speaker": claim.speaker_id,
-        "claim_date": claim.claim_date.isoformat() if claim.claim_date else "",
-        "kind": claim.kind,
-        "quantity": "" if claim.quantity is None else str(claim.quantity),
-        "unit": claim.unit,
-        "media_authenticity": claim.media_authenticity,
+        **_checkable_fields(claim),
         "correction_class": "typo",
         "reason": "The statement misspelt *tonnes*.",
         "note": "",

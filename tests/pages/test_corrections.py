@@ -579,7 +579,9 @@ def test_publishing_a_rated_draft_brings_its_changes_into_the_log(client, db, ed
     assert log_sequences(client.get(CORRECTIONS)) == [rated.sequence]
 
 
-def test_the_log_shows_each_entry_with_the_words_it_judged(client, bounty, editor):
+@pytest.fixture
+def clarified(bounty, editor):
+    """The bounty claim judged mostly true, then its words clarified (CLEARER)."""
     VerdictFactory(
         claim=bounty,
         editor=editor,
@@ -594,27 +596,15 @@ def test_the_log_shows_each_entry_with_the_words_it_judged(client, bounty, edito
         changes={"statement": CLEARER},
     )
 
+
+def test_the_log_shows_each_entry_with_the_words_it_judged(client, clarified):
     headings = [text for level, text in parse(client.get(CORRECTIONS)).headings if level == 2]
 
     # Newest first: the clarification set the new words; the verdict judged the old ones.
     assert headings == [CLEARER, BOUNTY_STATEMENT]
 
 
-def test_a_feed_entry_keeps_the_words_it_judged_after_a_correction(client, bounty, editor):
-    VerdictFactory(
-        claim=bounty,
-        editor=editor,
-        status="mostly_true",
-        explanation="The State Department announced it.",
-    )
-    CorrectionFactory(
-        claim=bounty,
-        editor=editor,
-        correction_class=CorrectionClass.CLARIFICATION,
-        reason="Named the country.",
-        changes={"statement": CLEARER},
-    )
-
+def test_a_feed_entry_keeps_the_words_it_judged_after_a_correction(client, clarified):
     feed = ET.fromstring(client.get(reverse("claims:feed")).content)
     titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
 
