@@ -13,7 +13,7 @@ PORT ?= 8000
 # (production sets DEBUG=false and a SECRET_KEY; see README).
 export DEBUG ?= true
 
-.PHONY: run test setup install check-python lint check pytest clean-db
+.PHONY: run test setup install check-python lint check pytest clean-db drill
 
 run: setup
 	$(MANAGE) runserver $(HOST):$(PORT)
@@ -65,6 +65,11 @@ lint: install
 # in pyproject.toml) for a quick local loop; `make test` runs them all.
 pytest: install
 	$(BIN)/pytest $(if $(FAST),-m "not browser and not fuzz and not slow")
+
+# The fault drill (README, "Fault drill"): gunicorn under load while the database
+# restarts and a worker is killed; fails if an acknowledged write was lost.
+drill: install
+	$(MANAGE) drill $(DRILL_ARGS)
 
 # Drop the embedded database's data (it is recreated on the next run), and the
 # checkpoints signed for it, which a new ledger would contradict.

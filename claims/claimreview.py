@@ -9,12 +9,15 @@ the verdict stood is listed as a schema.org `correction` (CorrectionComment)
 and moves `dateModified`. The rating mapping comes from claims.ratings. The claim must be fetched with `Claim.objects.public_detail()`
 (speaker, appearances with their sources, the ledger), so building the
 markup runs no query of its own.
+
+`site_root` and `absolute_url` are the one place where the site's absolute addresses
+are made (pages, feeds, the sitemap, robots.txt, the API's `page_url`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import nh3
@@ -30,16 +33,53 @@ SCHEMA = "https://schema.org"
 EXPLANATION_CHARS = 500
 
 
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+# --- Absolute addresses: the one place they are made --------------------------------
 
 
-def claim_url(claim: Claim) -> str:
-    return absolute_url(reverse("claims:detail", kwargs={"slug": claim.slug}))
+class Served(Protocol):
+    """What answers a request, as far as its address goes: a request (Django's or DRF's),
+    or anything that knows its scheme and host (the sitemap's)."""
+
+    @property
+    def scheme(self) -> str | None: ...
+
+    def get_host(self) -> str: ...
 
 
-def publisher() -> dict:
-    return {"@type": "Organization", "name": settings.PUBLISHER_NAME, "url": settings.PUBLISHER_URL}
+def site_root(request: Served | None = None) -> str:
+    """The address every absolute link of the site starts with: scheme, host, port and
+    any path prefix, without a trailing slash.
+
+    `SITE_URL`, when set, is authoritative: production's canonical addresses never
+    follow the Host header, which the client chooses. Unset (development), the address
+    of the server answering `request`, whatever host and port it was started on (its
+    host checked against ALLOWED_HOSTS by `get_host`). Without a request (management
+    commands, the shell) and without SITE_URL: `DEFAULT_SITE_URL`, where `make run`
+    serves by default.
+    """
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/")
+    if request is not None:
+        return f"{request.scheme}://{request.get_host()}"
+    return settings.DEFAULT_SITE_URL.rstrip("/")
+
+
+def absolute_url(path: str, request: Served | None = None) -> str:
+    """`path` (from `reverse`) as an absolute address on this site (`site_root`)."""
+    return site_root(request) + path
+
+
+def claim_url(claim: Claim, request: Served | None = None) -> str:
+    return absolute_url(reverse("claims:detail", kwargs={"slug": claim.slug}), request)
+
+
+def publisher_url(request: Served | None = None) -> str:
+    """The publishing organisation's address: PUBLISHER_URL, or this site's."""
+    return settings.PUBLISHER_URL or site_root(request)
+
+
+def publisher(request: Served | None = None) -> dict:
+    return {"@type": "Organization", "name": settings.PUBLISHER_NAME, "url": publisher_url(request)}
 
 
 def verdict_entries(claim: Claim) -> list[Review]:
@@ -54,10 +94,10 @@ def correction_entries(claim: Claim) -> list[Review]:
     return sorted(entries, key=lambda entry: entry.sequence)
 
 
-def _correction_comment(claim: Claim, entry: Review) -> dict:
+def _correction_comment(claim: Claim, entry: Review, page: str) -> dict:
     return {
         "@type": "CorrectionComment",
-        "url": f"{claim_url(claim)}#correction-{entry.sequence}",
+        "url": f"{page}#correction-{entry.sequence}",
         "text": plain_text(entry.explanation),
         "datePublished": entry.created_at.isoformat(),
     }
@@ -78,8 +118,8 @@ def _speaker(claim: Claim) -> dict:
     return author
 
 
-def _creative_work(source) -> dict:
-    archive = absolute_url(reverse("sources:detail", kwargs={"slug": source.slug}))
+def _creative_work(source, request: Served | None) -> dict:
+    archive = absolute_url(reverse("sources:detail", kwargs={"slug": source.slug}), request)
     work = {
         "@type": "CreativeWork",
         "name": source.title,
@@ -96,8 +136,9 @@ def _creative_work(source) -> dict:
     return work
 
 
-def build_claim_review(claim: Claim) -> dict | None:
-    """The ClaimReview JSON-LD of a published verdict, or None when there is none."""
+def build_claim_review(claim: Claim, request: Served | None = None) -> dict | None:
+    """The ClaimReview JSON-LD of a published verdict, or None when there is none; its
+    addresses start with `site_root(request)`."""
     rating = get_rating(claim.status)
     review_rating = rating.claimreview_rating()  # None unless the status is a verdict
     verdicts = verdict_entries(claim)
@@ -136,31 +177,32 @@ def build_claim_review(claim: Claim) -> dict | None:
     if claim.claim_date:
         item["datePublished"] = claim.claim_date.isoformat()
     if sources:
-        works = [_creative_work(source) for source in sources]
+        works = [_creative_work(source, request) for source in sources]
         item["appearance"] = works
         dated = [(s.published_on, s) for s in sources if s.published_on]
         first = min(dated, key=lambda pair: pair[0])[1] if dated else sources[0]
         item["firstAppearance"] = works[sources.index(first)]
 
+    page = claim_url(claim, request)
     markup: dict[str, Any] = {
         "@context": SCHEMA,
         "@type": "ClaimReview",
-        "url": claim_url(claim),
+        "url": page,
         "claimReviewed": claim.statement,
         "datePublished": first_verdict.created_at.date().isoformat(),
         "dateModified": (corrected[-1] if corrected else latest).created_at.isoformat(),
-        "author": publisher(),
+        "author": publisher(request),
         "reviewRating": review_rating,
         "itemReviewed": item,
         "inLanguage": "en",
     }
     if corrected:
-        markup["correction"] = [_correction_comment(claim, entry) for entry in corrected]
+        markup["correction"] = [_correction_comment(claim, entry, page) for entry in corrected]
     if claim.kind == Claim.Kind.MEDIA and claim.media_authenticity:
         markup["associatedMediaReview"] = {
             "@type": "MediaReview",
-            "url": claim_url(claim),
-            "author": publisher(),
+            "url": page,
+            "author": publisher(request),
             "datePublished": first_verdict.created_at.date().isoformat(),
             "mediaAuthenticityCategory": claim.media_authenticity,
         }
@@ -180,8 +222,9 @@ def site_of(url_or_host: str) -> str:
     return host.removeprefix("www.")
 
 
-def publisher_sites() -> set[str]:
-    return {site_of(settings.PUBLISHER_URL), site_of(settings.SITE_URL)}
+def publisher_sites(request: Served | None = None) -> set[str]:
+    """The sites this publisher's reviews are on (Google's `reviewPublisherSiteFilter`)."""
+    return {site_of(publisher_url(request)), site_of(site_root(request))}
 
 
 def rfc3339(value: str) -> str:

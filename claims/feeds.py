@@ -1,11 +1,15 @@
 """Atom feed of verdicts and corrections: every verdict and every correction of a
-published claim is its own entry."""
+published claim is its own entry. Its addresses come from `claims.claimreview.absolute_url`
+(SITE_URL, or the server answering the request)."""
 
 from __future__ import annotations
+
+import copy
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Q
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -25,6 +29,14 @@ def is_correction(item: Review) -> bool:
 
 class VerdictFeed(Feed):
     feed_type = Atom1Feed
+    request: HttpRequest | None = None
+
+    def __call__(self, request, *args, **kwargs):
+        # The URLconf holds one instance for every request: answer each from a copy that
+        # knows its request, so that its links name the server answering it.
+        feed = copy.copy(self)
+        feed.request = request
+        return super(VerdictFeed, feed).__call__(request, *args, **kwargs)
 
     def title(self) -> str:
         return f"{settings.PUBLISHER_NAME}: verdicts and corrections"
@@ -36,13 +48,13 @@ class VerdictFeed(Feed):
         )
 
     def link(self) -> str:
-        return absolute_url(reverse("claims:list"))
+        return absolute_url(reverse("claims:list"), self.request)
 
     def feed_url(self) -> str:
-        return absolute_url(reverse("claims:feed"))
+        return absolute_url(reverse("claims:feed"), self.request)
 
     def feed_guid(self) -> str:
-        return absolute_url(reverse("claims:feed"))
+        return absolute_url(reverse("claims:feed"), self.request)
 
     def author_name(self) -> str:
         return settings.PUBLISHER_NAME
@@ -74,7 +86,7 @@ class VerdictFeed(Feed):
 
     def item_link(self, item: Review) -> str:
         anchor = "correction" if is_correction(item) else "entry"
-        return f"{claim_url(item.claim)}#{anchor}-{item.sequence}"
+        return f"{claim_url(item.claim, self.request)}#{anchor}-{item.sequence}"
 
     def item_guid(self, item: Review) -> str:
         # The entry's hash identifies it for good: the ledger never rewrites an entry.

@@ -531,7 +531,7 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("speaker")
         .order_by("-similarity", "-pk")[:SIMILAR_LIMIT]
     )
-    markup = build_claim_review(claim)
+    markup = build_claim_review(claim, request)
     return render(
         request,
         "claims/claim_detail.html",

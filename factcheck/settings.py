@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # The project's own commands; first, so its `runserver` (which holds the
+    # embedded server in the autoreloader) replaces staticfiles'.
+    "factcheck",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,13 +69,21 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Failed logins, counted per username and address (factcheck.login_throttle).
+    "axes",
     "sources",
     "claims",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 400/413 for what no view should see: NUL in the path or query string, too many
+    # parameters, a body over DATA_UPLOAD_MAX_MEMORY_SIZE (factcheck.bad_input).
+    "factcheck.bad_input.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 503 with Retry-After while the database is unreachable (factcheck.outage);
+    # outside everything that may query it.
+    "factcheck.outage.DatabaseOutageMiddleware",
     # ETag (a hash of the body) and 304 for responses that don't set their own.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,6 +94,12 @@ MIDDLEWARE = [
     # Attaches the user and URL of each request to the edit history it causes.
     "pghistory.middleware.HistoryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy (SECURE_CSP), and none on a 304 (factcheck.security).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "factcheck.security.CSPNotModifiedMiddleware",
+    # Turns a locked-out login into the login page saying so (factcheck.login_throttle);
+    # outside AtomicWritesMiddleware, so the failure it reports is committed.
+    "axes.middleware.AxesMiddleware",
     # Innermost, so that its transaction covers the view and the rendering of
     # its response: a write is never committed behind a failed answer.
     "factcheck.middleware.AtomicWritesMiddleware",
@@ -99,6 +117,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `csp_nonce`, for the nonce of each inline <style> and <script>.
+                "django.template.context_processors.csp",
                 "factcheck.context_processors.site",
             ],
         },
@@ -123,7 +143,9 @@ DATABASE_ENGINE = "factcheck.db.postgresql"
 
 
 def _database_from_url(url: str, variable: str) -> dict[str, Any]:
-    database = dj_database_url.parse(url, conn_max_age=60)
+    # Persistent connections, checked before each request's first query, so a
+    # restarted server costs no request a dead connection (factcheck.outage).
+    database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if database["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"{variable} must point at PostgreSQL (postgresql://...); this project runs on nothing else."
@@ -154,6 +176,7 @@ else:
             "USER": "factcheck_app",
             "OWNER": {"USER": "factcheck_owner"},
             "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 
@@ -187,9 +210,84 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", "False" if DEBUG else "True")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+
+def env_int(name: str, default: int) -> int:
+    value = env(name).strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+# HTTPS. With DEBUG off each is on unless the environment turns it off; with
+# DEBUG on, off. A year of HSTS for the host and its subdomains, with consent
+# to browsers' preload lists: start lower (SECURE_HSTS_SECONDS=3600) the first
+# time a domain is served over HTTPS. SECURE_PROXY_SSL_HEADER names the header
+# by which the TLS-terminating proxy says a request came over HTTPS (e.g.
+# X-Forwarded-Proto); set it only when the proxy sets that header and strips
+# it from what clients send.
+_ON_UNLESS_DEBUG = str(not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _ON_UNLESS_DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _ON_UNLESS_DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _ON_UNLESS_DEBUG)
+_proxy_ssl_header = env("SECURE_PROXY_SSL_HEADER").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+# How many proxies in front append the client's address to X-Forwarded-For;
+# 0: the connecting address is the client's (factcheck.security.client_ip).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
+# Content-Security-Policy on every page: only this site's own scripts, styles,
+# fonts, images and connections; an inline <script> or <style> runs only with
+# the response's nonce (`nonce="{{ csp_nonce }}"` in templates); no plugins,
+# no <base> elsewhere, forms post only here, and no framing (as X-Frame-Options).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Failed admin logins (django-axes; factcheck.login_throttle): after
+# LOGIN_FAILURE_LIMIT failures of one username from one address, that username
+# cannot log in from that address until LOGIN_COOLOFF_MINUTES pass without a try.
+AUTHENTICATION_BACKENDS = [
+    "factcheck.login_throttle.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = LOGIN_COOLOFF_MINUTES / 60  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "factcheck.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "factcheck.login_throttle.lockout_response"
+# Attempts are listed and lockouts lifted by its commands (axes_list_attempts,
+# axes_reset_username), not in the admin.
+AXES_ENABLE_ADMIN = False
+
+# Failed API tokens (claims.api.authentication): after TOKEN_FAILURE_LIMIT wrong
+# tokens from one address within TOKEN_FAILURE_WINDOW seconds, its requests with
+# a token get 429 until the window ends. Counted in the cache (REDIS_URL shares it).
+TOKEN_FAILURE_LIMIT = env_int("TOKEN_FAILURE_LIMIT", 10)
+TOKEN_FAILURE_WINDOW = env_int("TOKEN_FAILURE_WINDOW", 600)
+
 # The public address of the site, for canonical URLs, feeds, sitemaps and
-# ClaimReview markup, and the organisation that publishes the verdicts.
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# ClaimReview markup, and the organisation that publishes the verdicts. Set in
+# production: it is authoritative, whatever Host a request names. Unset (development),
+# links name the server answering each request, and code without a request
+# (management commands) uses DEFAULT_SITE_URL (claims.claimreview.site_root).
+SITE_URL = env("SITE_URL")
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Fact-check ledger")
 PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
 
@@ -204,7 +302,8 @@ LEDGER_SIGNING_KEY_FILE = BASE_DIR / _key_file if _key_file else None
 LEDGER_CHECKPOINT_LOG = BASE_DIR / env(
     "LEDGER_CHECKPOINT_LOG", ".ledger/checkpoints-{database}.jsonl"
 )
-LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL).netloc + "/ledger")
+# Never taken from a request: without SITE_URL, DEFAULT_SITE_URL's host ("127.0.0.1:8000/ledger").
+LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL or DEFAULT_SITE_URL).netloc + "/ledger")
 
 # Redis, when REDIS_URL is set, shares the API's throttling counters between
 # processes; without it each process counts alone (fine for one server).
@@ -217,14 +316,27 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication, with failed tokens throttled per address.
+        "claims.api.authentication.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["claims.api.permissions.ReadAnyoneWriteWithModelPerms"],
     "DEFAULT_PAGINATION_CLASS": "claims.api.common.LedgerCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's two, the browsable API under its own Content-Security-Policy (factcheck.security).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "factcheck.security.BrowsableAPIRenderer",
+    ],
     "EXCEPTION_HANDLER": "claims.api.common.api_exception_handler",
+    # JSON with Django's size limits and a nesting limit (factcheck.bad_input); forms
+    # for the browsable API.
+    "DEFAULT_PARSER_CLASSES": [
+        "factcheck.bad_input.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -12,6 +12,7 @@ import markdown as md
 from django.conf import settings
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -20,14 +21,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
+from claims.claimreview import absolute_url
 from claims.ledger import verifier
 from claims.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, sanitise
 from factcheck.conditional import page_condition
 from factcheck.sitemaps import SITEMAPS
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 @require_safe
@@ -44,7 +42,7 @@ def robots_txt(request):
         f"Disallow: {reverse('admin:index')}",
         "Allow: /",
         "",
-        f"Sitemap: {_absolute(reverse('sitemap'))}",
+        f"Sitemap: {absolute_url(reverse('sitemap'), request)}",
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
@@ -198,7 +196,8 @@ def server_error(request):
     if _is_api(request):
         return _api_error(500, "server_error", "Server error.")
     try:
-        body = loader.get_template("500.html").render()
+        # Its inline style needs the response's nonce (Content-Security-Policy).
+        body = loader.get_template("500.html").render({"csp_nonce": get_nonce(request)})
     except Exception:  # the last resort must answer whatever happens
         body = "<!DOCTYPE html><title>Server error</title><h1>Server error (500)</h1>"
     return HttpResponseServerError(body)

@@ -1,23 +1,26 @@
-"""The sitemap's sections. Addresses are absolute, built from settings.SITE_URL.
+"""The sitemap's sections. Addresses are absolute, starting with
+`claims.claimreview.site_root`, as every absolute link of the site does.
 
-The project does not use the sites framework, and the request's own host
-is not the canonical address behind a proxy, so every section overrides
-`get_urls` to build its locations from SITE_URL (scheme and host, plus any
-path prefix) instead of the site and protocol the sitemap view passes in.
+The sitemap view hands each section the request's scheme and host (as `protocol`
+and a RequestSite: the project does not use the sites framework). Every section
+overrides `get_urls` so that `site_root` decides: SITE_URL when it is set (scheme
+and host, plus any path prefix), whatever the request's Host header says; otherwise
+the server answering the request.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
 
+from claims.claimreview import site_root
 from claims.models import Claim, Speaker, Topic
 from sources.models import Source
 
@@ -33,17 +36,29 @@ else:
     _Sitemap = Sitemap
 
 
-def site_protocol_and_domain() -> tuple[str, str]:
-    """("https", "facts.example.org") from SITE_URL; a path prefix stays on the domain."""
-    parts = urlsplit(settings.SITE_URL.rstrip("/"))
+@dataclass(frozen=True)
+class _Requested:
+    """The request as the sitemap view describes it to a section: scheme and host."""
+
+    scheme: str
+    host: str
+
+    def get_host(self) -> str:
+        return self.host
+
+
+def site_protocol_and_domain(request: _Requested | None = None) -> tuple[str, str]:
+    """("https", "facts.example.org") from `site_root`; a path prefix stays on the domain."""
+    parts = urlsplit(site_root(request))
     return parts.scheme or "https", parts.netloc + parts.path
 
 
 class SiteUrlSitemap(_Sitemap):
     def get_urls(
-        self, page: int | str = 1, site: object = None, protocol: str | None = None
+        self, page: int | str = 1, site: Any = None, protocol: str | None = None
     ) -> list[dict[str, Any]]:
-        protocol, domain = site_protocol_and_domain()
+        requested = _Requested(protocol, site.domain) if site is not None and protocol else None
+        protocol, domain = site_protocol_and_domain(requested)
         # Sitemap._urls is private, so django-stubs leave it out.
         urls: list[dict[str, Any]] = self._urls(page, protocol, domain)  # type: ignore[attr-defined]
         return urls

@@ -18,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
@@ -172,11 +173,89 @@ def json_body(serializer) -> dict:
     return {"application/json": serializer}
 
 
-class LedgerCursorPagination(CursorPagination):
+class StrictCursorPagination(CursorPagination):
+    """Keyset pages whose parameters are checked: `page_size` is a whole number from 1
+    (above `max_page_size` gives `max_page_size`), and an empty `cursor` or `page_size`
+    is a 400 naming it, never the first page or the default size in disguise."""
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request) -> int | None:
+        name = self.page_size_query_param
+        raw = request.query_params.get(name) if name else None
+        if raw is None:
+            return self.page_size
+        most = self.max_page_size
+        digits = raw.lstrip("0")
+        if not (raw.isascii() and raw.isdigit() and digits):
+            raise serializers.ValidationError(
+                {name: [f"A whole number from 1 to {most} (more gives that many)."]}
+            )
+        if most is None:
+            return int(digits)
+        return most if len(digits) > len(str(most)) else min(int(digits), most)
+
+    def decode_cursor(self, request):
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise serializers.ValidationError(
+                {
+                    self.cursor_query_param: [
+                        "Empty: leave it out for the first page, or follow `next`."
+                    ]
+                }
+            )
+        return super().decode_cursor(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["schema"]["minLength"] = 1
+                parameter["description"] = "From `next` (or `previous`); absent: the first page."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Items a page: {self.page_size} by default, at most {self.max_page_size} "
+                    "(more gives that many)."
+                )
+        return parameters
+
+    def get_paginated_response_schema(self, schema):
+        # DRF's examples name someone else's API (api.example.org/accounts/).
+        response = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            response["properties"][link].pop("example", None)
+        return response
+
+
+EMPTY_PARAMETER = "Empty: give it a value, or leave the parameter out."
+
+
+def empty_parameters(query, names) -> list[str]:
+    """Those of `names` present in `query` (a QueryDict) with an empty value (or spaces)."""
+    return [
+        name
+        for name in names
+        if any(not value.strip() for value in query.getlist(name) if isinstance(value, str))
+    ]
+
+
+class QueryParameters(serializers.Serializer):
+    """Query parameters, validated. DRF reads an empty value of an optional field as
+    the parameter left out; here it is a 400 naming it, unless the field allows blank."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            strict = [n for n, f in self.fields.items() if not getattr(f, "allow_blank", False)]
+            if empty := empty_parameters(data, strict):
+                raise serializers.ValidationError({name: [EMPTY_PARAMETER] for name in empty})
+        return super().to_internal_value(data)
+
+
+class LedgerCursorPagination(StrictCursorPagination):
     """Keyset pages: constant cost at any depth, and no COUNT(*) of the table."""
 
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-updated_at", "-id")
 
@@ -218,6 +297,19 @@ class JSONErrorsMixin(_ViewBase):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+class AlwaysTheFirstRenderer(BaseContentNegotiation):
+    """For endpoints that answer one format whatever the client asks for (their errors
+    in JSON: JSONErrorsMixin): neither `Accept` nor a `format` parameter chooses
+    anything, so none is offered (RFC 9110 lets a server disregard Accept rather than
+    answer 406)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def created_response(data, *, location_field: str = "api_url", headers=None) -> Response:

@@ -1,17 +1,21 @@
 """Query-string filters of the API's collections (django-filter FilterSets). A value
-that makes no sense is a 400 naming the parameter; filters never change the order
-of a claims page: `ordering` is validated here and applied by the paginator."""
+that makes no sense is a 400 naming the parameter, and so is an empty one (`kind=`):
+a filter is either left out or given a value, never silently dropped. Filters never
+change the order of a claims page: `ordering` is validated here and applied by the
+paginator."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
-from claims.api.common import LedgerCursorPagination
+from claims.api.common import EMPTY_PARAMETER, LedgerCursorPagination, empty_parameters
 from claims.models import Appearance, Claim, Quote
 from claims.ratings import Status
 from claims.search import search_query
@@ -52,10 +56,50 @@ class ClaimCursorPagination(LedgerCursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"})
 class SlugFilter(django_filters.CharFilter):
     """A slug (letters, digits, hyphens, underscores); anything else is a 400."""
 
     field_class = forms.SlugField
+
+
+@extend_schema_field({"type": "string", "minLength": 1})
+class TextFilter(django_filters.CharFilter):
+    """Text, not empty (StrictFilterSet refuses an empty value)."""
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet whose parameters, when present, must have a value. django-filter
+    reads an empty value (or only spaces) as "no filter"; here it is a 400 naming the
+    parameter, as a value that makes no sense is."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if not hasattr(self.data, "getlist"):
+            return valid
+        for name in empty_parameters(self.data, self.filters):
+            if EMPTY_PARAMETER not in self.form.errors.get(name, []):
+                self.form.add_error(name, EMPTY_PARAMETER)
+            valid = False
+        return valid
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, in UTC: PostgreSQL refuses offsets beyond ±15:59
+    that Python accepts (a 500), and a moment that cannot be in UTC is a 400."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Out of range.", code="invalid") from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -81,7 +125,7 @@ class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 
 
-class ClaimFilter(django_filters.FilterSet):
+class ClaimFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(
         choices=Status.choices, help_text="Current status on the rating scale (see /ratings)."
     )
@@ -101,7 +145,7 @@ class ClaimFilter(django_filters.FilterSet):
         lookup_expr="lte",
         help_text="Claims made on or before this date (YYYY-MM-DD); undated claims are left out.",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UTCDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="ISO 8601 date and time (e.g. 2025-09-05T12:00:00Z): claims changed at or "
@@ -112,7 +156,7 @@ class ClaimFilter(django_filters.FilterSet):
         method="filter_published",
         help_text="true: published claims only; false: drafts only (only desk members see drafts).",
     )
-    q = django_filters.CharFilter(
+    q = TextFilter(
         method="filter_q",
         help_text='Full-text search over statements, speakers and quoted words: "exact '
         'phrase", -excluded, OR. Narrows the list; the order stays the `ordering`.',
@@ -152,7 +196,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset
 
 
-class QuoteFilter(django_filters.FilterSet):
+class QuoteFilter(StrictFilterSet):
     source = SlugFilter(field_name="source__slug", help_text="The source's slug.")
     speaker = SlugFilter(field_name="speaker__slug", help_text="The speaker's slug.")
     kind = django_filters.ChoiceFilter(choices=Quote.Kind.choices, help_text="Kind of quote.")
@@ -162,7 +206,7 @@ class QuoteFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class AppearanceFilter(django_filters.FilterSet):
+class AppearanceFilter(StrictFilterSet):
     claim = SlugFilter(field_name="claim__slug", help_text="The claim's slug.")
     source = SlugFilter(field_name="source__slug", help_text="The source's slug.")
 

@@ -25,13 +25,18 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import exceptions, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims.api.common import CachingHeadersMixin, error_responses
+from claims.api.common import (
+    CachingHeadersMixin,
+    QueryParameters,
+    StrictCursorPagination,
+    api_exception_handler,
+    error_responses,
+)
 from claims.claimreview import (
     SCHEMA,
     absolute_url,
@@ -190,7 +195,7 @@ class ClaimReviewView(PublicReadView):
             claim = Claim.objects.published().public_detail().get(slug=slug)
         except Claim.DoesNotExist:
             raise exceptions.NotFound("No published claim has this slug.") from None
-        markup = build_claim_review(claim)
+        markup = build_claim_review(claim, request)
         if markup is None:
             raise exceptions.NotFound(
                 "This claim has no verdict now (not yet verified, in review, or its verdict was "
@@ -202,7 +207,7 @@ class ClaimReviewView(PublicReadView):
 # --- The DataFeed of every verdict ---------------------------------------------------
 
 
-class FeedPagination(CursorPagination):
+class FeedPagination(StrictCursorPagination):
     """Keyset pages, newest change first: constant cost at any depth."""
 
     page_size = FEED_PAGE_SIZE
@@ -213,7 +218,7 @@ class FeedPagination(CursorPagination):
     ordering = ("-updated_at", "-id")
 
 
-class _FeedParams(serializers.Serializer):
+class _FeedParams(QueryParameters):
     updated_since = serializers.DateTimeField(
         required=False, default_timezone=UTC, help_text="Claims changed since."
     )
@@ -230,7 +235,9 @@ class ClaimReviewFeedView(PublicReadView):
         description="Newest change first, 100 a page; harvest increments with `updated_since`.",
         parameters=[
             _FeedParams,
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`."),
+            OpenApiParameter(
+                "cursor", {"type": "string", "minLength": 1}, description="From `next`."
+            ),
         ],
         responses={
             200: OpenApiResponse(DataFeedSchema, description="One page of the feed."),
@@ -248,13 +255,15 @@ class ClaimReviewFeedView(PublicReadView):
         selected = verdicts.filter(updated_at__gte=since) if since else verdicts
         paginator = FeedPagination()
         page = paginator.paginate_queryset(selected.public_detail(), request, view=self)
-        elements = [markup for claim in page or [] if (markup := build_claim_review(claim))]
+        elements = [
+            markup for claim in page or [] if (markup := build_claim_review(claim, request))
+        ]
         next_link = paginator.get_next_link()
         feed = {
             "@context": SCHEMA,
             "@type": "DataFeed",
             "name": f"{settings.PUBLISHER_NAME}: ClaimReview feed",
-            "url": absolute_url(reverse("api:claimreview-feed")),
+            "url": absolute_url(reverse("api:claimreview-feed"), request),
             "dateModified": modified.isoformat() if modified else None,
             "dataFeedElement": elements,
             "next": next_link,
@@ -264,6 +273,111 @@ class ClaimReviewFeedView(PublicReadView):
 
 
 # --- Google Fact Check Tools claims:search -------------------------------------------
+
+# Google's error model over HTTP (google.rpc.Status, as Google's JSON APIs send it):
+# `code` is the HTTP status, `status` the canonical google.rpc.Code it maps to.
+GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    # The method does not exist for this resource (grpc-gateway says the same).
+    405: "UNIMPLEMENTED",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+GOOGLE_TYPE = "type.googleapis.com/google.rpc."
+
+
+def google_status(http_status: int) -> str:
+    if http_status in GOOGLE_STATUS:
+        return GOOGLE_STATUS[http_status]
+    return "INVALID_ARGUMENT" if http_status < 500 else "INTERNAL"
+
+
+def google_error(
+    http_status: int, message: str, fields: dict | None = None, retry_after: str | None = None
+) -> dict:
+    """`{"error": {"code", "message", "status", "details"}}` as Google answers: a 400 names
+    each invalid parameter in a google.rpc.BadRequest, a 429 says when to retry in a
+    google.rpc.RetryInfo (as the Retry-After header does)."""
+    details: list[dict] = []
+    if fields:
+        details.append(
+            {
+                "@type": f"{GOOGLE_TYPE}BadRequest",
+                "fieldViolations": [
+                    {"field": field, "description": description}
+                    for field, descriptions in fields.items()
+                    for description in descriptions
+                ],
+            }
+        )
+    if retry_after and retry_after.isdigit():
+        details.append({"@type": f"{GOOGLE_TYPE}RetryInfo", "retryDelay": f"{retry_after}s"})
+    error: dict = {"code": http_status, "message": message, "status": google_status(http_status)}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def google_exception_handler(exc, context):
+    """The project's handler (what each error is, its status and headers), answering in
+    Google's error shape instead of the project's."""
+    response = api_exception_handler(exc, context)
+    if response is None:
+        return None
+    error = response.data.get("error", {}) if isinstance(response.data, dict) else {}
+    response.data = google_error(
+        response.status_code,
+        error.get("message") or response.status_text,
+        error.get("fields"),
+        response.get("Retry-After"),
+    )
+    return response
+
+
+GoogleErrorSchema = inline_serializer(
+    name="GoogleError",
+    fields={
+        "error": inline_serializer(
+            name="GoogleErrorStatus",
+            fields={
+                "code": serializers.IntegerField(help_text="The HTTP status code."),
+                "message": serializers.CharField(),
+                "status": serializers.ChoiceField(
+                    choices=sorted(set(GOOGLE_STATUS.values())),
+                    help_text="The canonical google.rpc.Code name.",
+                ),
+                "details": serializers.ListField(
+                    child=serializers.DictField(),
+                    required=False,
+                    help_text="google.rpc.BadRequest (fieldViolations: each invalid parameter), "
+                    "google.rpc.RetryInfo (retryDelay), each with its `@type`.",
+                ),
+            },
+        )
+    },
+)
+
+
+def _google_errors(*codes: int) -> dict:
+    descriptions = {
+        400: "INVALID_ARGUMENT: a parameter is invalid (details: fieldViolations).",
+        401: "UNAUTHENTICATED: a token was sent and is not valid.",
+        429: "RESOURCE_EXHAUSTED: too many requests; retry after Retry-After seconds.",
+    }
+    return {
+        (code, "application/json"): OpenApiResponse(
+            GoogleErrorSchema, description=descriptions[code]
+        )
+        for code in codes
+    }
 
 
 def encode_page_token(offset: int) -> str:
@@ -282,7 +396,7 @@ def decode_page_token(token: str) -> int:
     return int(match.group(1))
 
 
-class _SearchParams(serializers.Serializer):
+class _SearchParams(QueryParameters):
     """Google's parameters, validated; the schema documents them from here."""
 
     query = serializers.CharField(
@@ -320,7 +434,12 @@ class _SearchParams(serializers.Serializer):
 
 
 class GoogleClaimSearchView(PublicReadView):
+    """Google's request, answer and errors (`google_error`), for clients written for it."""
+
     renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self):
+        return google_exception_handler
 
     @extend_schema(
         operation_id="claims_search_google",
@@ -331,7 +450,7 @@ class GoogleClaimSearchView(PublicReadView):
         parameters=[_SearchParams],
         responses={
             200: OpenApiResponse(GoogleSearchSchema, description="Matching claims, or {}."),
-            **_json_errors(400, 429),
+            **_google_errors(400, 401, 429),
         },
     )
     def get(self, request):
@@ -343,7 +462,7 @@ class GoogleClaimSearchView(PublicReadView):
         if language and language.split("-")[0].lower() != REVIEW_LANGUAGE:
             return Response({})
         site = data.get("reviewPublisherSiteFilter")
-        if site and site_of(site) not in publisher_sites():
+        if site and site_of(site) not in publisher_sites(request):
             return Response({})
 
         claims = published_verdicts()
@@ -365,7 +484,9 @@ class GoogleClaimSearchView(PublicReadView):
         # One more than the page, to know whether another page follows.
         rows = list(claims[start : start + page_size + 1])
         found = [
-            google_claim(markup) for c in rows[:page_size] if (markup := build_claim_review(c))
+            google_claim(markup)
+            for c in rows[:page_size]
+            if (markup := build_claim_review(c, request))
         ]
         if not found:
             return Response({})

@@ -23,13 +23,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from claims.api.common import (
     IF_MATCH,
+    AlwaysTheFirstRenderer,
     CachingHeadersMixin,
     JSONErrorsMixin,
     PreconditionFailed,
@@ -40,6 +41,8 @@ from claims.api.common import (
     sees_drafts,
 )
 from claims.api.permissions import IsDeskMember
+from claims.api.schema import ApiAutoSchema
+from claims.api.serializers import FormListField
 from claims.ledger import verifier
 from claims.ledger.entries import entry_body, entry_time, evidence_of
 from claims.ledger.export import export_lines
@@ -217,7 +220,7 @@ class RecordReviewSerializer(serializers.Serializer):
     explanation = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Markdown; a verdict needs one."
     )
-    evidence = serializers.ListField(
+    evidence = FormListField(
         child=serializers.SlugField(), required=False, default=list, max_length=MAX_EVIDENCE
     )
     note = _note()
@@ -416,6 +419,8 @@ class CanReadFullExport(BasePermission):
     """Anyone reads the public export; the desk's (`?full=true`) is for editors."""
 
     message = "Only editors can read the desk's full export."
+    # The public export needs no authentication: the schema says so (claims.api.schema).
+    anonymous_reads = True
 
     def has_permission(self, request, view):
         if not view.wants_full(request):
@@ -445,16 +450,21 @@ class CanReadFullExport(BasePermission):
 class ExportView(JSONErrorsMixin, CachingHeadersMixin, APIView):
     """The whole ledger, streamed as JSON Lines."""
 
+    schema = ApiAutoSchema()
     permission_classes = [CanReadFullExport]
-    renderer_classes = [JSONRenderer, NDJSONRenderer]
+    # JSON Lines whatever the client asks for: no `format` parameter to offer.
+    renderer_classes = [NDJSONRenderer]
+    content_negotiation_class = AlwaysTheFirstRenderer
     pagination_class = None
     http_method_names = ["get", "head", "options"]
     chunk_size = EXPORT_CHUNK_SIZE
 
     @staticmethod
     def wants_full(request) -> bool:
-        value = request.query_params.get("full", "")
-        if value.lower() not in {"", "true", "false", "1", "0"}:
+        value = request.query_params.get("full")
+        if value is None:
+            return False
+        if value.lower() not in {"true", "false", "1", "0"}:
             raise serializers.ValidationError({"full": ["Use true or false."]})
         return value.lower() in {"true", "1"}
 

@@ -10,6 +10,9 @@ class ReadAnyoneWriteWithModelPerms(DjangoModelPermissions):
     """Anyone reads (querysets limit anonymous readers to published material);
     writing needs the account's model permission (contributors and editors)."""
 
+    # Reads need no authentication: the schema says so (claims.api.schema).
+    anonymous_reads = True
+
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:
             return True

@@ -44,6 +44,7 @@ from claims.api.ledger import (
     ledger_write,
 )
 from claims.api.permissions import IsDeskMember
+from claims.api.schema import ApiAutoSchema
 from claims.api.serializers import (
     AppearanceCreateSerializer,
     AppearanceSerializer,
@@ -70,8 +71,9 @@ UPDATE_ERRORS = error_responses(400, 401, 403, 404, 429)
 
 class ResourceMixin(CachingHeadersMixin):
     """Caching headers on every response, and 405 (not a permission error) for a
-    method the endpoint does not offer."""
+    method the endpoint does not offer; reads declared open to anyone (claims.api.schema)."""
 
+    schema = ApiAutoSchema()
     # Any path segment reaches the view, so a malformed slug or id is the API's
     # own 404 (JSON, in the error format), not the site's HTML page.
     lookup_value_regex = "[^/]+"

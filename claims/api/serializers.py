@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 from pathlib import PurePath
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from claims import services
 from claims.api.common import sees_drafts
@@ -63,6 +65,43 @@ class LookupField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
         return super().to_internal_value(data)
+
+
+class _EncodedInForm(str):
+    """A form or multipart value that is a JSON object or array: not an item of a list."""
+
+
+class FormListField(serializers.ListField):
+    """A list; in a form or multipart body each item is its own field (`aliases=A&aliases=B`,
+    or DRF's `aliases[0]=A`). A form value that is itself a JSON object or array (`{}`,
+    `["A"]`: a client encoding the whole list, or something else, in one field) is a 400
+    on the field, never stored as one item. JSON bodies are checked by DRF: a list or 400."""
+
+    default_error_messages = {
+        "encoded": "Not a list: send each item as its own form field, or send JSON.",
+    }
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary) and isinstance(value, list):
+            for item in value:
+                if isinstance(item, str) and _is_json_container(item):
+                    return _EncodedInForm(item)
+        return value
+
+    def to_internal_value(self, data):
+        if isinstance(data, _EncodedInForm):
+            self.fail("encoded")
+        return super().to_internal_value(data)
+
+
+def _is_json_container(text: str) -> bool:
+    if text.strip()[:1] not in {"{", "["}:
+        return False
+    try:
+        return isinstance(json.loads(text), (dict, list))
+    except ValueError:
+        return False
 
 
 # --- The rating scale --------------------------------------------------------
@@ -141,7 +180,7 @@ class SpeakerRefSerializer(serializers.ModelSerializer):
 
 class SpeakerSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:speaker-detail", lookup_field="slug")
-    aliases = serializers.ListField(
+    aliases = FormListField(
         child=serializers.CharField(max_length=200),
         required=False,
         help_text="Other names the speaker goes by.",
@@ -451,7 +490,9 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
     api_url = serializers.HyperlinkedIdentityField(
         view_name="api:claim-detail", lookup_field="slug"
     )
-    page_url = serializers.SerializerMethodField(help_text="The claim's public page.")
+    page_url = serializers.SerializerMethodField(
+        help_text="The claim's public page (SITE_URL's, or this server's when it is unset)."
+    )
     speaker = SpeakerRefSerializer(read_only=True)
     topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     status = StatusField()
@@ -506,7 +547,7 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_page_url(self, claim: Claim) -> str:
-        return claim_url(claim)
+        return claim_url(claim, self.context.get("request"))
 
     def get_explanation(self, claim: Claim) -> str | None:
         verdict = claim.latest_verdict

@@ -7,6 +7,7 @@ hashes (`claims.ledger.tree`). docs/api.md and /ledger/format/ describe them.
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.urls import reverse as django_reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -16,12 +17,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from claims.api.common import CachingHeadersMixin, JSONErrorsMixin, error_responses
+from claims.api.common import (
+    AlwaysTheFirstRenderer,
+    CachingHeadersMixin,
+    JSONErrorsMixin,
+    error_responses,
+)
+from claims.claimreview import absolute_url
 from claims.ledger import checkpoints, proofs
 
 TAGS = ["Ledger transparency"]
@@ -83,14 +90,18 @@ class LedgerView(_TransparencyView):
                 **proofs.standing(),
                 **links,
                 "export": reverse("api:export", request=request),
-                "format": request.build_absolute_uri("/ledger/format/"),
-                "verifier": request.build_absolute_uri("/ledger/verifier.py"),
+                # The site's pages, addressed as every page is (claims.claimreview).
+                "format": absolute_url(django_reverse("ledger-format"), request),
+                "verifier": absolute_url(django_reverse("ledger-verifier"), request),
             }
         )
 
 
 class CheckpointView(JSONErrorsMixin, _TransparencyView):
-    renderer_classes = [PlainTextRenderer, JSONRenderer]
+    # The signed note whatever the client asks for (its errors JSON): no `format`
+    # parameter to offer, and never the note as a JSON string labelled text/plain.
+    renderer_classes = [PlainTextRenderer]
+    content_negotiation_class = AlwaysTheFirstRenderer
 
     @extend_schema(
         tags=TAGS,

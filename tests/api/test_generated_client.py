@@ -65,6 +65,15 @@ def test_a_generated_client_reads_writes_and_records_a_verdict(
     generated, live_server, seeded, contributor, editor
 ):
     client = generated("client")
+    # Every request the generated clients send, as (method, path, Content-Type).
+    sent: list[tuple[str, str, str | None]] = []
+    hooks = {
+        "event_hooks": {
+            "request": [
+                lambda r: sent.append((r.method, r.url.path, r.headers.get("Content-Type")))
+            ]
+        }
+    }
 
     def as_(user):
         return client.AuthenticatedClient(
@@ -72,13 +81,22 @@ def test_a_generated_client_reads_writes_and_records_a_verdict(
             token=Token.objects.get_or_create(user=user)[0].key,
             prefix="Token",
             raise_on_unexpected_status=True,
+            httpx_args=hooks,
         )
 
-    anonymous = client.Client(base_url=live_server.url, raise_on_unexpected_status=True)
+    anonymous = client.Client(
+        base_url=live_server.url, raise_on_unexpected_status=True, httpx_args=hooks
+    )
     # Closing the clients ends their keep-alive connections, and so the live
     # server's threads and their database connections.
     with anonymous, as_(contributor) as contributing, as_(editor) as editing:
         _drive(generated, anonymous, contributing, editing)
+
+    # The schema declares JSON bodies only, so the generated client sends JSON, never
+    # multipart or a form; and it reads anonymously what anyone may read.
+    writes = [(method, path, kind) for method, path, kind in sent if method != "GET"]
+    assert len(writes) == 5
+    assert {kind for _, _, kind in writes} == {"application/json"}, writes
 
 
 def _drive(generated, anonymous, contributing, editing) -> None:

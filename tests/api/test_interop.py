@@ -80,6 +80,16 @@ def search(api_client, **params):
     return api_client.get(SEARCH, params)
 
 
+def invalid_parameters(response) -> list[str]:
+    """The parameters a claims:search 400 names, in Google's error shape: the
+    google.rpc.BadRequest detail's fieldViolations."""
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+    (bad_request,) = [d for d in error["details"] if d["@type"].endswith("google.rpc.BadRequest")]
+    return list(dict.fromkeys(v["field"] for v in bad_request["fieldViolations"]))
+
+
 def review_urls(body: dict) -> list[str]:
     return [claim["claimReview"][0]["url"] for claim in body.get("claims", [])]
 
@@ -255,7 +265,11 @@ def test_the_interop_endpoints_only_read(api_client, bounty):
     for url in (claimreview_url(BOUNTY), CLAIMREVIEW_FEED, SEARCH):
         response = api_client.post(url, {})
         assert response.status_code == 405
-        assert response.json()["error"]["status"] == 405
+        if url == SEARCH:  # Google's error shape
+            assert response.json()["error"]["code"] == 405
+            assert response.json()["error"]["status"] == "UNIMPLEMENTED"
+        else:
+            assert response.json()["error"]["status"] == 405
         assert api_client.head(url + "?query=bounty").status_code == 200
         assert api_client.options(url).status_code == 200
 
@@ -579,13 +593,64 @@ def test_a_search_matching_nothing_answers_an_empty_object(api_client, harbour):
     assert response.status_code == 200 and response.json() == {}
 
 
+def test_search_errors_are_in_googles_shape(api_client, db):
+    """google.rpc.Status as Google's JSON APIs send it: `code` the HTTP status,
+    `status` its canonical name, `details` typed; not the project's error shape."""
+    response = search(api_client, query="harbour", pageSize="ten", maxAgeDays="0")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "status", "details"}
+    assert (error["code"], error["status"]) == (400, "INVALID_ARGUMENT")
+    assert error["message"].startswith(("maxAgeDays: ", "pageSize: "))
+    assert error["details"] == [
+        {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [
+                {"field": field, "description": description}
+                for field, description in (
+                    ("maxAgeDays", "Ensure this value is greater than or equal to 1."),
+                    ("pageSize", "A valid integer is required."),
+                )
+            ],
+        }
+    ]
+
+
+def test_a_throttled_or_unauthenticated_search_answers_in_googles_shape(
+    api_client, db, monkeypatch
+):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    bad_token = api_client.get(SEARCH, {"query": "x"}, HTTP_AUTHORIZATION="Token nope")
+    assert bad_token.status_code == 401
+    assert bad_token.json()["error"]["status"] == "UNAUTHENTICATED"
+    assert bad_token.json()["error"]["code"] == 401
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1/minute", "user": None})
+    assert search(api_client, query="harbour").status_code == 200
+    limited = search(api_client, query="harbour")
+    assert limited.status_code == 429
+    error = limited.json()["error"]
+    assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
+    assert error["details"] == [
+        {
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": f"{limited['Retry-After']}s",
+        }
+    ]
+    # The other endpoints keep the project's error shape.
+    other = api_client.get(CLAIMREVIEW_FEED)
+    assert other.status_code == 429 and other.json()["error"]["code"] == "throttled"
+
+
 @pytest.mark.parametrize("params", [{}, {"query": "   "}, {"languageCode": "en"}])
 def test_search_needs_a_query_unless_a_site_is_given(api_client, db, params):
     response = search(api_client, **params)
 
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert "query" in error["fields"] and error["message"].startswith("query:")
+    assert "query" in invalid_parameters(response)
+    assert response.json()["error"]["message"].startswith("query:")
 
 
 def test_a_site_filter_alone_lists_every_verdict_newest_first(api_client, harbour):
@@ -637,8 +702,7 @@ def test_the_language_filter_reads_the_language_not_the_region(
 def test_an_invalid_language_code_is_a_400(api_client, db, language):
     response = search(api_client, query="harbour", languageCode=language)
 
-    assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["languageCode"]
+    assert invalid_parameters(response) == ["languageCode"]
 
 
 def test_max_age_days_keeps_recent_verdicts(api_client, speaker, editor, monkeypatch):
@@ -678,8 +742,7 @@ def test_max_age_days_keeps_recent_verdicts(api_client, speaker, editor, monkeyp
     )
     for bad in ("0", "-3", "ten"):
         response = search(api_client, query="harbour", maxAgeDays=bad)
-        assert response.status_code == 400
-        assert list(response.json()["error"]["fields"]) == ["maxAgeDays"]
+        assert invalid_parameters(response) == ["maxAgeDays"]
 
 
 def test_page_tokens_walk_every_result_exactly_once(api_client, harbour):
@@ -749,10 +812,8 @@ def test_page_size_defaults_to_ten_and_stops_at_a_hundred(api_client, speaker, e
 def test_an_invalid_page_token_is_a_400_naming_it(api_client, harbour, page_token):
     response = search(api_client, query="harbour", pageToken=page_token)
 
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert list(error["fields"]) == ["pageToken"]
-    assert error["message"].startswith("pageToken:")
+    assert invalid_parameters(response) == ["pageToken"]
+    assert response.json()["error"]["message"].startswith("pageToken:")
 
 
 def test_search_runs_the_same_queries_however_many_verdicts(
@@ -818,7 +879,7 @@ def test_the_openapi_schema_documents_the_interop_endpoints(db):
     }
     page_size = next(p for p in google["parameters"] if p["name"] == "pageSize")
     assert page_size["schema"]["default"] == 10
-    assert set(google["responses"]) == {"200", "400", "429"}
+    assert set(google["responses"]) == {"200", "400", "401", "429"}
     response = schema["components"]["schemas"]["GoogleFactCheckSearchResponse"]
     assert set(response["properties"]) == GOOGLE_TOP_LEVEL_KEYS
     claim = schema["components"]["schemas"]["GoogleFactCheckClaim"]

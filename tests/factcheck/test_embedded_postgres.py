@@ -1,29 +1,28 @@
-"""The embedded PostgreSQL server, started for real in throw-away data folders.
-
-Each case runs Django in subprocesses (settings and the server handle are
-per process) with EMBEDDED_PGDATA pointing into a short folder under /tmp:
-short, because the server's Unix socket lives in the data folder and socket
-paths are limited to about 100 characters. None of this touches the test
-database of this run.
+"""The embedded PostgreSQL server, started for real in throw-away data folders
+(tests/factcheck/embedded.py): shared between processes, stopped by the last
+one to leave, however it leaves.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
+import signal
+import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import psutil
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 60
+from tests.factcheck.embedded import (
+    PROJECT_ROOT,
+    TIMEOUT,
+    embedded_env,
+    postmasters_in,
+    wait_until_no_postmaster,
+)
 
 # Each test starts embedded PostgreSQL servers in processes of its own.
 pytestmark = pytest.mark.slow
@@ -87,6 +86,7 @@ print(json.dumps(out))
 # Connect once and report what happened instead of a traceback.
 TRY_CONNECT = r"""
 import json
+import socket
 
 import django
 
@@ -100,51 +100,6 @@ except Exception as exc:
 else:
     print(json.dumps({"error": None, "message": ""}))
 """
-
-
-def embedded_env(pgdata: Path | str, name: str = "factcheck") -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DATABASE_OWNER_URL", "SECRET_KEY"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="factcheck.settings",
-        DEBUG="true",
-        EMBEDDED_PGDATA=str(pgdata),
-        EMBEDDED_DATABASE_NAME=name,
-    )
-    return env
-
-
-def postmasters_in(folder: Path) -> list[psutil.Process]:
-    """Live `postgres` processes whose command line names a path inside `folder`."""
-    found = []
-    for proc in psutil.process_iter(["name", "cmdline", "status"]):
-        if proc.info["name"] != "postgres" or proc.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        if any(str(folder) in arg for arg in proc.info["cmdline"] or []):
-            found.append(proc)
-    return found
-
-
-def wait_until_no_postmaster(folder: Path, seconds: float = 10) -> list[psutil.Process]:
-    deadline = time.monotonic() + seconds
-    while (left := postmasters_in(folder)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
-
-
-@pytest.fixture
-def short_dir():
-    """A fresh folder with a short path, removed (servers first) afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="fc-pg-", dir="/tmp")).resolve()
-    yield folder
-    # Only after a failed test can a server of ours still run here.
-    for proc in postmasters_in(folder):
-        proc.terminate()
-    psutil.wait_procs(postmasters_in(folder), timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 class Clients:
@@ -316,3 +271,111 @@ def test_it_creates_the_configured_database_on_first_connect(short_dir):
     # The app connects as its own role; the database belongs to the owner role.
     assert result.stdout.strip().splitlines()[-1] == f"{name} factcheck_app factcheck_owner"
     assert wait_until_no_postmaster(pgdata) == []
+
+
+# --- However the last user leaves, the server stops ----------------------------------
+
+# Connects, says so, then waits until its stdin is closed (or a signal ends it).
+HOLDER = r"""
+import sys
+
+import django
+
+django.setup()
+from django.db import connection
+
+connection.ensure_connection()
+print("connected", flush=True)
+sys.stdin.read()
+connection.close()
+"""
+
+
+def start_holder(pgdata: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        cwd=PROJECT_ROOT,
+        env=embedded_env(pgdata),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if proc.stdout.readline().strip() != "connected":
+        proc.kill()
+        pytest.fail(f"the client did not connect:\n{proc.communicate()[1]}")
+    return proc
+
+
+def users(pgdata: Path) -> list[int]:
+    """The processes the wheel believes use the server."""
+    path = pgdata / ".handle_pids.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def test_sigterm_makes_the_last_user_stop_the_server(short_dir):
+    # A service manager, `kill`, or a closing terminal (SIGHUP) ends the process.
+    pgdata = short_dir / "pgdata"
+    holder = start_holder(pgdata)
+    assert users(pgdata) == [holder.pid]
+
+    holder.send_signal(signal.SIGTERM)
+    holder.communicate(timeout=TIMEOUT)
+
+    assert holder.returncode == 128 + signal.SIGTERM
+    assert wait_until_no_postmaster(pgdata) == []
+    assert users(pgdata) == []
+
+
+def test_a_killed_user_is_dropped_when_the_next_one_joins_and_its_exit_stops_the_server(
+    short_dir,
+):
+    pgdata = short_dir / "pgdata"
+    killed = start_holder(pgdata)
+    killed.kill()  # SIGKILL: no handler runs, its id stays in the list
+    killed.communicate(timeout=TIMEOUT)
+    assert users(pgdata) == [killed.pid]
+    assert postmasters_in(pgdata), "the server runs on for a process that is gone"
+
+    later = start_holder(pgdata)
+    assert users(pgdata) == [later.pid]
+    later.communicate(timeout=TIMEOUT)  # closes its stdin: a clean exit
+
+    assert later.returncode == 0
+    assert wait_until_no_postmaster(pgdata) == []
+    assert users(pgdata) == []
+
+
+def test_sigterm_to_runserver_with_its_autoreloader_stops_the_server(short_dir):
+    # `make run` stopped by a service manager or `kill`: the signal reaches the
+    # autoreloader, which kills its child (the process that uses the database)
+    # with SIGKILL. The autoreloader holds the server itself, and stops it.
+    pgdata = short_dir / "pgdata"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        cwd=PROJECT_ROOT,
+        env=embedded_env(pgdata),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while len(users(pgdata)) < 2:  # the autoreloader and its child
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"runserver did not start:\n{server.communicate()[0]}")
+            time.sleep(0.1)
+        assert server.pid in users(pgdata)
+
+        server.send_signal(signal.SIGTERM)
+        server.wait(TIMEOUT)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.communicate()
+
+    assert wait_until_no_postmaster(pgdata) == []
+    assert users(pgdata) == []

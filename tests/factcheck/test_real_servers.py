@@ -62,6 +62,8 @@ def _server_env(*, debug: bool) -> dict[str, str]:
         env.update(
             SECRET_KEY="real-server-smoke-test-key-" + "x" * 40,
             ALLOWED_HOSTS="127.0.0.1",
+            # Plain HTTP on loopback, with no TLS proxy in front to redirect to.
+            SECURE_SSL_REDIRECT="false",
         )
     # The servers sign checkpoints with this run's key, into this test's log.
     env["LEDGER_SIGNING_KEY"] = settings.LEDGER_SIGNING_KEY
@@ -76,12 +78,14 @@ SERVERS = {
         lambda port: [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         True,
     ),
-    # The README's production command.
+    # The README's production command, with its configuration file.
     "gunicorn": (
         lambda port: [
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",
+            "factcheck/gunicorn.conf.py",
             "factcheck.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
