@@ -79,7 +79,9 @@ class Violations:
         self.pages += 1
         problems = []
         try:
-            expect(self.page.locator(ready).first).to_be_visible()
+            # Generous: Redoc and Swagger UI build their pages from the whole schema
+            # in the browser, which takes seconds on a busy machine.
+            expect(self.page.locator(ready).first).to_be_visible(timeout=30_000)
         except AssertionError:
             problems.append(f"nothing matching {ready!r} was shown")
         self.page.wait_for_load_state("networkidle")

@@ -14,6 +14,7 @@ from claims.ledger import verifier
 from factcheck.db.server import leave_server, start_server, stop_server, uses_embedded_server
 from factcheck.drill import (
     DRILL_EDITOR,
+    GRACE_S,
     Client,
     Findings,
     Gunicorn,
@@ -121,10 +122,16 @@ class Command(BaseCommand):
                 if restart is not None:
                     windows.append(restart)
                 if options["kill_worker"]:
-                    self._wait_until(KILL_AT * seconds, clock)
+                    # Apart from the outage, however late the database came back (a
+                    # slow machine): a request overlapping both faults could be either's.
+                    kill_at = KILL_AT * seconds
+                    if restart is not None:
+                        kill_at = max(kill_at, restart.end + 2 * GRACE_S + 0.5)
+                    self._wait_until(kill_at, clock)
                     windows.append(gunicorn.kill_worker(clock))
                     self._say(clock, windows[-1].detail)
-                self._wait_until(seconds, clock)
+                # Load after the last fault too, to show the service came back.
+                self._wait_until(max(seconds, windows[-1].end + 2) if windows else seconds, clock)
             finally:
                 load.finish()
             status = gunicorn.stop()
