@@ -297,9 +297,49 @@ class JSONParser(parsers.JSONParser):
 # --- Django's own gap: the admin's date hierarchy --------------------------------------------
 
 
+# A date-part filter in an admin list's query string (`?claim_date__year=2024`,
+# `?created_at__month__gte=3`), and the values each part can take: anything
+# else overflows or fails when the query is compiled, after the admin's own
+# checks have passed.
+_DATE_PART_PARAMETER = re.compile(
+    r"__(year|iso_year|month|day|week|week_day|iso_week_day|quarter)(__\w+)?$"
+)
+_DATE_PART_RANGE = {
+    "year": (1, 9999),
+    "iso_year": (1, 9999),
+    "month": (1, 12),
+    "day": (1, 31),
+    "week": (1, 53),
+    "week_day": (1, 7),
+    "iso_week_day": (1, 7),
+    "quarter": (1, 4),
+}
+
+
+def _refuse_date_parts_out_of_range(request: HttpRequest) -> None:
+    for key, values in request.GET.lists():
+        match = _DATE_PART_PARAMETER.search(key)
+        if not match:
+            continue
+        low, high = _DATE_PART_RANGE[match.group(1)]
+        for value in values:
+            try:
+                number = int(value)
+            except ValueError:
+                continue  # not a number: the admin's own checks refuse it
+            if not low <= number <= high:
+                raise IncorrectLookupParameters(
+                    f"{key}={value}: a {match.group(1)} runs from {low} to {high}."
+                )
+
+
 def refuse_out_of_range_admin_dates() -> None:
-    """Make every admin list refuse a date-hierarchy parameter out of range as it refuses
-    any other bad filter (IncorrectLookupParameters: a redirect to `?e=1`), not with a 500.
+    """Make every admin list refuse a date parameter out of range as it refuses any other
+    bad filter (IncorrectLookupParameters: a redirect to `?e=1`), not with a 500.
+
+    Any date-part filter (`?claim_date__year=99999999999`) is checked against its
+    part's range before the list is built: Django would accept it and then fail to
+    compile the query (OverflowError).
 
     Django's ChangeList.get_filters catches only the ValueError of building the first day
     (`?created_at__year=2024&created_at__month=13`), not the OverflowError of a huge year
@@ -315,6 +355,7 @@ def refuse_out_of_range_admin_dates() -> None:
 
     @functools.wraps(original)
     def get_filters(self, request):
+        _refuse_date_parts_out_of_range(request)
         try:
             return original(self, request)
         except (ValueError, OverflowError) as exc:

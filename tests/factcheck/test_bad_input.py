@@ -394,6 +394,29 @@ def test_a_date_hierarchy_out_of_range_is_a_bad_filter_not_a_500(db, source, que
     assert client.get("/admin/sources/source/?retrieved_at__year=2024").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "created_at__year=99999999999",
+        "claim_date__year=99999999999",
+        "claim_date__year=0",
+        "claim_date__month=13",
+        "published_at__day=99999999999",
+        "claim_date__year__gte=99999999999",
+    ],
+)
+def test_any_date_part_out_of_range_is_a_bad_filter_not_a_500(db, query):
+    ClaimFactory()
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    response = client.get(f"/admin/claims/claim/?{query}")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/claims/claim/?e=1"
+    assert client.get("/admin/claims/claim/?claim_date__year=2024").status_code == 200
+
+
 def test_the_date_hierarchy_fix_is_applied_once():
     patched = ChangeList.get_filters
     bad_input.refuse_out_of_range_admin_dates()
