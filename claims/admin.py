@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -9,7 +10,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -45,22 +47,32 @@ from claims.services import (
 )
 from claims.templatetags.ledger import status_badge
 from factcheck.admin_history import EditHistoryMixin
+from factcheck.admin_lists import LargeTableAdmin, RelatedTextFilter
 from sources.models import Source
 
 
+def count_of(model, field: str):
+    """How many `model` rows point at each listed row through `field`: a subquery that
+    PostgreSQL runs for the rows of the page only, where a JOIN ... GROUP BY would
+    count the whole table before a page could be cut."""
+    rows = model._default_manager.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(rows.annotate(n=Count("*")).values("n")), 0)
+
+
 @admin.register(Speaker)
-class SpeakerAdmin(EditHistoryMixin, admin.ModelAdmin):
+class SpeakerAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "role", "affiliation", "claim_count"]
     list_filter = ["kind"]
     search_fields = ["name", "slug", "role", "affiliation", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
-    # Meta.ordering does not survive the GROUP BY of the annotation below.
     ordering = ["name", "pk"]
+    # Sorting by the number of claims would count every speaker's claims.
+    sortable_by = ["name", "kind"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(claim_count=Count("claims", distinct=True))
+        return super().get_queryset(request).annotate(claim_count=count_of(Claim, "speaker"))
 
-    @admin.display(description="Claims", ordering="claim_count")
+    @admin.display(description="Claims")
     def claim_count(self, obj):
         return obj.claim_count
 
@@ -112,12 +124,19 @@ class AssigneeFilter(admin.SimpleListFilter):
     title = "assignee"
     parameter_name = "assignee"
 
+    # The desk's members by name, at most this many; anyone else by id (?assignee=ID).
+    shown = 30
+
     def lookups(self, request, model_admin):
-        desk = get_user_model().objects.filter(assigned_claims__isnull=False).distinct()
+        # The desk's accounts, not "everyone with a claim", which reads every claim.
+        desk = get_user_model().objects.filter(is_staff=True, is_active=True)
         return [
             ("me", "Assigned to me"),
             ("none", "Unassigned"),
-            *((str(user.pk), user.get_username()) for user in desk.order_by("username")),
+            *(
+                (str(user.pk), user.get_username())
+                for user in desk.order_by("username")[: self.shown]
+            ),
         ]
 
     def queryset(self, request, queryset):
@@ -131,32 +150,45 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SourceFilter(admin.SimpleListFilter):
+class SpeakerFilter(RelatedTextFilter):
+    title = "speaker"
+    parameter_name = "speaker"
+    field_path = "speaker"
+    related_model = Speaker
+
+
+class SourceFilter(RelatedTextFilter):
     title = "source"
     parameter_name = "source"
+    field_path = "source"
+    related_model = Source
+    search_fields = ("title",)
+    label_field = "title"
 
-    # The most recently retrieved sources that claims appear in; any other
-    # source can still be filtered on by its id in the URL (?source=ID).
-    shown = 30
 
-    def lookups(self, request, model_admin):
-        recent = (
-            Source.objects.filter(appearances__isnull=False)
-            .distinct()
-            .order_by("-retrieved_at")
-            .values_list("pk", "title")[: self.shown]
-        )
-        return [(str(pk), title) for pk, title in recent]
+class ClaimSourceFilter(SourceFilter):
+    """Claims that appear in the sources typed (by title) or chosen (by id)."""
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(appearances__source_id=int(value)).distinct()
-        return queryset
+        if not (self.value() or "").strip():
+            return queryset
+        appearances = super().queryset(request, Appearance.objects.all())
+        # A semi-join: no DISTINCT over the claims, so the page is still cut early.
+        return queryset.filter(pk__in=appearances.values("claim_id"))
+
+
+class UserFilter(RelatedTextFilter):
+    related_model = get_user_model()
+    search_fields = ("username", "first_name", "last_name")
+    label_field = "username"
+
+
+# A claim page shows this many of the claim's newest ledger entries, and links to the rest.
+LEDGER_SHOWN = 50
 
 
 @admin.register(Claim)
-class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
+class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = [
         "statement_short",
         "speaker",
@@ -173,21 +205,25 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
         AssigneeFilter,
         "kind",
         "topics",
-        ("speaker", admin.RelatedOnlyFieldListFilter),
-        SourceFilter,
+        SpeakerFilter,
+        ClaimSourceFilter,
+        # A range, not the date hierarchy, which reads every claim's date for its menu.
+        ("created_at", admin.DateFieldListFilter),
     ]
     list_select_related = ["speaker", "assignee"]
     list_per_page = 50
-    ordering = ["-created_at", "pk"]  # kept through the annotation's GROUP BY
+    # Served by an index on (created_at, id) read backwards.
+    ordering = ["-created_at", "-pk"]
+    # Only the columns an index serves: any other sort reads and sorts every claim.
+    sortable_by = ["status_changed_at"]
     search_fields = ["statement"]  # replaced by full-text search below
     search_help_text = (
         "Full-text search over statements, speakers and quoted words: "
         '"exact phrase", -excluded, either OR other.'
     )
-    date_hierarchy = "created_at"
     prepopulated_fields = {"slug": ["statement"]}
-    autocomplete_fields = ["speaker", "assignee"]
-    filter_horizontal = ["topics"]
+    # Pickers that ask for a few rows as one types, never a list of every row.
+    autocomplete_fields = ["speaker", "assignee", "topics"]
     readonly_fields = [
         "status_badge",
         "version",
@@ -230,7 +266,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             # The list's columns, and a locked claim's read-only speaker, from this query
             # (a queryset that selects related rows already skips list_select_related).
             .select_related(*self.list_select_related)
-            .annotate(appearance_count=Count("appearances", distinct=True))
+            .annotate(appearance_count=count_of(Appearance, "claim"))
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -318,19 +354,19 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
 
     # List columns
 
-    @admin.display(description="Statement", ordering="statement")
+    @admin.display(description="Statement")
     def statement_short(self, obj):
         return Truncator(obj.statement).chars(110)
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description="Status")
     def status_badge(self, obj):
         return status_badge(obj.status)
 
-    @admin.display(description="Published", boolean=True, ordering="published_at")
+    @admin.display(description="Published", boolean=True)
     def is_published(self, obj):
         return obj.is_published
 
-    @admin.display(description="Appearances", ordering="appearance_count")
+    @admin.display(description="Appearances")
     def appearance_count(self, obj):
         return obj.appearance_count
 
@@ -471,7 +507,7 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
                     queryset=ReviewEvidence.objects.select_related("source").order_by("position"),
                 )
             )
-            .order_by("-sequence")
+            .order_by("-sequence")[: LEDGER_SHOWN + 1]
         )
         can_review = self.has_record_review_permission(request)
         if review_form is None and can_review:
@@ -483,7 +519,11 @@ class ClaimAdmin(EditHistoryMixin, admin.ModelAdmin):
             correction_form = CorrectionForm(claim=claim, admin_site=self.admin_site)
         return {
             "claim": claim,
-            "ledger_entries": SimpleLazyObject(lambda: _with_change_rows(entries)),
+            # The newest LEDGER_SHOWN, and whether there are more (the ledger list has them all).
+            "ledger_entries": SimpleLazyObject(lambda: _with_change_rows(entries)[:LEDGER_SHOWN]),
+            "ledger_more": SimpleLazyObject(lambda: len(entries) > LEDGER_SHOWN),
+            "ledger_url": reverse("admin:claims_review_changelist")
+            + f"?claim__id__exact={claim.pk}",
             "review_form": review_form if can_review else None,
             "can_publish": self.has_publish_permission(request),
             "can_correct": can_review,
@@ -810,10 +850,13 @@ class QuoteForm(forms.ModelForm):
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ["__str__", "speaker", "kind", "source", "start", "end"]
-    list_filter = ["kind", "speaker", "source"]
+    list_filter = ["kind", SpeakerFilter, SourceFilter]
     list_select_related = ["speaker", "source"]
+    # Newest first, by the primary key (Meta's order sorts by each source's own order).
+    ordering = ["-pk"]
+    sortable_by: ClassVar[list[str]] = []
     search_fields = ["exact", "speaker__name", "source__title"]
     autocomplete_fields = ["speaker", "source"]
     readonly_fields = ["exact", "prefix", "suffix", "start", "end", "created_at"]
@@ -836,12 +879,20 @@ class QuoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appearance)
-class AppearanceAdmin(admin.ModelAdmin):
+class AppearanceAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ["claim", "source", "quote", "created_at"]
     list_select_related = ["claim", "source", "quote"]
-    list_filter = ["source"]
-    search_fields = ["claim__statement", "source__title", "quote__exact"]
+    list_filter = [SourceFilter]
+    search_fields = ["claim__statement"]  # replaced by the claims' full-text search below
+    search_help_text = "Full-text search over the claims' statements, speakers and quoted words."
     raw_id_fields = ["claim", "source", "quote"]
+    ordering = ["-pk"]
+    sortable_by: ClassVar[list[str]] = []
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(claim__search_vector=search_query(search_term)), False
 
 
 class LedgerReadOnly:
@@ -864,8 +915,17 @@ class ReviewEvidenceInline(LedgerReadOnly, admin.TabularInline):
     extra = 0
 
 
+class EditorFilter(UserFilter):
+    title = "editor"
+    parameter_name = "editor"
+    field_path = "editor"
+
+
+HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
+
+
 @admin.register(Review)
-class ReviewAdmin(LedgerReadOnly, admin.ModelAdmin):
+class ReviewAdmin(LedgerReadOnly, LargeTableAdmin, admin.ModelAdmin):
     list_display = [
         "sequence",
         "claim",
@@ -875,11 +935,28 @@ class ReviewAdmin(LedgerReadOnly, admin.ModelAdmin):
         "created_at",
         "short_hash",
     ]
-    list_filter = ["status_after", "action", "editor"]
+    list_filter = [
+        "status_after",
+        "action",
+        EditorFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["claim", "editor"]
-    search_fields = ["claim__statement", "explanation", "entry_hash"]
-    date_hierarchy = "created_at"
+    search_fields = ["entry_hash"]  # replaced below
+    search_help_text = (
+        "The start of an entry's hash (at least 8 hex digits), or words of the claim "
+        "(full-text search over statements, speakers and quoted words)."
+    )
+    sortable_by = ["sequence", "created_at"]
     inlines = [ReviewEvidenceInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lower()
+        if not term:
+            return queryset, False
+        if HEX_PREFIX.fullmatch(term):  # the unique index on entry_hash serves the prefix
+            return queryset.filter(entry_hash__startswith=term), False
+        return queryset.filter(claim__search_vector=search_query(term)), False
 
     @admin.display(description="Hash")
     def short_hash(self, obj):
