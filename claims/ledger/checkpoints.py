@@ -169,9 +169,10 @@ def _last_entry(handle: BinaryIO, path: Path) -> LoggedCheckpoint | None:
     tail = b""
     position = end
     while position > 0:
-        position = max(0, position - block)
+        # Read backwards a block at a time, each block ending where the last began.
+        previous, position = position, max(0, position - block)
         handle.seek(position)
-        tail = handle.read(min(block, end - position)) + tail
+        tail = handle.read(previous - position) + tail
         lines = tail.rstrip(b"\n").split(b"\n")
         if len(lines) > 1 or position == 0:
             last = lines[-1]
