@@ -7,6 +7,9 @@ handlers, no javascript: links, whatever an editor pastes.
 
 from __future__ import annotations
 
+import threading
+from functools import lru_cache
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -53,5 +56,28 @@ def sanitise(
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
 
 
+_renderers = threading.local()
+
+
+def _renderer() -> md.Markdown:
+    """This thread's Markdown converter: building one (its extensions, patterns and
+    processors) costs far more than converting an explanation; reset() between uses
+    leaves nothing of the previous text behind."""
+    renderer = getattr(_renderers, "markdown", None)
+    if renderer is None:
+        renderer = _renderers.markdown = md.Markdown(
+            extensions=["sane_lists"], output_format="html"
+        )
+    return renderer
+
+
+@lru_cache(maxsize=2048)
+def _rendered(text: str) -> str:
+    # A str, not the SafeString: the cache never hands out a mutable result.
+    return str(sanitise(_renderer().reset().convert(text)))
+
+
 def render_markdown(text: str) -> SafeString:
-    return sanitise(md.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+    """The text as sanitised HTML; the same text renders once per process (explanations
+    repeat across a claim's page, its API detail, its ledger and the feeds)."""
+    return mark_safe(_rendered(text or ""))  # noqa: S308 - sanitised by nh3 in _rendered

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import (
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, viewsets
@@ -34,6 +43,7 @@ from claims.api.common import (
     json_body,
     sees_drafts,
 )
+from claims.api.fast import DetailURLs, FastJSONRenderer, claim_list_item, claim_list_rows
 from claims.api.filters import AppearanceFilter, ClaimCursorPagination, ClaimFilter, QuoteFilter
 from claims.api.ledger import (
     ENTRY_RESPONSE,
@@ -60,11 +70,40 @@ from claims.api.serializers import (
     SpeakerSerializer,
     TopicSerializer,
 )
-from claims.models import Appearance, Claim, Quote, Speaker, Topic
+from claims.models import (
+    Appearance,
+    Claim,
+    Quote,
+    Review,
+    ReviewAction,
+    ReviewEvidence,
+    Speaker,
+    Topic,
+)
 from claims.ratings import RATINGS
+from factcheck.security import BrowsableAPIRenderer
 from sources.models import Source
 
 DETAIL_ERRORS = error_responses(404, 429)
+# The latest verdict of the claim in the outer query.
+LATEST_VERDICT = (
+    Review.objects.filter(claim=OuterRef("claim"), action=ReviewAction.REVIEW)
+    .order_by("-sequence")
+    .values("pk")[:1]
+)
+# What ClaimDetailSerializer shows of a claim already read: its topics, its appearances
+# (as Claim.objects.public_detail() orders them) and its latest verdict, not the whole
+# ledger; never the sources' snapshots. The verdict's evidence is read by retrieve().
+DETAIL_PREFETCHES = (
+    "topics",
+    Prefetch(
+        "appearances",
+        queryset=Appearance.objects.select_related("source", "quote__speaker")
+        .defer("source__snapshot")
+        .order_by("source__published_on", "created_at", "pk"),
+    ),
+    Prefetch("reviews", queryset=Review.objects.filter(pk=Subquery(LATEST_VERDICT))),
+)
 WRITE_ERRORS = error_responses(400, 401, 403, 429)
 UPDATE_ERRORS = error_responses(400, 401, 403, 404, 429)
 
@@ -202,11 +241,23 @@ class ClaimViewSet(
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     read_serializer_class = ClaimDetailSerializer
 
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
+
     def get_queryset(self):
         claims = Claim.objects.visible_to(self.request.user)
         if self.action == "list":
-            return claims.select_related("speaker").prefetch_related("topics")
+            return claim_list_rows(claims)
+        if self.action == "retrieve":
+            # The row alone; what else a 200 shows is prefetched by retrieve().
+            return claims.select_related("speaker", "assignee").defer("search_vector")
         return claims.public_detail().select_related("assignee")
+
+    def list(self, request, *args, **kwargs):
+        # Plain rows and dicts (claims.api.fast): DRF's per-field serializing cost
+        # several times the query; ClaimListSerializer documents the shape.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        urls = DetailURLs("api:claim-detail", request, self.format_kwarg)
+        return self.get_paginated_response([claim_list_item(row, urls) for row in page or []])
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -216,7 +267,43 @@ class ClaimViewSet(
         return ClaimDetailSerializer
 
     def retrieve(self, request, *args, **kwargs):
-        return self.read_response(self.get_object())
+        claims = self.get_queryset()
+        # Freshness from the claim's version and update time, in one small query,
+        # before anything of the body is read. (The list's filters say nothing about
+        # a claim its address names.)
+        state = claims.filter(slug=kwargs[self.lookup_field]).values_list(
+            "pk", "version", "updated_at"
+        )
+        found = state.first()
+        if found is None:
+            raise Http404
+        pk, version, updated_at = found
+        # The model's own ETag (Claim.etag), from the three values it is made of.
+        etag = claim_etag(Claim(pk=pk, version=version, updated_at=updated_at))
+        headers = {"ETag": etag, "Last-Modified": http_date(updated_at.timestamp())}
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=int(updated_at.timestamp())
+        )
+        if not_modified is not None and not_modified.status_code == 304:
+            for name, value in headers.items():
+                not_modified[name] = value
+            return not_modified
+        claim = get_object_or_404(claims, pk=pk)
+        self.check_object_permissions(request, claim)
+        prefetch_related_objects([claim], *DETAIL_PREFETCHES)
+        # Always one query, verdict or not, so that the count stays fixed.
+        verdict = (
+            Review.objects.filter(claim=claim.pk, action=ReviewAction.REVIEW)
+            .order_by("-sequence")
+            .values("pk")[:1]
+        )
+        claim.cited_evidence = list(
+            ReviewEvidence.objects.filter(review=Subquery(verdict))
+            .select_related("source")
+            .defer("source__snapshot")
+            .order_by("position")
+        )
+        return self.read_response(claim)
 
     def object_to_update(self) -> Claim:
         claims = Claim.objects.visible_to(self.request.user).select_for_update()

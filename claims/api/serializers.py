@@ -562,7 +562,11 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
         verdict = claim.latest_verdict
         if verdict is None:
             return []
-        sources = [link.source for link in verdict.evidence_links.all()]
+        # The API's detail reads the verdict's evidence itself (claims.api.resources).
+        links = getattr(claim, "cited_evidence", None)
+        if links is None:
+            links = verdict.evidence_links.all()
+        sources = [link.source for link in links]
         return SourceRefSerializer(sources, many=True, context=self.context).data
 
     def get_assignee(self, claim: Claim) -> str | None:

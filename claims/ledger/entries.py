@@ -19,11 +19,13 @@ corrections) decide what to append and call it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -122,7 +124,27 @@ def content_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
-def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict[str, Any]:
+class EntryFields(Protocol):
+    """What an entry's body is made of: a Review, or a row of the export."""
+
+    claim_id: int
+    claim_content: dict[str, Any]
+    claim_version: int
+    action: str
+    status_before: str
+    status_after: str
+    explanation: str
+    editor_id: int
+    correction_class: str
+    changes: dict[str, Any]
+    salt: str
+    note: str
+    note_salt: str
+
+
+def entry_body(
+    review: EntryFields, evidence: Iterable[tuple[int, str]], *, stored: bool = False
+) -> dict[str, Any]:
     """The body an entry's `body_sha256` commits to. `evidence`: (source id, snapshot SHA-256)."""
     correction = None
     if review.action == Review.Action.CORRECTION:
@@ -138,8 +160,28 @@ def entry_body(review: Review, evidence: Iterable[tuple[int, str]]) -> dict[str,
         "evidence": [{"source": pk, "sha256": sha} for pk, sha in evidence],
         "editor": review.editor_id,
         "correction": correction,
-        "note_sha256": verifier.note_digest(review.note, review.note_salt),
+        "note_sha256": (stored_note_digest if stored else verifier.note_digest)(
+            review.note, review.note_salt
+        ),
     }
+
+
+def stored_body_digest(body: dict[str, Any]) -> str:
+    """`verifier.body_digest` of a stored entry's body, for reading the ledger in bulk.
+
+    The same bytes as `verifier.canonical_json` (the same json.dumps options), without
+    its walk refusing values canonical JSON cannot hold: a stored body was walked when
+    its entry was appended, and the walk cost more than the hashing.
+    """
+    canonical = json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def stored_note_digest(note: str, salt: str) -> str:
+    """`verifier.note_digest`, likewise without the walk (two strings)."""
+    return stored_body_digest({"note": note, "salt": salt})
 
 
 def entry_header(review: Review, body: dict[str, Any]) -> dict[str, Any]:

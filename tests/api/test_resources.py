@@ -1280,18 +1280,18 @@ def _reads():
     quote = Quote.objects.order_by("pk").first()
     return {
         # name: (url, params, queries)
-        # 1. the page of claims with speakers, 2. their topics
-        "claim-list": (url("claim-list"), {"page_size": 200}, 2),
-        # the same two: topic, source and words are filters in the first
+        # 1. the page of claims with speakers and their topics (in SQL)
+        "claim-list": (url("claim-list"), {"page_size": 200}, 1),
+        # the same one: topic, source and words are filters in it
         "claim-list-filtered": (
             url("claim-list"),
             {"page_size": 200, "topic": "venezuela", "source": TRUMP_SOURCE, "q": "Maduro"},
-            2,
+            1,
         ),
-        # 1. the claim with speaker and assignee, 2. topics, 3. appearances with sources,
-        # quotes and their speakers, 4. ledger entries with editors, 5. their evidence
-        # with sources
-        "claim-detail": (url("claim-detail", slug=BOUNTY), {}, 5),
+        # 1. its version and update time (all a 304 needs), 2. the claim with speaker
+        # and assignee, 3. topics, 4. appearances with sources, quotes and their
+        # speakers, 5. the latest verdict, 6. its evidence with sources
+        "claim-detail": (url("claim-detail", slug=BOUNTY), {}, 6),
         # 1. the page of speakers
         "speaker-list": (url("speaker-list"), {"page_size": 200}, 1),
         # 1. the speaker
@@ -1352,14 +1352,14 @@ def test_desk_member_reads_add_only_the_token_lookup(
     seeded, claim, editor, contributor_client, django_assert_num_queries
 ):
     _grow(editor)
-    # 1. the token with its user, then claim-list's two: 2. claims with speakers (drafts
-    # too), 3. their topics
-    with django_assert_num_queries(1 + 2):
+    # 1. the token with its user, then claim-list's one: 2. claims with speakers and
+    # topics (drafts too)
+    with django_assert_num_queries(1 + 1):
         response = contributor_client.get(url("claim-list"), {"page_size": 200})
     assert len(response.data["results"]) == SEEDED_CLAIMS + 5 + 1
-    # 1. the token with its user, then claim-detail's five: 2. the claim, 3. topics,
-    # 4. appearances, 5. ledger entries, 6. evidence
-    with django_assert_num_queries(1 + 5):
+    # 1. the token with its user, then claim-detail's six: 2. its version, 3. the claim,
+    # 4. topics, 5. appearances, 6. the latest verdict, 7. its evidence
+    with django_assert_num_queries(1 + 6):
         response = contributor_client.get(url("claim-detail", slug=BOUNTY))
     assert len(response.data["evidence"]) == Source.objects.count()
 

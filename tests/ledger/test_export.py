@@ -1,0 +1,92 @@
+"""The ledger export reads plain rows through a server-side cursor and encodes
+with orjson: its bytes must stay exactly what the ORM-built export wrote."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db.models import Prefetch
+
+from claims.ledger import entries, export
+from claims.models import Claim, Review, ReviewEvidence
+from tests.factories import CorrectionFactory, VerdictFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def orm_export(*, full: bool) -> bytes:
+    """The export as it was built before the row reader: Review instances with their
+    claim, editor and evidence, the header from entries.entry_header, json.dumps."""
+    reviews = (
+        Review.objects.select_related("claim", "editor")
+        .prefetch_related(
+            Prefetch(
+                "evidence_links",
+                queryset=ReviewEvidence.objects.select_related("source").order_by("position"),
+            )
+        )
+        .order_by("sequence")
+    )
+    out = []
+    for review in reviews:
+        body = entries.entry_body(review, entries.evidence_of(review))
+        header = entries.entry_header(review, body)
+        line = {
+            "sequence": review.sequence,
+            "created_at": header["created_at"],
+            "previous_hash": review.previous_hash,
+            "body_sha256": header["body_sha256"],
+            "entry_hash": review.entry_hash,
+            "leaf_index": review.leaf_index,
+        }
+        if full or review.claim.is_published:
+            line |= {"body": body, "claim": review.claim.slug, "editor": review.editor.username}
+        else:
+            line["redacted"] = True
+        if full:
+            line |= {"note": review.note, "note_salt": review.note_salt}
+        out.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_export_is_byte_identical_to_the_orm_export_on_the_seeds(seeded, editor, full):
+    # Evidence, a correction (changes), a note and a draft's redacted entry too.
+    claim = Claim.objects.filter(published_at__isnull=False).order_by("pk")[0]
+    sources = list(claim.appearances.values_list("source", flat=True))
+    VerdictFactory(
+        claim=claim,
+        editor=editor,
+        status="misleading",
+        explanation="Näive “quotes”, a tab\tand a line\nbreak; **bold** \u2028.",
+        note="Called the office \x1f.",
+        evidence=[a.source for a in claim.appearances.all()][:2],
+    )
+    CorrectionFactory(claim=claim.slug, editor=editor, changes={"statement": "Fixed wörding."})
+    assert sources
+    expected = orm_export(full=full)
+    assert expected.count(b"\n") == Review.objects.count()
+    assert b"".join(export.export_lines(full=full, chunk_size=7)) == expected
+    if not full:
+        assert b'"redacted":true' in expected or not Claim.objects.drafts().exists()
+
+
+def test_export_runs_one_query_whatever_the_ledger_size(seeded, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        lines = list(export.export_lines(full=False, chunk_size=5))
+    assert len(lines) == Review.objects.count()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "".join(chr(c) for c in range(0x20)) + '"\\/\x7f',
+        "é “quotes” \u2028\u2029 \U0001f600 日本",
+        "",
+    ],
+)
+def test_orjson_encodes_a_line_as_json_dumps_did(value):
+    line = {"s": value, "n": 2**53 - 1, "none": None, "t": True, "l": [1, {"k": value}]}
+    legacy = json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    assert export.encode_line(line) == legacy
