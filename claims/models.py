@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -7,6 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
@@ -90,6 +93,21 @@ class ClaimKind(models.TextChoices):
     POSITION = "position", "Position or policy"
     CHARACTERIZATION = "characterization", "Characterization"
     MEDIA = "media", "About an image, video or audio"
+
+
+# The reader lists' order: said most recently first, undated claims last, then
+# published most recently, then id. The date is one expression (undated as the
+# earliest date) so that a keyset page is one row comparison walking an index
+# (the `*_order_idx` indexes, migration 0008).
+UNDATED = date(1, 1, 1)
+LIST_ORDER = (
+    Coalesce(models.F("claim_date"), models.Value(UNDATED)).desc(),
+    models.F("published_at").desc(),
+    models.F("id").desc(),
+)
+_PUBLISHED = models.Q(published_at__isnull=False)
+# The home page's latest verdicts and claims in review.
+REVIEWED_ORDER = (models.F("status_changed_at").desc(nulls_last=True), models.F("id").desc())
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -252,6 +270,28 @@ class Claim(models.Model):
             GinIndex(
                 fields=["statement"], name="claim_statement_trgm_idx", opclasses=["gin_trgm_ops"]
             ),
+            models.Index(*LIST_ORDER, name="claim_list_order_idx", condition=_PUBLISHED),
+            models.Index(
+                models.F("status"), *LIST_ORDER, name="claim_status_order_idx", condition=_PUBLISHED
+            ),
+            models.Index(
+                models.F("speaker"),
+                *LIST_ORDER,
+                name="claim_speaker_order_idx",
+                condition=_PUBLISHED,
+            ),
+            models.Index(*REVIEWED_ORDER, name="claim_reviewed_order_idx", condition=_PUBLISHED),
+            models.Index(
+                models.F("status"),
+                *REVIEWED_ORDER,
+                name="claim_status_reviewed_idx",
+                condition=_PUBLISHED,
+            ),
+            # The admin's claim list, drafts included: its default order (newest
+            # added) and "last reviewed", each read forwards or backwards
+            # (factcheck.admin_lists.IndexOrderChangeList adds the id tie-break).
+            models.Index(fields=["created_at", "id"], name="claim_created_idx"),
+            models.Index(fields=["status_changed_at", "id"], name="claim_status_changed_idx"),
         ]
 
     # What a verdict judges: once a claim is published or carries a verdict,

@@ -7,21 +7,22 @@ claims it backs: drafts never leak.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 
+from claims import freshness
 from claims.models import Appearance, Claim, Quote, Speaker
 from claims.ratings import RATINGS, Rating
+from claims.views import keyset_page
 from factcheck.conditional import PageState, page_condition
-from sources.views import quote_digest
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
-PAGE_VERSION = "speaker-1"
+PAGE_VERSION = "speaker-2"
 
 # Scorecard geometry (SVG user units; the chart scales to its container).
 CHART_WIDTH = 360
@@ -33,9 +34,12 @@ BAR_HEIGHT = 20
 
 
 def speaker_list(request):
-    speakers = Speaker.objects.annotate(
-        published_claims=Count("claims", filter=Q(claims__published_at__isnull=False))
-    ).order_by("name", "pk")
+    # Counts from the triggers' counters (claims.freshness), not a join of every claim.
+    speakers = Speaker.objects.raw(
+        "SELECT s.*, coalesce(c.n, 0) AS published_claims FROM claims_speaker s"
+        " LEFT JOIN claims_published_count c ON c.scope = 'speaker' AND c.key = s.id::text"
+        " ORDER BY s.name, s.id"
+    )
     return render(request, "claims/speaker_list.html", {"speakers": speakers})
 
 
@@ -55,9 +59,8 @@ class ScoreRow:
         return BAR_START + self.bar_width + 6
 
 
-def scorecard(claims) -> dict:
+def scorecard(counts: Mapping[str, int]) -> dict:
     """Published claims by status, in the scale's order, one row per status that has claims."""
-    counts = Counter(claim.status for claim in claims)
     most = max(counts.values(), default=0)
     rows: list[ScoreRow] = []
     for rating in RATINGS:
@@ -85,61 +88,22 @@ def scorecard(claims) -> dict:
 
 
 def _state(request: HttpRequest, slug: str) -> PageState | None:
-    """One query: what the speaker page depends on, for ETag and Last-Modified."""
-    own_claims = Claim.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")
-    quotes = Quote.objects.filter(speaker=OuterRef("pk")).order_by().values("speaker")
-    # Claims backed by the speaker's quotes may belong to someone else.
-    backed = (
-        Appearance.objects.filter(quote__speaker=OuterRef("pk")).order_by().values("quote__speaker")
-    )
-    return (
-        Speaker.objects.filter(slug=slug)
-        .annotate(
-            claims_changed=Subquery(own_claims.annotate(m=Max("updated_at")).values("m")),
-            claims_count=Subquery(own_claims.annotate(c=Count("pk")).values("c")),
-            quotes_added=Subquery(quotes.annotate(m=Max("created_at")).values("m")),
-            quotes_count=Subquery(quotes.annotate(c=Count("pk")).values("c")),
-            # Quotes have no updated_at: a digest notices an edit in place.
-            quotes_digest=Subquery(quotes.annotate(d=quote_digest()).values("d")),
-            sources_changed=Subquery(quotes.annotate(m=Max("source__updated_at")).values("m")),
-            backed_changed=Subquery(backed.annotate(m=Max("claim__updated_at")).values("m")),
-            appearances_added=Subquery(backed.annotate(m=Max("created_at")).values("m")),
-            appearances_count=Subquery(backed.annotate(c=Count("pk")).values("c")),
-        )
-        .annotate(
-            last_change=Greatest(
-                F("updated_at"),
-                Coalesce("claims_changed", F("updated_at")),
-                Coalesce("quotes_added", F("updated_at")),
-                Coalesce("sources_changed", F("updated_at")),
-                Coalesce("backed_changed", F("updated_at")),
-                Coalesce("appearances_added", F("updated_at")),
-            )
-        )
-        .values(
-            "pk",
-            "last_change",
-            "claims_count",
-            "quotes_count",
-            "quotes_digest",
-            "appearances_count",
-            "claims_changed",
-            "quotes_added",
-            "sources_changed",
-            "backed_changed",
-        )
-        .first()
+    """The reader pages' change stamp (claims.freshness), or None for no such speaker."""
+    return freshness.stamp_state_if(
+        "SELECT 1 FROM claims_speaker WHERE slug = %s", [slug], {"slug": slug}
     )
 
 
 @page_condition(PAGE_VERSION, _state)
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
-    claims = list(
-        Claim.objects.published()
-        .filter(speaker=speaker)
-        .order_by(F("claim_date").desc(nulls_last=True), "-published_at", "pk")
+    published = Claim.objects.published().filter(speaker=speaker)
+    counts = dict(
+        published.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
+    card = scorecard(counts)
+    # A page at a time, newest first, walking claim_speaker_order_idx.
+    page = keyset_page(request, published, card["total"])
     quotes = (
         Quote.objects.filter(speaker=speaker)
         .select_related("source")
@@ -162,8 +126,9 @@ def speaker_detail(request, slug):
         "claims/speaker_detail.html",
         {
             "speaker": speaker,
-            "claims": claims,
-            "scorecard": scorecard(claims),
+            "claims": page.object_list,
+            "page_obj": page,
+            "scorecard": card,
             "quotes_by_source": dict(quotes_by_source),
         },
     )

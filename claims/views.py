@@ -12,24 +12,23 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery, TrigramSimilarity
 from django.core.paginator import Page, Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import (
-    Count,
     Exists,
     F,
-    Max,
     OuterRef,
     Q,
     QuerySet,
 )
+from django.db.models.query import RawQuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import floatformat
@@ -39,8 +38,11 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
+from claims import freshness
 from claims.claimreview import build_claim_review
 from claims.models import (
+    LIST_ORDER,
+    UNDATED,
     Appearance,
     Claim,
     ClaimKind,
@@ -51,14 +53,25 @@ from claims.models import (
     Topic,
 )
 from claims.ratings import BY_VALUE, RATINGS, get_rating
-from claims.search import highlight, search_claims
+from claims.search import highlight, search_claims_capped
 from factcheck.conditional import page_condition
 from sources.models import Source
 
 PER_PAGE = 20
 HOME_LIST_SIZE = 10
 SIMILAR_LIMIT = 5
+# Similar claims: claims whose statement shares at least two of this one's
+# SIMILAR_WORDS longest words (its statement's lexemes in the stored search vector;
+# long words are the rare ones) are candidates, found through the full-text GIN
+# index; the first SIMILAR_CANDIDATES of them are ranked by trigram similarity, and
+# those reaching SIMILARITY_THRESHOLD are shown. Ranking every claim by trigrams
+# took seconds at a million, and so does pg_trgm's own index on ~100-character
+# statements (their common trigrams match most rows).
 SIMILARITY_THRESHOLD = 0.2
+SIMILAR_WORDS = 4
+SIMILAR_CANDIDATES = 200
+# One lexeme of a tsvector's text form, with its positions and weights ('word':1A,4A).
+_LEXEME = re.compile(r"'((?:[^']|'')+)':([0-9A-D,]+)")
 
 # What json_script escapes, so no string in the JSON-LD can close the <script>
 # element or open a comment, whatever an editor types.
@@ -72,57 +85,114 @@ _JSON_SCRIPT_ESCAPES = {
 
 
 # --- Conditional GET ---------------------------------------------------------
-
-
-def _latest(*stamps: datetime | None) -> datetime | None:
-    present = [stamp for stamp in stamps if stamp is not None]
-    return max(present) if present else None
+# Every reader page is made of what the change stamp covers (claims.freshness):
+# a conditional GET costs one primary-key read, before anything is built.
 
 
 def _published_state(request: HttpRequest, *args, **kwargs) -> dict:
-    """What every list page is made of, in one query."""
-    state = Claim.objects.published().aggregate(
-        last=Max("updated_at"), speakers=Max("speaker__updated_at"), count=Count("pk")
-    )
-    return {**state, "last_change": _latest(state["last"], state["speakers"])}
+    return freshness.stamp_state()
 
 
-list_condition = page_condition("claims-list-1", _published_state)
+list_condition = page_condition("claims-list-2", _published_state)
 
 
 def _claim_state(request: HttpRequest, slug: str) -> dict | None:
-    """The claim's version and update times, with what its page shows from elsewhere
-    (the speaker, the appearances and their sources), in one query."""
-    state = (
-        Claim.objects.published()
-        .filter(slug=slug)
-        .aggregate(
-            version=Max("version"),
-            updated=Max("updated_at"),
-            speaker=Max("speaker__updated_at"),
-            appearance_count=Count("appearances"),
-            appeared=Max("appearances__created_at"),
-            sources=Max("appearances__source__updated_at"),
-        )
+    """None for a draft or no claim: never a 304 for a page that is a 404."""
+    return freshness.stamp_state_if(
+        "SELECT 1 FROM claims_claim WHERE slug = %s AND published_at IS NOT NULL",
+        [slug],
+        {"slug": slug},
     )
-    if state["version"] is None:
-        return None
-    last = _latest(state["updated"], state["speaker"], state["appeared"], state["sources"])
-    return {**state, "slug": slug, "last_change": last}
+
+
+def _topic_state(request: HttpRequest, slug: str) -> dict | None:
+    return freshness.stamp_state_if(
+        "SELECT 1 FROM claims_topic WHERE slug = %s", [slug], {"slug": slug}
+    )
+
+
+def _status_state(request: HttpRequest, status: str) -> dict | None:
+    return freshness.stamp_state({"status": status}) if status in BY_VALUE else None
 
 
 # --- Shared helpers ----------------------------------------------------------
 
 
+# A list's page ends where the next begins: `?after=<date>_<published µs>_<id>`, the
+# sort key of the last claim shown. Each page is one index range scan
+# (claims.models.LIST_ORDER), however deep; no page counts the table.
+_AFTER = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})_(-?[0-9]{1,18})_([0-9]{1,18})")
+_AFTER_SQL = (
+    "(COALESCE(claims_claim.claim_date, %s::date), claims_claim.published_at, claims_claim.id)"
+    " < (%s::date, %s, %s)"
+)
+# Totals past this are shown as "more than": counting further is what made pages slow.
+COUNT_CAP = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Full-text search ranks at most this many matches (the first the index yields).
+SEARCH_CANDIDATES = 500
+
+
 def _newest_first(queryset: QuerySet) -> QuerySet:
-    return queryset.order_by(
-        F("claim_date").desc(nulls_last=True), F("published_at").desc(nulls_last=True), "-pk"
-    )
+    return queryset.order_by(*LIST_ORDER)
+
+
+def _after(request: HttpRequest) -> tuple[date, datetime, int] | None:
+    """The `after` cursor; one that is not one gives the first page, never an error."""
+    match = _AFTER.fullmatch(request.GET.get("after", "").strip())
+    if match is None:
+        return None
+    try:
+        published = _EPOCH + timedelta(microseconds=int(match[2]))
+        return date.fromisoformat(match[1]), published, int(match[3])
+    except (ValueError, OverflowError):
+        return None
+
+
+def _cursor(claim: Claim) -> str:
+    assert claim.published_at is not None  # noqa: S101 - lists show published claims
+    day = claim.claim_date or UNDATED
+    stamp = claim.published_at
+    micros = (stamp - _EPOCH) // timedelta(microseconds=1)
+    return f"{day.isoformat()}_{micros}_{claim.pk}"
+
+
+@dataclass
+class KeysetPage:
+    """A page of a list in LIST_ORDER, with the cursor of the next one."""
+
+    object_list: list
+    next_after: str | None
+    is_first: bool
+    count: int | None = None
+    count_capped: bool = False
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+
+def keyset_page(request: HttpRequest, queryset: QuerySet, total: int | None = None) -> KeysetPage:
+    """A page of claims newest first, and how many there are: `total` when known
+    (the triggers' counters), else counted up to COUNT_CAP."""
+    after = _after(request)
+    ordered = _newest_first(queryset)
+    if after is not None:
+        day, published, pk = after
+        ordered = ordered.extra(where=[_AFTER_SQL], params=[UNDATED, day, published, pk])
+    rows = list(ordered[: PER_PAGE + 1])
+    next_after = _cursor(rows[PER_PAGE - 1]) if len(rows) > PER_PAGE else None
+    page = KeysetPage(rows[:PER_PAGE], next_after, is_first=after is None)
+    if total is None:
+        counted = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+        page.count, page.count_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+    else:
+        page.count = total
+    return page
 
 
 def _paginate(request: HttpRequest, queryset: QuerySet) -> Page:
-    """A page of claims; a page number that is not a number or out of range
-    gives the first or the last page, never an error."""
+    """A page of ranked search results (a capped set: its pages are few);
+    a page number that is not a number or out of range gives the first or the last."""
     page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     return page
@@ -318,24 +388,14 @@ class LedgerChange:
 @list_condition
 def home(request: HttpRequest) -> HttpResponse:
     published = Claim.objects.published().select_related("speaker")
+    # Served by claim_reviewed_order_idx and claim_status_reviewed_idx.
     latest_first = (F("status_changed_at").desc(nulls_last=True), "-pk")
     verdicts = list(published.rated().order_by(*latest_first)[:HOME_LIST_SIZE])
     in_review = list(published.filter(status="in_review").order_by(*latest_first)[:HOME_LIST_SIZE])
-    counts = dict(
-        Claim.objects.published()
-        .values("status")
-        .annotate(n=Count("pk"))
-        .order_by("status")
-        .values_list("status", "n")
-    )
+    # The triggers' counters (claims.freshness): never a count over every claim.
+    counts = freshness.counts("status")
     status_counts = [(rating, counts.get(rating.value, 0)) for rating in RATINGS]
-    topics = list(
-        Topic.objects.annotate(
-            claim_count=Count("claims", filter=Q(claims__published_at__isnull=False))
-        )
-        .filter(claim_count__gt=0)
-        .order_by("name")
-    )
+    topics = list(_topics_with_counts(only_used=True))
     return render(
         request,
         "claims/home.html",
@@ -346,6 +406,16 @@ def home(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "topics": topics,
         },
+    )
+
+
+def _topics_with_counts(*, only_used: bool) -> RawQuerySet[Topic]:
+    """Topics by name, each with `claim_count`, its published claims (a counter)."""
+    used = "WHERE coalesce(c.n, 0) > 0" if only_used else ""
+    return Topic.objects.raw(
+        "SELECT t.*, coalesce(c.n, 0) AS claim_count FROM claims_topic t"  # noqa: S608 - constant
+        " LEFT JOIN claims_published_count c ON c.scope = 'topic' AND c.key = t.id::text"
+        f" {used} ORDER BY t.name"
     )
 
 
@@ -365,6 +435,8 @@ class ClaimFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
+    speaker_q: str = ""
+    source_q: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -379,6 +451,8 @@ class ClaimFilters:
                 self.date_from,
                 self.date_to,
                 self.q,
+                self.speaker_q,
+                self.source_q,
             )
         )
 
@@ -404,6 +478,10 @@ def _date(params, name: str, label: str, notes: list[str]) -> date | None:
     return parsed
 
 
+def _words(params, name: str) -> str:
+    return " ".join(params.get(name, "").split())[:200]
+
+
 def _clean_filters(params, options: dict) -> ClaimFilters:
     notes: list[str] = []
     filters = ClaimFilters(
@@ -414,7 +492,9 @@ def _clean_filters(params, options: dict) -> ClaimFilters:
         source=_choice(params, "source", options["sources"], "source", notes),
         date_from=_date(params, "from", "“from” date", notes),
         date_to=_date(params, "to", "“to” date", notes),
-        q=" ".join(params.get("q", "").split())[:200],
+        q=_words(params, "q"),
+        speaker_q=_words(params, "speaker_q"),
+        source_q=_words(params, "source_q"),
         notes=notes,
     )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
@@ -422,24 +502,33 @@ def _clean_filters(params, options: dict) -> ClaimFilters:
     return filters
 
 
-def _filter_options() -> dict:
-    """Speakers, topics and sources that have published claims: one query each."""
-    published = Claim.objects.published()
+# The filter menus list this many speakers and sources, those with the most published
+# claims; the others are found by typing (speaker_q, source_q).
+FILTER_MENU_SIZE = 20
+
+_TOP_OR_CHOSEN = (
+    "{table}.id IN (SELECT key::bigint FROM claims_published_count"
+    " WHERE scope = %s AND n > 0 ORDER BY n DESC, key LIMIT %s) OR {table}.slug = %s"
+)
+
+
+def _filter_options(params) -> dict:
+    """The menus: the speakers and sources with the most published claims (the
+    triggers' counters), plus the one a filter names, and every topic with
+    published claims. One query each, whatever the number of speakers and sources."""
     speakers = dict(
-        Speaker.objects.filter(Exists(published.filter(speaker=OuterRef("pk"))))
-        .order_by("name")
+        Speaker.objects.extra(
+            where=[_TOP_OR_CHOSEN.format(table="claims_speaker")],
+            params=["speaker", FILTER_MENU_SIZE, params.get("speaker", "").strip()],
+        )
+        .order_by("name", "pk")
         .values_list("slug", "name")
     )
-    topics = dict(
-        Topic.objects.filter(Exists(published.filter(topics=OuterRef("pk"))))
-        .order_by("name")
-        .values_list("slug", "name")
-    )
+    topics = {topic.slug: topic.name for topic in _topics_with_counts(only_used=True)}
     sources = dict(
-        Source.objects.filter(
-            Exists(
-                Appearance.objects.filter(source=OuterRef("pk"), claim__published_at__isnull=False)
-            )
+        Source.objects.extra(
+            where=[_TOP_OR_CHOSEN.format(table="sources_source")],
+            params=["source", FILTER_MENU_SIZE, params.get("source", "").strip()],
         )
         .order_by("title", "pk")
         .values_list("slug", "title")
@@ -452,6 +541,11 @@ def _apply_filters(queryset: QuerySet, filters: ClaimFilters) -> QuerySet:
         queryset = queryset.filter(status=filters.status)
     if filters.speaker:
         queryset = queryset.filter(speaker__slug=filters.speaker)
+    if filters.speaker_q:
+        named = Speaker.objects.filter(
+            Q(name__icontains=filters.speaker_q) | Q(slug=filters.speaker_q)
+        )
+        queryset = queryset.filter(speaker__in=named.values("pk"))
     if filters.topic:
         queryset = queryset.filter(topics__slug=filters.topic)
     if filters.kind:
@@ -460,30 +554,70 @@ def _apply_filters(queryset: QuerySet, filters: ClaimFilters) -> QuerySet:
         queryset = queryset.filter(
             Exists(Appearance.objects.filter(claim=OuterRef("pk"), source__slug=filters.source))
         )
+    if filters.source_q:
+        named_sources = Source.objects.filter(
+            Q(title__icontains=filters.source_q) | Q(slug=filters.source_q)
+        )
+        queryset = queryset.filter(
+            Exists(
+                Appearance.objects.filter(
+                    claim=OuterRef("pk"), source__in=named_sources.values("pk")
+                )
+            )
+        )
     if filters.date_from:
         queryset = queryset.filter(claim_date__gte=filters.date_from)
     if filters.date_to:
         queryset = queryset.filter(claim_date__lte=filters.date_to)
-    return search_claims(queryset, filters.q) if filters.q else _newest_first(queryset)
+    return queryset
+
+
+def _only_status(filters: ClaimFilters) -> bool:
+    """Whether the list is all published claims, or those of one status: counted by triggers."""
+    return not any(
+        (
+            filters.speaker,
+            filters.speaker_q,
+            filters.topic,
+            filters.kind,
+            filters.source,
+            filters.source_q,
+            filters.date_from,
+            filters.date_to,
+            filters.q,
+        )
+    )
 
 
 @require_safe
 @list_condition
 def claim_list(request: HttpRequest) -> HttpResponse:
-    options = _filter_options()
+    options = _filter_options(request.GET)
     filters = _clean_filters(request.GET, options)
     queryset = _apply_filters(Claim.objects.published().select_related("speaker"), filters)
-    page = _paginate(request, queryset)
+    page: Page | KeysetPage
+    count: int | None
     if filters.q:
+        page = _paginate(request, search_claims_capped(queryset, filters.q, SEARCH_CANDIDATES))
         for claim in page.object_list:
             claim.snippet = highlight(claim.headline)
             quoted = highlight(claim.quoted_headline or "")
             claim.quoted_snippet = quoted if "<mark>" in quoted else ""
+        count, capped = page.paginator.count, page.paginator.count >= SEARCH_CANDIDATES
+    else:
+        total: int | None = None
+        if _only_status(filters):
+            counts = freshness.counts("status")
+            total = counts.get(filters.status, 0) if filters.status else sum(counts.values())
+        page = keyset_page(request, queryset, total)
+        count, capped = page.count, page.count_capped
     return render(
         request,
         "claims/claim_list.html",
         {
             "page_obj": page,
+            "count": count,
+            "count_capped": capped,
             "filters": filters,
             "options": options,
             "statuses": RATINGS,
@@ -497,7 +631,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@page_condition("claim-2", _claim_state)
+@page_condition("claim-3", _claim_state)
 def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.published().public_detail(), slug=slug)
     rating = get_rating(claim.status)
@@ -523,14 +657,7 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     evidence = (
         [link.source for link in latest_verdict.evidence_links.all()] if latest_verdict else []
     )
-    similar = list(
-        Claim.objects.published()
-        .exclude(pk=claim.pk)
-        .annotate(similarity=TrigramSimilarity("statement", claim.statement))
-        .filter(similarity__gt=SIMILARITY_THRESHOLD)
-        .select_related("speaker")
-        .order_by("-similarity", "-pk")[:SIMILAR_LIMIT]
-    )
+    similar = _similar_claims(claim)
     markup = build_claim_review(claim, request)
     return render(
         request,
@@ -552,43 +679,83 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _similar_words(claim: Claim) -> SearchQuery | None:
+    """A query for statements sharing two of the claim's longest words (weight A:
+    the statement's part of the search vector), or None when it has none."""
+    lexemes = {
+        match[1]
+        for match in _LEXEME.finditer(claim.search_vector or "")
+        if any(position.endswith("A") for position in match[2].split(","))
+    }
+    longest = sorted(lexemes, key=lambda word: (-len(word), word))[:SIMILAR_WORDS]
+    if not longest:
+        return None
+    terms = [f"'{word}':A" for word in longest]  # quotes are doubled in the vector too
+    pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]]
+    # The lexemes are normalised already: 'simple' leaves them as they are.
+    return SearchQuery(" | ".join(pairs or terms), config="simple", search_type="raw")
+
+
+def _similar_claims(claim: Claim) -> list[Claim]:
+    words = _similar_words(claim)
+    if words is None:
+        return []
+    candidates = (
+        Claim.objects.published()
+        .exclude(pk=claim.pk)
+        .filter(search_vector=words)
+        .order_by()
+        .values("pk")[:SIMILAR_CANDIDATES]
+    )
+    return list(
+        Claim.objects.filter(pk__in=candidates)
+        .annotate(similarity=TrigramSimilarity("statement", claim.statement))
+        .filter(similarity__gt=SIMILARITY_THRESHOLD)
+        .select_related("speaker")
+        .order_by("-similarity", "-pk")[:SIMILAR_LIMIT]
+    )
+
+
 # --- Topics and statuses -----------------------------------------------------
 
 
 @require_safe
 @list_condition
 def topic_list(request: HttpRequest) -> HttpResponse:
-    topics = Topic.objects.annotate(
-        claim_count=Count("claims", filter=Q(claims__published_at__isnull=False))
-    ).order_by("name")
+    topics = _topics_with_counts(only_used=False)
     return render(request, "claims/topic_list.html", {"topics": list(topics)})
 
 
 @require_safe
-@list_condition
+@page_condition("topic-2", _topic_state)
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = get_object_or_404(Topic, slug=slug)
-    claims = _newest_first(Claim.objects.published().filter(topics=topic).select_related("speaker"))
+    topics = list(_topics_with_counts(only_used=False))
+    topic = next((topic for topic in topics if topic.slug == slug), None)
+    if topic is None:
+        raise Http404("No such topic.")
+    # Walks the list's order index, keeping the claims linked to the topic.
+    linked = Claim.topics.through.objects.filter(claim=OuterRef("pk"), topic=topic.pk)
+    claims = Claim.objects.published().filter(Exists(linked)).select_related("speaker")
     return render(
         request,
         "claims/topic_detail.html",
-        {"topic": topic, "page_obj": _paginate(request, claims)},
+        # claim_count: a column of the raw query, not of the model.
+        {"topic": topic, "page_obj": keyset_page(request, claims, topic.claim_count)},  # type: ignore[attr-defined]
     )
 
 
 @require_safe
-@list_condition
+@page_condition("status-2", _status_state)
 def status_detail(request: HttpRequest, status: str) -> HttpResponse:
     rating = BY_VALUE.get(status)
     if rating is None:
         raise Http404("No such status.")
-    claims = _newest_first(
-        Claim.objects.published().filter(status=rating.value).select_related("speaker")
-    )
+    claims = Claim.objects.published().filter(status=rating.value).select_related("speaker")
+    total = freshness.counts("status").get(rating.value, 0)
     return render(
         request,
         "claims/status_detail.html",
-        {"rating": rating, "page_obj": _paginate(request, claims), "statuses": RATINGS},
+        {"rating": rating, "page_obj": keyset_page(request, claims, total), "statuses": RATINGS},
     )
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import CharField, Count, F, Max, OuterRef, Q, StringAgg, Subquery, Value
-from django.db.models.functions import MD5, Coalesce, Concat, Greatest
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from claims import freshness
 from claims.models import Appearance, Quote
 from factcheck.conditional import PageState, page_condition
 from sources.models import Source
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
-PAGE_VERSION = "source-1"
+PAGE_VERSION = "source-2"
 
 
 def source_list(request):
@@ -112,56 +112,10 @@ def render_snapshot(snapshot: str, quotes: list[Quote], claims_by_quote: dict) -
     return mark_safe("".join(paragraphs)), marked  # noqa: S308 - every piece escaped above
 
 
-def quote_digest():
-    """An aggregate: MD5 of the quotes' id, speaker, kind and span, for conditional GETs."""
-    fields = ("pk", "speaker_id", "kind", "start", "end")
-    parts = []
-    for field in fields:
-        parts += [F(field), Value(":")]
-    text = Concat(*parts[:-1], output_field=CharField())
-    return MD5(StringAgg(text, Value(","), order_by="pk"))
-
-
 def _state(request: HttpRequest, slug: str) -> PageState | None:
-    """One query: what the source page depends on, for ETag and Last-Modified."""
-    quotes = Quote.objects.filter(source=OuterRef("pk")).order_by().values("source")
-    appearances = Appearance.objects.filter(source=OuterRef("pk")).order_by().values("source")
-    return (
-        Source.objects.filter(slug=slug)
-        .annotate(
-            quotes_added=Subquery(quotes.annotate(m=Max("created_at")).values("m")),
-            quotes_count=Subquery(quotes.annotate(c=Count("pk")).values("c")),
-            # Quotes have no updated_at: a digest of what the page shows of them
-            # notices an edit in place (another speaker, another kind).
-            quotes_digest=Subquery(quotes.annotate(d=quote_digest()).values("d")),
-            speakers_changed=Subquery(quotes.annotate(m=Max("speaker__updated_at")).values("m")),
-            appearances_added=Subquery(appearances.annotate(m=Max("created_at")).values("m")),
-            appearances_count=Subquery(appearances.annotate(c=Count("pk")).values("c")),
-            claims_changed=Subquery(appearances.annotate(m=Max("claim__updated_at")).values("m")),
-        )
-        .annotate(
-            last_change=Greatest(
-                F("updated_at"),
-                Coalesce("quotes_added", F("updated_at")),
-                Coalesce("speakers_changed", F("updated_at")),
-                Coalesce("appearances_added", F("updated_at")),
-                Coalesce("claims_changed", F("updated_at")),
-            )
-        )
-        .values(
-            "pk",
-            "snapshot_sha256",
-            "updated_at",
-            "last_change",
-            "quotes_added",
-            "quotes_count",
-            "quotes_digest",
-            "speakers_changed",
-            "appearances_added",
-            "appearances_count",
-            "claims_changed",
-        )
-        .first()
+    """The reader pages' change stamp (claims.freshness), or None for no such source."""
+    return freshness.stamp_state_if(
+        "SELECT 1 FROM sources_source WHERE slug = %s", [slug], {"slug": slug}
     )
 
 

@@ -155,6 +155,9 @@ def test_verify_ledger_names_the_first_altered_entry(claim, editor):
     VerdictFactory(claim=claim, editor=editor, status="true", explanation="A later correction.")
     # Someone with owner rights disables the guard and rewrites history.
     owner_sql(
+        # The reader pages' stamp triggers are deferred to commit; pending, they
+        # would forbid re-enabling the guard in the same transaction.
+        "SET CONSTRAINTS ALL IMMEDIATE",
         "ALTER TABLE claims_review DISABLE TRIGGER claims_review_append_only",
         ("UPDATE claims_review SET explanation = 'softened' WHERE id = %s", [altered.pk]),
         "ALTER TABLE claims_review ENABLE TRIGGER claims_review_append_only",
@@ -183,6 +186,9 @@ def test_verify_ledger_detects_a_status_changed_behind_the_ledgers_back(claim, e
 def test_verify_ledger_detects_an_altered_evidence_snapshot(claim, editor, source):
     VerdictFactory(claim=claim, editor=editor, evidence=[source])
     owner_sql(
+        # The reader pages' stamp triggers are deferred to commit; pending, they
+        # would forbid re-enabling the guard in the same transaction.
+        "SET CONSTRAINTS ALL IMMEDIATE",
         "ALTER TABLE sources_source DISABLE TRIGGER sources_source_snapshot_immutable",
         ("UPDATE sources_source SET snapshot = 'rewritten' WHERE id = %s", [source.pk]),
         "ALTER TABLE sources_source ENABLE TRIGGER sources_source_snapshot_immutable",

@@ -160,9 +160,9 @@ def test_speaker_page_queries_do_not_grow_with_claims_and_quotes(
     client, seeded, editor, django_assert_num_queries
 ):
     url = reverse("claims:speaker", kwargs={"slug": "pam-bondi"})
-    # 1. the conditional-GET fingerprint, 2. the speaker, 3. their published claims,
-    # 4. their quotes with sources, 5. the published claims those quotes back
-    with django_assert_num_queries(5):
+    # 1. the conditional-GET stamp, 2. the speaker, 3. their published claims by status,
+    # 4. a page of them, 5. their quotes with sources, 6. the published claims those back
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
 
     bondi = Speaker.objects.get(slug="pam-bondi")
@@ -180,8 +180,8 @@ def test_speaker_page_queries_do_not_grow_with_claims_and_quotes(
         quote = QuoteFactory(source=source, speaker=bondi, words=f"says number {i} out loud")
         AppearanceFactory(claim=claim, quote=quote)
 
-    # The same 5 with six more claims and quotes.
-    with django_assert_num_queries(5):
+    # The same 6 with six more claims and quotes.
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert response.status_code == 200
     assert scorecard_table(response.content.decode())["Total"] == "9"
