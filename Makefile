@@ -13,7 +13,7 @@ PORT ?= 8000
 # (production sets DEBUG=false and a SECRET_KEY; see README).
 export DEBUG ?= true
 
-.PHONY: run test setup install check-python lint check pytest clean-db drill
+.PHONY: run test setup install check-python lint check pytest clean-db drill bench
 
 run: setup
 	$(MANAGE) runserver $(HOST):$(PORT)
@@ -70,6 +70,12 @@ pytest: install
 # restarts and a worker is killed; fails if an acknowledged write was lost.
 drill: install
 	$(MANAGE) drill $(DRILL_ARGS)
+
+# The benchmark (README, "Benchmark"): generated databases of 10k and 1M claims (reused
+# once made), served by gunicorn as in production; prints one table with the goals.
+# BENCH_ARGS='--quick' for tiny sizes, '--sizes 10k,100k' for others.
+bench: install
+	$(MANAGE) bench $(BENCH_ARGS)
 
 # Drop the embedded database's data (it is recreated on the next run), and the
 # checkpoints signed for it, which a new ledger would contradict.

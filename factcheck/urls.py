@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csp import csp_override
@@ -32,6 +34,10 @@ urlpatterns = [
     path("ledger/verifier.py", site_views.ledger_verifier, name="ledger-verifier"),
     path("", include("claims.urls")),
 ]
+
+# The benchmark's floor views (factcheck/bench_views.py), only for `manage.py bench`.
+if os.environ.get("BENCH_FLOOR_VIEWS", "").strip().lower() in {"1", "true", "yes", "on"}:
+    urlpatterns.insert(0, path("bench/", include("factcheck.bench_views")))
 
 handler400 = "factcheck.bad_input.bad_request"
 handler404 = "factcheck.site_views.page_not_found"

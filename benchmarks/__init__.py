@@ -1,0 +1,1 @@
+"""Benchmarks: the synthetic ledger generator and the HTTP benchmark (`manage.py bench`)."""
