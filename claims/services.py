@@ -5,11 +5,12 @@ quote anchor or a claim's status any other way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.ledger.entries import (
@@ -43,6 +44,26 @@ __all__ = [
 RECORD_REVIEW_PERMISSION = "claims.record_review"
 PUBLISH_PERMISSION = "claims.publish_claim"
 ASSIGN_PERMISSION = "claims.assign_claim"
+
+
+def _in_a_transaction[**P, R](service: Callable[P, R]) -> Callable[P, R]:
+    """Run `service` in the caller's transaction, or in one of its own when there is none.
+
+    Not `transaction.atomic`, whose savepoint inside a request's transaction
+    (factcheck.middleware.AtomicWritesMiddleware) cost two statements per service:
+    the checks that may refuse a write raise before anything is written, so the
+    caller's transaction stays usable after them, and `append_entry` dooms the
+    whole transaction if it fails once it has begun writing.
+    """
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if connection.in_atomic_block:
+            return service(*args, **kwargs)
+        with transaction.atomic():
+            return service(*args, **kwargs)
+
+    return run
 
 
 def locate_quote(*, source: Source, words: str, context_before: str = "") -> anchoring.Anchor:
@@ -135,7 +156,7 @@ def add_appearance(
     return Appearance.objects.get_or_create(claim=claim, source=source, quote=quote)
 
 
-@transaction.atomic
+@_in_a_transaction
 def record_review(
     *,
     claim: Claim,
@@ -175,7 +196,7 @@ def record_review(
     )
 
 
-@transaction.atomic
+@_in_a_transaction
 def publish_claim(*, claim: Claim, editor: User, expected_version: int, note: str = "") -> Review:
     """Make a draft visible to readers; the ledger records who and when."""
     _require(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
@@ -188,7 +209,7 @@ def publish_claim(*, claim: Claim, editor: User, expected_version: int, note: st
     )
 
 
-@transaction.atomic
+@_in_a_transaction
 def unpublish_claim(
     *, claim: Claim, editor: User, expected_version: int, explanation: str
 ) -> Review:
@@ -209,7 +230,7 @@ def unpublish_claim(
     )
 
 
-@transaction.atomic
+@_in_a_transaction
 def correct_claim(
     *,
     claim: Claim,

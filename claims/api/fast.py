@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.reverse import reverse
 
-from claims.models import Topic
-from claims.ratings import RATINGS
+from claims.api.common import sees_drafts
+from claims.claimreview import claim_url
+from claims.markdown import render_markdown
+from claims.models import Appearance, Claim, Review, ReviewAction, ReviewEvidence, Topic
+from claims.ratings import RATINGS, WORKFLOW_STATUSES
 
 _STATUS_DATA = {rating.value: rating.as_data() for rating in RATINGS}
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
@@ -125,3 +129,180 @@ class FastJSONRenderer(JSONRenderer):
                     b"\xe2\x80\xa9", b"\\u2029"
                 )
         return super().render(data, accepted_media_type, renderer_context)
+
+
+# --- A claim's detail -----------------------------------------------------------------
+
+# What ClaimDetailSerializer shows of the claim's own row, in its order.
+CLAIM_DETAIL_VALUES = (
+    "slug",
+    "statement",
+    "kind",
+    "quantity",
+    "unit",
+    "claim_date",
+    "media_authenticity",
+    "status",
+    "version",
+    "published_at",
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+)
+SOURCE_REF_VALUES = ("slug", "title", "url")
+
+
+def _latest_verdict(claim_pk: int) -> QuerySet:
+    return (
+        Review.objects.filter(claim=claim_pk, action=ReviewAction.REVIEW)
+        .order_by("-sequence")
+        .values("pk")[:1]
+    )
+
+
+def claim_detail_row(claim_pk: int) -> dict[str, Any] | None:
+    """The claim with its speaker, assignee, topics and latest verdict's explanation:
+    one query (None if the row is gone)."""
+    return (
+        Claim.objects.filter(pk=claim_pk)
+        .values(
+            *CLAIM_DETAIL_VALUES,
+            speaker_slug=F("speaker__slug"),
+            speaker_name=F("speaker__name"),
+            speaker_kind=F("speaker__kind"),
+            speaker_role=F("speaker__role"),
+            speaker_affiliation=F("speaker__affiliation"),
+            assignee_username=F("assignee__username"),
+            topic_slugs=ArraySubquery(
+                Topic.objects.filter(claims=OuterRef("pk")).order_by("name").values("slug")
+            ),
+            verdict_explanation=Subquery(
+                Review.objects.filter(claim=OuterRef("pk"), action=ReviewAction.REVIEW)
+                .order_by("-sequence")
+                .values("explanation")[:1]
+            ),
+        )
+        .first()
+    )
+
+
+def _source_ref(prefix: str, row: dict[str, Any], urls: DetailURLs) -> dict[str, Any]:
+    slug = row[f"{prefix}slug"]
+    return {
+        "slug": slug,
+        "title": row[f"{prefix}title"],
+        "url": row[f"{prefix}url"],
+        "api_url": urls(slug),
+    }
+
+
+def _appearance(row: dict[str, Any], sources: DetailURLs) -> dict[str, Any]:
+    quote = None
+    if row["quote_id"] is not None:
+        exact, prefix, suffix = row["quote_exact"], row["quote_prefix"], row["quote_suffix"]
+        start, end = row["quote_start"], row["quote_end"]
+        quote = {
+            "id": row["quote_id"],
+            "exact": exact,
+            "prefix": prefix,
+            "suffix": suffix,
+            "start": start,
+            "end": end,
+            "kind": row["quote_kind"],
+            "speaker": row["quote_speaker_slug"],
+            # Quote.selectors, from the row.
+            "selectors": [
+                {"type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix},
+                {"type": "TextPositionSelector", "start": start, "end": end},
+            ],
+        }
+    return {
+        "id": row["id"],
+        "source": _source_ref("source_", row, sources),
+        "quote": quote,
+        "created_at": api_datetime(row["created_at"]),
+    }
+
+
+_QUOTE_VALUES = ("exact", "prefix", "suffix", "start", "end", "kind")
+
+
+def claim_appearance_rows(claim_pk: int) -> QuerySet:
+    """The claim's appearances as ClaimDetailSerializer orders them, with source and quote."""
+    return (
+        Appearance.objects.filter(claim=claim_pk)
+        .order_by("source__published_on", "created_at", "pk")
+        .values(
+            "id",
+            "created_at",
+            "quote_id",
+            **{f"source_{name}": F(f"source__{name}") for name in SOURCE_REF_VALUES},
+            **{f"quote_{name}": F(f"quote__{name}") for name in _QUOTE_VALUES},
+            quote_speaker_slug=F("quote__speaker__slug"),
+        )
+    )
+
+
+def claim_evidence_rows(claim_pk: int) -> QuerySet:
+    """The sources the claim's latest verdict cites, in its order (none without one)."""
+    return (
+        ReviewEvidence.objects.filter(review=Subquery(_latest_verdict(claim_pk)))
+        .order_by("position")
+        .values(**{f"source_{name}": F(f"source__{name}") for name in SOURCE_REF_VALUES})
+    )
+
+
+@cache
+def _quantity_field():
+    # DRF's own field, so that a quantity reads exactly as the serializer writes it.
+    from claims.api.serializers import ClaimDetailSerializer
+
+    return ClaimDetailSerializer().fields["quantity"]
+
+
+def claim_detail(
+    row: dict[str, Any],
+    appearances: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    request,
+    format: str | None = None,
+) -> dict[str, Any]:
+    """A claim's detail, as ClaimDetailSerializer writes it."""
+    slug = row["slug"]
+    sources = DetailURLs("api:source-detail", request, format)
+    rated = row["status"] not in WORKFLOW_STATUSES
+    explanation = row["verdict_explanation"] if rated else None
+    assignee = row["assignee_username"] if sees_drafts(request) else None
+    quantity = row["quantity"]
+    return {
+        "slug": slug,
+        "api_url": DetailURLs("api:claim-detail", request, format)(slug),
+        "page_url": claim_url(Claim(slug=slug), request),
+        "statement": row["statement"],
+        "speaker": {
+            "slug": row["speaker_slug"],
+            "name": row["speaker_name"],
+            "kind": row["speaker_kind"],
+            "role": row["speaker_role"],
+            "affiliation": row["speaker_affiliation"],
+            "url": DetailURLs("api:speaker-detail", request, format)(row["speaker_slug"]),
+        },
+        "topics": row["topic_slugs"],
+        "kind": row["kind"],
+        "quantity": None if quantity is None else _quantity_field().to_representation(quantity),
+        "unit": row["unit"],
+        "claim_date": api_date(row["claim_date"]),
+        "media_authenticity": row["media_authenticity"],
+        "status": _STATUS_DATA[row["status"]],
+        "version": row["version"],
+        "published": row["published_at"] is not None,
+        "published_at": api_datetime(row["published_at"]),
+        "status_changed_at": api_datetime(row["status_changed_at"]),
+        "explanation": explanation,
+        "explanation_html": None if explanation is None else str(render_markdown(explanation)),
+        "evidence": [_source_ref("source_", link, sources) for link in evidence] if rated else [],
+        "appearances": [_appearance(appearance, sources) for appearance in appearances],
+        "assignee": assignee,
+        "created_at": api_datetime(row["created_at"]),
+        "updated_at": api_datetime(row["updated_at"]),
+    }

@@ -260,6 +260,16 @@ def ledger_entries():
     )
 
 
+def as_stored_json(value):
+    """`value` as a jsonb column returns it: object keys shortest first, then by their bytes."""
+    if isinstance(value, dict):
+        ordered = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: as_stored_json(value[key]) for key in ordered}
+    if isinstance(value, list):
+        return [as_stored_json(item) for item in value]
+    return value
+
+
 def ledger_write(request, slug: str, body_class, service, *, created: bool = False) -> Response:
     """Append an entry to a claim's ledger through `service`, called with the body's
     validated fields, the editor and the version the client saw.
@@ -289,7 +299,10 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
         if seen is None:
             raise PreconditionFailed(str(conflict), claim=conflict.claim) from conflict
         raise
-    entry = ledger_entries().get(pk=entry.pk)
+    # Shown as written, not read back (two queries): the JSON fields in the order
+    # PostgreSQL's jsonb gives them back, as a read of the entry shows them.
+    entry.claim_content = as_stored_json(entry.claim_content)
+    entry.changes = as_stored_json(entry.changes)
     data = LedgerEntrySerializer(entry, context={"show_note": True, "request": request}).data
     headers = {"ETag": claim_etag(claim)}
     if created:

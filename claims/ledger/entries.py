@@ -206,7 +206,6 @@ def evidence_of(review: Review) -> list[tuple[int, str]]:
 # --- Appending ------------------------------------------------------------------
 
 
-@transaction.atomic
 def append_entry(
     *,
     claim: Claim,
@@ -229,7 +228,26 @@ def append_entry(
     entry commits to the claim's content (`new_content` for a correction,
     the stored content otherwise); its Merkle tree hashes are stored with
     it; a checkpoint is signed once the transaction commits.
+
+    In the caller's transaction when there is one, without a savepoint (two
+    statements per entry): every refusal is raised before the first write, and
+    from the first write on, a failure dooms the whole transaction, so half an
+    entry can never commit.
     """
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return append_entry(
+                claim=claim,
+                editor=editor,
+                expected_version=expected_version,
+                action=action,
+                status_after=status_after,
+                explanation=explanation,
+                note=note,
+                evidence=evidence,
+                correction_class=correction_class,
+                new_content=new_content,
+            )
     # Lock order, the same for every writer: the claim's row, then the ledger.
     current = Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
     if current.version != expected_version:
@@ -274,11 +292,37 @@ def append_entry(
         review, entry_body(review, ((s.pk, snapshot_hashes[s.pk]) for s in evidence))
     )
     review.entry_hash = verifier.entry_hash(header)
+    with transaction.atomic(savepoint=False):
+        _write(review, header, evidence, snapshot_hashes, claim, action, changes, content_after)
+    transaction.on_commit(checkpoints.sign_after_commit)
+    return review
+
+
+def _write(
+    review: Review,
+    header: dict[str, Any],
+    evidence: Sequence[Source],
+    snapshot_hashes: dict[int, str],
+    claim: Claim,
+    action: str,
+    changes: dict[str, Any],
+    content_after: dict[str, Any],
+) -> None:
+    """Store the entry, its evidence and tree hashes, and apply it to the claim."""
     review.save(force_insert=True)
-    ReviewEvidence.objects.bulk_create(
+    links = ReviewEvidence.objects.bulk_create(
         ReviewEvidence(review=review, source=source, position=position)
         for position, source in enumerate(evidence, start=1)
     )
+    # The entry's evidence as if prefetched, with the snapshot hashes it committed to,
+    # so that the caller can show the entry without reading it back.
+    for link in links:
+        link.source.snapshot_sha256 = snapshot_hashes[link.source_id]
+    cited = review.evidence_links.all()
+    # What prefetch_related leaves on a queryset and its instance.
+    cited._result_cache = links
+    cited._prefetch_done = True  # type: ignore[attr-defined]
+    review._prefetched_objects_cache = {"evidence_links": cited}  # type: ignore[attr-defined]
     tree.append_leaf(review.leaf_index, verifier.entry_bytes(header))
 
     updates: dict[str, Any] = {"version": review.claim_version, "updated_at": review.created_at}
@@ -290,14 +334,11 @@ def append_entry(
         updates["published_at"] = None
     if changes:
         updates.update(content_fields(content_after))
-    Claim.objects.filter(pk=current.pk).update(**updates)
+    Claim.objects.filter(pk=review.claim_id).update(**updates)
     for name, value in updates.items():
         setattr(claim, name, value)
     if "speaker_id" in updates:
         claim.speaker = Speaker.objects.get(pk=updates["speaker_id"])
-
-    transaction.on_commit(checkpoints.sign_after_commit)
-    return review
 
 
 def content_fields(content: dict[str, Any]) -> dict[str, Any]:
