@@ -308,9 +308,19 @@ def start_holder(pgdata: Path) -> subprocess.Popen[str]:
 
 
 def users(pgdata: Path) -> list[int]:
-    """The processes the wheel believes use the server."""
+    """The processes the wheel believes use the server.
+
+    The wheel rewrites its list in place under its lock, which this reader does
+    not take: a read that lands mid-write is tried again."""
     path = pgdata / ".handle_pids.json"
-    return json.loads(path.read_text()) if path.exists() else []
+    for _ in range(50):
+        if not path.exists():
+            return []
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            time.sleep(0.05)
+    raise AssertionError(f"{path} stayed unreadable: {path.read_text()!r}")
 
 
 def test_sigterm_makes_the_last_user_stop_the_server(short_dir):
