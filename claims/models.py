@@ -52,6 +52,8 @@ class Speaker(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The speaker list, a page at a time by (name, id).
+        indexes = [models.Index(fields=["name", "id"], name="speaker_name_order_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=SpeakerKind.values), name="speaker_kind_valid"
@@ -433,6 +435,8 @@ class Appearance(models.Model):
 
     class Meta:
         ordering = ["claim", "created_at", "pk"]
+        # A source's claims, a page at a time in the order they were linked.
+        indexes = [models.Index(fields=["source", "id"], name="appearance_source_order_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim", "quote"],

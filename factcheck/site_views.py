@@ -10,28 +10,79 @@ from pathlib import Path
 
 import markdown as md
 from django.conf import settings
+from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
 from django.contrib.sitemaps.views import sitemap as sitemap_view
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.db import connection
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import render
 from django.template import loader
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
+from claims import freshness
 from claims.claimreview import absolute_url
 from claims.ledger import verifier
 from claims.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, sanitise
+from factcheck import sitemaps
 from factcheck.conditional import page_condition
-from factcheck.sitemaps import SITEMAPS
+from factcheck.sitemaps import PAGES, RANGED
+
+
+# The sitemaps show what the reader pages show: the change stamp says when it changed.
+def _sitemap_state(request, *args, **kwargs) -> dict:
+    return freshness.stamp_state()
+
+
+_LARGEST_KEYS = "SELECT " + ", ".join(
+    f"(SELECT max(id) FROM {table})"  # noqa: S608 - constant table names
+    for _, table in RANGED.values()
+)
 
 
 @require_safe
-def sitemap(request):
-    """Every public page, with absolute addresses from SITE_URL (factcheck.sitemaps)."""
-    return sitemap_view(request, sitemaps=SITEMAPS)
+@x_robots_tag
+@page_condition("sitemap-index-1", _sitemap_state)
+def sitemap_index(request):
+    """The sitemap index: the site's own pages, then each ranged section's pages
+    (factcheck.sitemaps), as many as its largest primary key needs. One query
+    besides the stamp, whatever the number of claims."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LARGEST_KEYS)
+        largest = cursor.fetchone()
+    locations = [absolute_url(reverse("sitemap-pages"), request)]
+    for name, top in zip(RANGED, largest, strict=True):
+        for page in range(1, -(-(top or 0) // sitemaps.PAGE_SIZE) + 1):
+            path = reverse("sitemap-section", kwargs={"section": name, "page": page})
+            locations.append(absolute_url(path, request))
+    return TemplateResponse(
+        request,
+        "sitemap_index.xml",
+        {"sitemaps": [SitemapIndexItem(location) for location in locations]},
+        content_type="application/xml",
+    )
+
+
+@require_safe
+@page_condition("sitemap-pages-1", _sitemap_state)
+def sitemap_pages(request):
+    """The site's own pages and the topics."""
+    return sitemap_view(request, sitemaps=PAGES)
+
+
+@require_safe
+@x_robots_tag
+@page_condition("sitemap-section-1", _sitemap_state)
+def sitemap_section(request, section: str, page: int):
+    """One key range of claims, speakers or sources: at most PAGE_SIZE addresses."""
+    if section not in RANGED or page < 1:
+        raise Http404("No such sitemap.")
+    section_class, _ = RANGED[section]
+    return HttpResponse(section_class().render(page, request), content_type="application/xml")
 
 
 @require_safe

@@ -69,6 +69,12 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["-retrieved_at", "pk"]
+        # The sources list, a page at a time, newest retrieved first.
+        indexes = [
+            models.Index(
+                models.F("retrieved_at").desc(), models.F("id"), name="source_list_order_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=SourceKind.values), name="source_kind_valid"

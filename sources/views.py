@@ -7,31 +7,77 @@ words are in the public document) but never links to the draft.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
 
 from claims import freshness
-from claims.models import Appearance, Quote
+from claims.models import Appearance, Claim, Quote
+from claims.views import KeysetPage
 from factcheck.conditional import PageState, page_condition
 from sources.models import Source
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
-PAGE_VERSION = "source-2"
+PAGE_VERSION = "source-3"
 
 
+SOURCES_PER_PAGE = 50
+_SOURCE_AFTER = re.compile(r"[0-9]{1,18}")
+# Newest retrieved first, from the source named by `?after=<id>` (the last one shown):
+# one range of the (retrieved_at DESC, id) order however deep; a cursor whose source is
+# gone gives the first page. The cursor's time is a scalar subquery evaluated once, so
+# an index on (retrieved_at DESC, id) serves any page. Quotes are counted for the page's sources only (a
+# document holds a bounded number); appearances of published claims come from the
+# triggers' counters (claims.freshness). The snapshots are not read.
+_SOURCE_PAGE = """
+SELECT s.id, s.slug, s.title, s.kind, s.outlet, s.published_on, s.retrieved_at,
+       (SELECT count(*) FROM claims_quote q WHERE q.source_id = s.id) AS quote_count,
+       coalesce(c.n, 0) AS appearance_count
+  FROM sources_source s
+  LEFT JOIN claims_published_count c ON c.scope = 'source' AND c.key = s.id::text
+ {where}
+ ORDER BY s.retrieved_at DESC, s.id
+ LIMIT %(limit)s
+"""
+
+
+_SOURCE_AFTER_SQL = """
+ WHERE s.retrieved_at <= %(at)s AND (s.retrieved_at < %(at)s OR s.id > %(after)s)
+"""
+_CURSOR_TIME = (
+    "coalesce((SELECT retrieved_at FROM sources_source WHERE id = %(after)s), 'infinity')"
+)
+
+
+def _list_state(request: HttpRequest) -> PageState:
+    return freshness.stamp_state()
+
+
+@require_safe
+@page_condition("source-list-2", _list_state)
 def source_list(request):
-    published = Q(appearances__claim__published_at__isnull=False)
-    sources = Source.objects.annotate(
-        quote_count=Count("quotes", distinct=True),
-        claim_count=Count("appearances__claim", filter=published, distinct=True),
-    ).order_by("-retrieved_at", "pk")
-    return render(request, "sources/source_list.html", {"sources": sources})
+    raw = request.GET.get("after", "").strip()
+    after = int(raw) if _SOURCE_AFTER.fullmatch(raw) else None
+    where = "" if after is None else _SOURCE_AFTER_SQL.replace("%(at)s", _CURSOR_TIME)
+    params = {"after": after, "limit": SOURCES_PER_PAGE + 1}
+    rows = list(Source.objects.raw(_SOURCE_PAGE.format(where=where), params))
+    more = len(rows) > SOURCES_PER_PAGE
+    page = KeysetPage(
+        rows[:SOURCES_PER_PAGE],
+        str(rows[SOURCES_PER_PAGE - 1].pk) if more else None,
+        is_first=after is None,
+    )
+    return render(
+        request, "sources/source_list.html", {"sources": page.object_list, "page_obj": page}
+    )
 
 
 def _segments(snapshot: str, quotes: list[Quote]) -> tuple[list[tuple[str, Quote | None]], set]:
@@ -119,35 +165,130 @@ def _state(request: HttpRequest, slug: str) -> PageState | None:
     )
 
 
-@page_condition(PAGE_VERSION, _state)
-def source_detail(request, slug):
-    source = get_object_or_404(Source, slug=slug)
-    quotes = list(source.quotes.select_related("speaker").order_by("start", "end", "pk"))
-    # Every appearance in this source of a published claim, through a quote or not.
+# A quote lists at most this many of the published claims it backs (the first
+# linked), and how many there are; the source's list of claims, paged, has them all.
+BACKS_SHOWN = 3
+
+
+def _backing(source: Source) -> dict[int, tuple[list[Claim], int]]:
+    """By quote of the source: the first BACKS_SHOWN published claims it backs, and how
+    many it backs. One query, whose rows do not grow with the claims a quote backs."""
+    published = Appearance.objects.filter(
+        source=source, quote__isnull=False, claim__published_at__isnull=False
+    )
+    ranked = (
+        published.annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("quote_id"), order_by=(F("created_at"), F("pk"))
+            ),
+            backs_total=Window(Count("pk"), partition_by=F("quote_id")),
+        )
+        .filter(rank__lte=BACKS_SHOWN)
+        .select_related("claim")
+        .only("quote_id", "claim", "claim__slug", "claim__statement")
+        .order_by("quote_id", "rank")
+    )
+    backing: dict[int, tuple[list[Claim], int]] = {}
+    for appearance in ranked:
+        assert appearance.quote_id is not None  # noqa: S101 - filtered above
+        total: int = appearance.backs_total
+        backing.setdefault(appearance.quote_id, ([], total))[0].append(appearance.claim)
+    return backing
+
+
+CLAIMS_PER_PAGE = 20
+QUOTES_PER_PAGE = 50
+
+
+@dataclass
+class QuotePage:
+    """A page of the source's quotes in text order, from `?quotes_after=<quote id>`."""
+
+    object_list: list[Quote]
+    start: int
+    next_after: str | None
+    is_first: bool
+
+
+def _quote_page(request: HttpRequest, quotes: list[Quote]) -> QuotePage:
+    """The quotes listed below the text, a page at a time: the text marks them all, so
+    they are all loaded already (a document holds a bounded number); the list of them,
+    each with its speaker and claims, is what made a busy source's page heavy."""
+    raw = request.GET.get("quotes_after", "").strip()
+    position = next((i + 1 for i, quote in enumerate(quotes) if str(quote.pk) == raw), 0)
+    shown = quotes[position : position + QUOTES_PER_PAGE]
+    more = position + QUOTES_PER_PAGE < len(quotes)
+    return QuotePage(shown, position + 1, str(shown[-1].pk) if more else None, position == 0)
+
+
+_APPEARANCE_AFTER = re.compile(r"[0-9]{1,18}")
+
+
+def _claims_page(request: HttpRequest, source: Source) -> KeysetPage:
+    """The published claims that appear in the source, in the order they were linked
+    to it, a page at a time from `?after=<appearance id>`: a range of the source's
+    appearances by id, however deep, never the whole list sorted. A claim that appears
+    here more than once is listed at its first appearance."""
+    raw = request.GET.get("after", "").strip()
+    after = int(raw) if _APPEARANCE_AFTER.fullmatch(raw) else None
+    earlier = Appearance.objects.filter(
+        source=source, claim=OuterRef("claim_id"), pk__lt=OuterRef("pk")
+    )
     appearances = (
         Appearance.objects.filter(source=source, claim__published_at__isnull=False)
+        .exclude(Exists(earlier))
         .select_related("claim")
-        .order_by("created_at", "pk")
+        .only("claim", "claim__slug", "claim__statement", "claim__status")
+        .order_by("pk")
     )
-    claims_by_quote: dict[int, list] = defaultdict(list)
-    claims: dict[int, object] = {}
-    for appearance in appearances:
-        if appearance.quote_id is not None:
-            # A claim appears at most once per quote (a unique constraint).
-            claims_by_quote[appearance.quote_id].append(appearance.claim)
-        claims.setdefault(appearance.claim_id, appearance.claim)
+    if after is not None:
+        appearances = appearances.filter(pk__gt=after)
+    rows = list(appearances[: CLAIMS_PER_PAGE + 1])
+    more = len(rows) > CLAIMS_PER_PAGE
+    return KeysetPage(
+        [appearance.claim for appearance in rows[:CLAIMS_PER_PAGE]],
+        str(rows[CLAIMS_PER_PAGE - 1].pk) if more else None,
+        is_first=after is None,
+    )
+
+
+@require_safe
+@page_condition(PAGE_VERSION, _state)
+def source_detail(request, slug):
+    """The archived text with every quote marked, the quotes, and the published claims
+    that appear in the source a page at a time: five queries, however busy the source."""
+    source = get_object_or_404(
+        Source.objects.extra(
+            select={
+                "published_appearances": "SELECT n FROM claims_published_count"
+                " WHERE scope = 'source' AND key = sources_source.id::text"
+            }
+        ),
+        slug=slug,
+    )
+    # Every quote: the text marks them all (a document holds a bounded number).
+    quotes = list(source.quotes.select_related("speaker").order_by("start", "end", "pk"))
+    backing = _backing(source)
+    claims_by_quote = {pk: shown for pk, (shown, _) in backing.items()}
     snapshot_html, marked = render_snapshot(source.snapshot, quotes, claims_by_quote)
-    # Two attributes for the template, set on these instances only: not the model's.
+    # Attributes for the template, set on these instances only: not the model's.
     for quote in quotes:
-        quote.is_marked = quote.pk in marked  # type: ignore[attr-defined]
-        quote.published_claims = claims_by_quote.get(quote.pk, [])  # type: ignore[attr-defined]
+        shown, total = backing.get(quote.pk, ([], 0))
+        quote.is_marked = quote.pk in marked
+        quote.published_claims = shown
+        quote.more_claims = total - len(shown)
+    quote_page = _quote_page(request, quotes)
+    page = _claims_page(request, source)
     return render(
         request,
         "sources/source_detail.html",
         {
             "source": source,
             "quotes": quotes,
-            "claims": list(claims.values()),
+            "quote_page": quote_page,
+            "claims": page.object_list,
+            "page_obj": page,
+            "appearance_count": source.published_appearances or 0,
             "snapshot_html": snapshot_html,
         },
     )

@@ -49,6 +49,8 @@ PAGES = [
     "/corrections/policy/",
     "/feeds/verdicts.atom",
     "/sitemap.xml",
+    "/sitemap-pages.xml",
+    "/sitemap-claims-1.xml",
     "/robots.txt",
 ]
 # The API's addresses of the site's pages (and ClaimReview's, made from them).
@@ -127,7 +129,9 @@ def test_without_site_url_every_absolute_link_names_the_server_answering(client,
     assert f"{SERVED}/sources/port-report/" in seen[f"/api/v1/claims/{SLUG}/claimreview"]
     assert f"{SERVED}/sitemap.xml" in seen["/robots.txt"]
     assert f"{SERVED}/claims/" in seen["/feeds/verdicts.atom"]
-    assert f"{SERVED}/corrections/policy/" in seen["/sitemap.xml"]
+    assert f"{SERVED}/sitemap-pages.xml" in seen["/sitemap.xml"]
+    assert f"{SERVED}/corrections/policy/" in seen["/sitemap-pages.xml"]
+    assert page in seen["/sitemap-claims-1.xml"]
 
     detail = get(client, f"/api/v1/claims/{SLUG}/", "127.0.0.1:8101").json()
     # The issue's own example: page_url and api_url name the same server.
