@@ -506,9 +506,12 @@ def _clean_filters(params, options: dict) -> ClaimFilters:
 # claims; the others are found by typing (speaker_q, source_q).
 FILTER_MENU_SIZE = 20
 
+# One IN over a UNION, not `id IN (...) OR slug = ...`: the OR kept the planner from
+# either index and read every speaker or source (34 ms over 50,000 sources).
 _TOP_OR_CHOSEN = (
-    "{table}.id IN (SELECT key::bigint FROM claims_published_count"
-    " WHERE scope = %s AND n > 0 ORDER BY n DESC, key LIMIT %s) OR {table}.slug = %s"
+    "{table}.id IN (SELECT key::bigint FROM (SELECT key FROM claims_published_count"
+    " WHERE scope = %s AND n > 0 ORDER BY n DESC, key LIMIT %s) top"
+    " UNION ALL SELECT chosen.id FROM {table} chosen WHERE chosen.slug = %s)"
 )
 
 
