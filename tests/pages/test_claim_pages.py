@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import parse_http_date
 from pyld import jsonld
 
+from claims import views
 from claims.models import Appearance, Claim, Speaker, Topic
 from claims.services import unpublish_claim
 from sources.models import Source
@@ -23,6 +24,7 @@ from tests.factories import (
     ClaimFactory,
     QuoteFactory,
     SourceFactory,
+    SpeakerFactory,
     TopicFactory,
     VerdictFactory,
 )
@@ -865,3 +867,23 @@ def test_a_review_changes_the_lists_etag(client, seeded, editor, bounty):
 def test_the_pages_answer_head_and_refuse_post(client, seeded):
     assert client.head(reverse("claims:list")).status_code == 200
     assert client.post(reverse("claims:list")).status_code == 405
+
+
+def test_the_speaker_menu_lists_the_most_quoted_and_the_chosen_one(client, db, editor, monkeypatch):
+    monkeypatch.setattr(views, "FILTER_MENU_SIZE", 2)
+    speakers = [SpeakerFactory(name=f"Speaker {n}", slug=f"speaker-{n}") for n in (3, 2, 1)]
+    for speaker, count in zip(speakers, (3, 2, 1), strict=True):
+        for i in range(count):
+            ClaimFactory(slug=f"{speaker.slug}-{i}", speaker=speaker, published=True, editor=editor)
+
+    def menu(response) -> list[str]:
+        select = re.search(r'<select id="filter-speaker".*?</select>', html(response), re.S)[0]
+        return re.findall(r'<option value="([^"]+)"', select)
+
+    assert sorted(menu(client.get("/claims/"))) == ["speaker-2", "speaker-3"]
+    chosen = client.get("/claims/?speaker=speaker-1")
+    assert sorted(menu(chosen)) == ["speaker-1", "speaker-2", "speaker-3"]
+    assert claim_links(chosen) == ["speaker-1-0"]
+    # Any other speaker by typing a name, without the menu.
+    typed = client.get("/claims/?speaker_q=Speaker+1")
+    assert claim_links(typed) == ["speaker-1-0"]
