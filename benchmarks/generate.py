@@ -57,6 +57,7 @@ from django.db import models
 from tqdm import tqdm
 
 from benchmarks.databases import Server, database_name
+from claims import freshness
 from claims.ledger import checkpoints, verifier
 from claims.ledger.entries import canonical_quantity
 from claims.models import (
@@ -1178,31 +1179,11 @@ class Generator:
             )
 
 
-# Tables kept by triggers of later migrations, with the set-based SQL that refills them
-# (their migration's own backfill): claims_published_count and the reader pages' change
-# stamp (migration 0008).
+# Tables kept by triggers of migration 0008, which replica mode skipped, with the
+# set-based SQL that makes them right again (claims.freshness).
 DERIVED = {
-    "claims_published_count": """
-        DELETE FROM claims_published_count;
-        INSERT INTO claims_published_count (scope, key, n)
-            SELECT 'status', status, count(*) FROM claims_claim
-             WHERE published_at IS NOT NULL GROUP BY status;
-        INSERT INTO claims_published_count (scope, key, n)
-            SELECT 'speaker', speaker_id::text, count(*) FROM claims_claim
-             WHERE published_at IS NOT NULL GROUP BY speaker_id;
-        INSERT INTO claims_published_count (scope, key, n)
-            SELECT 'topic', t.topic_id::text, count(*) FROM claims_claim_topics t
-              JOIN claims_claim c ON c.id = t.claim_id AND c.published_at IS NOT NULL
-             GROUP BY t.topic_id;
-        INSERT INTO claims_published_count (scope, key, n)
-            SELECT 'source', a.source_id::text, count(*) FROM claims_appearance a
-              JOIN claims_claim c ON c.id = a.claim_id AND c.published_at IS NOT NULL
-             GROUP BY a.source_id;
-    """,
-    "claims_reader_stamp": """
-        UPDATE claims_reader_stamp
-           SET stamp = stamp + 1, changed_at = greatest(changed_at, clock_timestamp());
-    """,
+    "claims_published_count": freshness.RECOUNT_PUBLISHED_SQL,
+    "claims_reader_stamp": freshness.BUMP_STAMP_SQL,
 }
 
 

@@ -21,6 +21,31 @@ from typing import Any
 from django.db import connection
 
 SCOPE = "reader"
+
+# The counters recounted from scratch (migration 0008's backfill), for a load that
+# went around the triggers (benchmarks/generate.py) or a repair.
+RECOUNT_PUBLISHED_SQL = """
+    DELETE FROM claims_published_count;
+    INSERT INTO claims_published_count (scope, key, n)
+        SELECT 'status', status, count(*) FROM claims_claim
+         WHERE published_at IS NOT NULL GROUP BY status;
+    INSERT INTO claims_published_count (scope, key, n)
+        SELECT 'speaker', speaker_id::text, count(*) FROM claims_claim
+         WHERE published_at IS NOT NULL GROUP BY speaker_id;
+    INSERT INTO claims_published_count (scope, key, n)
+        SELECT 'topic', t.topic_id::text, count(*) FROM claims_claim_topics t
+          JOIN claims_claim c ON c.id = t.claim_id AND c.published_at IS NOT NULL
+         GROUP BY t.topic_id;
+    INSERT INTO claims_published_count (scope, key, n)
+        SELECT 'source', a.source_id::text, count(*) FROM claims_appearance a
+          JOIN claims_claim c ON c.id = a.claim_id AND c.published_at IS NOT NULL
+         GROUP BY a.source_id;
+"""
+# What the stamp's triggers do, for a change they did not see.
+BUMP_STAMP_SQL = """
+    UPDATE claims_reader_stamp
+       SET stamp = stamp + 1, changed_at = greatest(changed_at, clock_timestamp());
+"""
 # The deferred triggers that bump the stamp (migration 0008), by name.
 STAMP_TRIGGERS = [
     f"{table}_reader_stamp"
