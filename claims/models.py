@@ -119,7 +119,11 @@ class ClaimQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Everything for members of the desk; published claims for everyone else."""
-        return self.all() if is_desk_member(user) else self.published()
+        return self.visible(drafts=is_desk_member(user))
+
+    def visible(self, *, drafts: bool):
+        """Published claims, and drafts too when `drafts` (a desk member's view)."""
+        return self.all() if drafts else self.published()
 
     def rated(self):
         """Claims whose current status is a verdict (claims.ratings), not a workflow state."""

@@ -84,6 +84,9 @@ MIDDLEWARE = [
     # 503 with Retry-After while the database is unreachable (factcheck.outage);
     # outside everything that may query it.
     "factcheck.outage.DatabaseOutageMiddleware",
+    # 304 for an anonymous conditional GET of an unchanged page or API resource, from
+    # its validators alone, before sessions, CSRF and authentication (factcheck.conditional).
+    "factcheck.conditional.AnonymousNotModifiedMiddleware",
     # ETag (a hash of the body) and 304 for responses that don't set their own.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -181,6 +184,14 @@ else:
     }
 
 
+# Server-side prepared statements, for the few hot reads that ask for them (the API
+# claim detail: planning it cost more than running it). Django's own queries bind
+# on the client and never prepare. Off (false) behind a pooler that cannot keep
+# them (PgBouncer before 1.21, or without max_prepared_statements).
+if env_bool("DATABASE_PREPARED_STATEMENTS", "true"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -260,7 +271,8 @@ SECURE_CSP = {
 # cannot log in from that address until LOGIN_COOLOFF_MINUTES pass without a try.
 AUTHENTICATION_BACKENDS = [
     "factcheck.login_throttle.LoginLockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, reading permissions in one query (factcheck.permissions).
+    "factcheck.permissions.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
@@ -322,7 +334,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["claims.api.permissions.ReadAnyoneWriteWithModelPerms"],
     "DEFAULT_PAGINATION_CLASS": "claims.api.common.LedgerCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, skipped for a request that names no filter (claims.api.filters).
+    "DEFAULT_FILTER_BACKENDS": ["claims.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # DRF's two, the browsable API under its own Content-Security-Policy (factcheck.security).
     "DEFAULT_RENDERER_CLASSES": [

@@ -10,18 +10,20 @@ checks that what is built here equals what they produce.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import BigIntegerField, F, Func, OuterRef, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.reverse import reverse
 
 from claims.api.common import sees_drafts
+from claims.api.compiled import KeysetRows, compiled
 from claims.claimreview import claim_url
 from claims.markdown import render_markdown
 from claims.models import Appearance, Claim, Review, ReviewAction, ReviewEvidence, Topic
@@ -60,11 +62,22 @@ def claim_list_rows(claims: QuerySet) -> QuerySet:
     )
 
 
-def api_datetime(value: datetime | None) -> str | None:
-    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as "Z"."""
+def visible_claim_rows(sees_drafts: bool) -> KeysetRows:
+    """The claims a reader (or the desk) sees, as claim_list_rows, for a page of
+    DRF's cursor pagination compiled once per shape (claims.api.compiled)."""
+    return KeysetRows(
+        key=("claim-list", sees_drafts),
+        model=Claim,
+        build=lambda: claim_list_rows(Claim.objects.visible(drafts=sees_drafts)),
+    )
+
+
+def api_datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone (or `zone`,
+    the caller's reading of it, for many values at once), UTC as "Z"."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -93,6 +106,7 @@ class DetailURLs:
 
 def claim_list_item(row: dict[str, Any], urls: DetailURLs) -> dict[str, Any]:
     """One item of a claims page, as ClaimListSerializer writes it."""
+    zone = timezone.get_current_timezone()
     return {
         "slug": row["slug"],
         "api_url": urls(row["slug"]),
@@ -105,9 +119,9 @@ def claim_list_item(row: dict[str, Any], urls: DetailURLs) -> dict[str, Any]:
         "status": _STATUS_DATA[row["status"]],
         "version": row["version"],
         "published": row["published_at"] is not None,
-        "published_at": api_datetime(row["published_at"]),
-        "status_changed_at": api_datetime(row["status_changed_at"]),
-        "updated_at": api_datetime(row["updated_at"]),
+        "published_at": api_datetime(row["published_at"], zone),
+        "status_changed_at": api_datetime(row["status_changed_at"], zone),
+        "updated_at": api_datetime(row["updated_at"], zone),
     }
 
 
@@ -152,38 +166,87 @@ CLAIM_DETAIL_VALUES = (
 SOURCE_REF_VALUES = ("slug", "title", "url")
 
 
-def _latest_verdict(claim_pk: int) -> QuerySet:
-    return (
-        Review.objects.filter(claim=claim_pk, action=ReviewAction.REVIEW)
+_QUOTE_VALUES = ("exact", "prefix", "suffix", "start", "end", "kind")
+# A timestamp as whole microseconds since the epoch: exact inside JSON, where
+# PostgreSQL would write it in its own format rather than DRF's.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _EpochMicroseconds(Func):
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+def _json_rows(rows: QuerySet, **fields: Any) -> ArraySubquery:
+    """`rows` as an array of JSON objects, in their order, for one column of the outer row."""
+    return ArraySubquery(rows.values(json=JSONObject(**fields)))
+
+
+def claim_detail_values(claims: QuerySet) -> QuerySet:
+    """`claims` with everything a detail shows, one row each, in one statement: the
+    speaker, assignee, topics, the latest verdict's explanation and evidence (its
+    sources in the verdict's order), and the appearances with source and quote (in
+    ClaimDetailSerializer's order)."""
+    latest_verdict = (
+        Review.objects.filter(claim=OuterRef(OuterRef("pk")), action=ReviewAction.REVIEW)
         .order_by("-sequence")
         .values("pk")[:1]
     )
-
-
-def claim_detail_row(claim_pk: int) -> dict[str, Any] | None:
-    """The claim with its speaker, assignee, topics and latest verdict's explanation:
-    one query (None if the row is gone)."""
-    return (
-        Claim.objects.filter(pk=claim_pk)
-        .values(
-            *CLAIM_DETAIL_VALUES,
-            speaker_slug=F("speaker__slug"),
-            speaker_name=F("speaker__name"),
-            speaker_kind=F("speaker__kind"),
-            speaker_role=F("speaker__role"),
-            speaker_affiliation=F("speaker__affiliation"),
-            assignee_username=F("assignee__username"),
-            topic_slugs=ArraySubquery(
-                Topic.objects.filter(claims=OuterRef("pk")).order_by("name").values("slug")
+    source_ref = {f"source_{name}": F(f"source__{name}") for name in SOURCE_REF_VALUES}
+    return claims.values(
+        "pk",
+        *CLAIM_DETAIL_VALUES,
+        speaker_slug=F("speaker__slug"),
+        speaker_name=F("speaker__name"),
+        speaker_kind=F("speaker__kind"),
+        speaker_role=F("speaker__role"),
+        speaker_affiliation=F("speaker__affiliation"),
+        assignee_username=F("assignee__username"),
+        topic_slugs=ArraySubquery(
+            Topic.objects.filter(claims=OuterRef("pk")).order_by("name").values("slug")
+        ),
+        verdict_explanation=Subquery(
+            Review.objects.filter(claim=OuterRef("pk"), action=ReviewAction.REVIEW)
+            .order_by("-sequence")
+            .values("explanation")[:1]
+        ),
+        evidence_rows=_json_rows(
+            ReviewEvidence.objects.filter(review=Subquery(latest_verdict)).order_by("position"),
+            **source_ref,
+        ),
+        appearance_rows=_json_rows(
+            Appearance.objects.filter(claim=OuterRef("pk")).order_by(
+                "source__published_on", "created_at", "pk"
             ),
-            verdict_explanation=Subquery(
-                Review.objects.filter(claim=OuterRef("pk"), action=ReviewAction.REVIEW)
-                .order_by("-sequence")
-                .values("explanation")[:1]
-            ),
-        )
-        .first()
+            id=F("pk"),
+            created_us=_EpochMicroseconds("created_at"),
+            quote_id=F("quote_id"),
+            **source_ref,
+            **{f"quote_{name}": F(f"quote__{name}") for name in _QUOTE_VALUES},
+            quote_speaker_slug=F("quote__speaker__slug"),
+        ),
     )
+
+
+_SLUG_MARK = "--the-slug--"
+
+
+def claim_detail_row(slug: str, sees_drafts: bool) -> dict[str, Any] | None:
+    """The claim `slug` with all its detail shows (claim_detail_values), if it is
+    published or `sees_drafts`; None otherwise. One prepared statement
+    (claims.api.compiled)."""
+
+    def build(slug: str) -> QuerySet:
+        return claim_detail_values(Claim.objects.visible(drafts=sees_drafts).filter(slug=slug))
+
+    found = compiled(("claim-detail", sees_drafts), build, slug=_SLUG_MARK).rows(slug=slug)
+    if not found:
+        return None
+    row = found[0]
+    # Django reads jsonb as text and leaves decoding to JSONField; these are no field's.
+    row["evidence_rows"] = [orjson.loads(item) for item in row["evidence_rows"]]
+    row["appearance_rows"] = [orjson.loads(item) for item in row["appearance_rows"]]
+    return row
 
 
 def _source_ref(prefix: str, row: dict[str, Any], urls: DetailURLs) -> dict[str, Any]:
@@ -220,36 +283,8 @@ def _appearance(row: dict[str, Any], sources: DetailURLs) -> dict[str, Any]:
         "id": row["id"],
         "source": _source_ref("source_", row, sources),
         "quote": quote,
-        "created_at": api_datetime(row["created_at"]),
+        "created_at": api_datetime(_EPOCH + timedelta(microseconds=row["created_us"])),
     }
-
-
-_QUOTE_VALUES = ("exact", "prefix", "suffix", "start", "end", "kind")
-
-
-def claim_appearance_rows(claim_pk: int) -> QuerySet:
-    """The claim's appearances as ClaimDetailSerializer orders them, with source and quote."""
-    return (
-        Appearance.objects.filter(claim=claim_pk)
-        .order_by("source__published_on", "created_at", "pk")
-        .values(
-            "id",
-            "created_at",
-            "quote_id",
-            **{f"source_{name}": F(f"source__{name}") for name in SOURCE_REF_VALUES},
-            **{f"quote_{name}": F(f"quote__{name}") for name in _QUOTE_VALUES},
-            quote_speaker_slug=F("quote__speaker__slug"),
-        )
-    )
-
-
-def claim_evidence_rows(claim_pk: int) -> QuerySet:
-    """The sources the claim's latest verdict cites, in its order (none without one)."""
-    return (
-        ReviewEvidence.objects.filter(review=Subquery(_latest_verdict(claim_pk)))
-        .order_by("position")
-        .values(**{f"source_{name}": F(f"source__{name}") for name in SOURCE_REF_VALUES})
-    )
 
 
 @cache
@@ -260,14 +295,8 @@ def _quantity_field():
     return ClaimDetailSerializer().fields["quantity"]
 
 
-def claim_detail(
-    row: dict[str, Any],
-    appearances: list[dict[str, Any]],
-    evidence: list[dict[str, Any]],
-    request,
-    format: str | None = None,
-) -> dict[str, Any]:
-    """A claim's detail, as ClaimDetailSerializer writes it."""
+def claim_detail(row: dict[str, Any], request, format: str | None = None) -> dict[str, Any]:
+    """A claim's detail (a claim_detail_row), as ClaimDetailSerializer writes it."""
     slug = row["slug"]
     sources = DetailURLs("api:source-detail", request, format)
     rated = row["status"] not in WORKFLOW_STATUSES
@@ -300,8 +329,10 @@ def claim_detail(
         "status_changed_at": api_datetime(row["status_changed_at"]),
         "explanation": explanation,
         "explanation_html": None if explanation is None else str(render_markdown(explanation)),
-        "evidence": [_source_ref("source_", link, sources) for link in evidence] if rated else [],
-        "appearances": [_appearance(appearance, sources) for appearance in appearances],
+        "evidence": [_source_ref("source_", link, sources) for link in row["evidence_rows"]]
+        if rated
+        else [],
+        "appearances": [_appearance(appearance, sources) for appearance in row["appearance_rows"]],
         "assignee": assignee,
         "created_at": api_datetime(row["created_at"]),
         "updated_at": api_datetime(row["updated_at"]),

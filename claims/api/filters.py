@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from claims.api.common import EMPTY_PARAMETER, LedgerCursorPagination, empty_parameters
@@ -54,6 +55,23 @@ class ClaimCursorPagination(LedgerCursorPagination):
                 **{CLAIM_DATE_KEY: Coalesce("claim_date", Value(date.min))}
             )
         return super().paginate_queryset(queryset, request, view)
+
+
+def names_no_filter(request, filterset_class: type[django_filters.FilterSet] | None) -> bool:
+    """Whether the request's query string leaves every filter of the set out."""
+    return filterset_class is None or filterset_class.base_filters.keys().isdisjoint(
+        request.query_params.keys()
+    )
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds no FilterSet (and its form) for a request
+    that names none of its parameters: that cost more than the page's query."""
+
+    def filter_queryset(self, request, queryset, view):
+        if names_no_filter(request, self.get_filterset_class(view, queryset)):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"})

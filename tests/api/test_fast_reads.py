@@ -139,16 +139,16 @@ def test_detail_equals_the_serializer_over_public_detail(seeded, editor, api_cli
         assert body["explanation"] == "Newer *one*."
 
 
-def test_the_detail_runs_four_queries_verdict_or_not(
+def test_the_detail_is_one_statement_verdict_or_not(
     seeded, editor, api_client, django_assert_num_queries
 ):
     unrated = ClaimFactory(slug="unrated", published=True, editor=editor)
     rated = ClaimFactory(slug="rated", published=True, verdict="false", editor=editor)
     for claim in (unrated, rated):
         address = reverse("api:claim-detail", kwargs={"slug": claim.slug})
-        # 1. version and update time, 2. the claim with its speaker, assignee, topics
-        # and verdict's explanation, 3. appearances, 4. the latest verdict's evidence
-        with django_assert_num_queries(4):
+        # The claim with its speaker, assignee, topics, verdict's explanation and
+        # evidence, and its appearances with their sources and quotes.
+        with django_assert_num_queries(1):
             response = api_client.get(address)
         assert response.status_code == 200
         assert (response.data["explanation"] is None) == (claim is unrated)

@@ -23,11 +23,11 @@ def test_a_verdict_runs_a_fixed_number_of_queries(
     PublicationFactory(claim=claim, editor=editor)
     version = Claim.objects.get(pk=claim.pk).version
     evidence = [source.slug, SourceFactory().slug]
-    # The token; the claim; the evidence; the editor's permissions (user's, groups');
+    # The token; the claim; the evidence; the editor's permissions (one UNION);
     # the claim locked; the ledger's lock; its tip; the evidence's snapshot hashes;
     # the entry, its evidence, its tree hash; the claim updated; the request's own
     # savepoint and its release (tests run inside a transaction).
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = editor_client.post(
             reviews_url(claim), body(version, evidence=evidence), format="json"
         )

@@ -686,9 +686,9 @@ def test_export_queries_grow_with_chunks_not_entries(
     PublicationFactory(claim=claim, editor=editor)
     VerdictFactory(claim=claim, editor=editor, status="false", evidence=evidence)
 
-    # 1. the token with its user, 2. the user's permissions, 3. its groups' permissions,
-    # 4. the entries with claims and editors (one server-side cursor), 5. the evidence of
-    # each chunk of `chunk` entries with sources: here one chunk, so 5 queries.
+    # 1. the token with its user, 2. the user's permissions and its groups' (one UNION),
+    # 3. the entries with claims and editors (one server-side cursor), 4. the evidence of
+    # each chunk of `chunk` entries with sources: here one chunk, so 4 queries.
     with CaptureQueriesContext(connection) as small:
         assert len(_lines(editor_client.get(FULL_EXPORT_URL))) == 2
 
@@ -697,7 +697,7 @@ def test_export_queries_grow_with_chunks_not_entries(
         VerdictFactory(
             claim=claim, editor=editor, status=statuses[n % len(statuses)], evidence=evidence
         )
-    # The same, with six chunks of evidence: 10 queries.
+    # The same, with six chunks of evidence: 9 queries.
     with CaptureQueriesContext(connection) as large:
         lines = _lines(editor_client.get(FULL_EXPORT_URL))
 

@@ -1288,10 +1288,9 @@ def _reads():
             {"page_size": 200, "topic": "venezuela", "source": TRUMP_SOURCE, "q": "Maduro"},
             1,
         ),
-        # 1. its version and update time (all a 304 needs), 2. the claim with speaker,
-        # assignee, topics and the latest verdict's explanation, 3. appearances with
-        # sources, quotes and their speakers, 4. the latest verdict's evidence with sources
-        "claim-detail": (url("claim-detail", slug=BOUNTY), {}, 4),
+        # 1. the claim with speaker, assignee, topics, the latest verdict's explanation
+        # and evidence, and appearances with sources, quotes and their speakers
+        "claim-detail": (url("claim-detail", slug=BOUNTY), {}, 1),
         # 1. the page of speakers
         "speaker-list": (url("speaker-list"), {"page_size": 200}, 1),
         # 1. the speaker
@@ -1357,9 +1356,9 @@ def test_desk_member_reads_add_only_the_token_lookup(
     with django_assert_num_queries(1 + 1):
         response = contributor_client.get(url("claim-list"), {"page_size": 200})
     assert len(response.data["results"]) == SEEDED_CLAIMS + 5 + 1
-    # 1. the token with its user, then claim-detail's four: 2. its version, 3. the claim
-    # with topics and verdict, 4. appearances, 5. the latest verdict's evidence
-    with django_assert_num_queries(1 + 4):
+    # 1. the token with its user, then claim-detail's one: 2. the claim with topics,
+    # verdict, evidence and appearances
+    with django_assert_num_queries(1 + 1):
         response = contributor_client.get(url("claim-detail", slug=BOUNTY))
     assert len(response.data["evidence"]) == Source.objects.count()
 
