@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -135,4 +136,19 @@ class AnonymousNotModifiedMiddleware:
             validators = getattr(view.cls, "anonymous_not_modified", {}).get(action)
         if validators is None:
             return None
-        return validators(request, *match.args, **match.kwargs)
+        return _without_health_check(validators, request, *match.args, **match.kwargs)
+
+
+def _without_health_check(validators: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The validators' one query, on the kept connection without Django's per-request
+    health check first (CONN_HEALTH_CHECKS: a SELECT 1, a round trip as long as the
+    query itself). If the query fails (a restarted server, a dead connection), the
+    check is left to run, and the whole stack answers: it reconnects, or says 503."""
+    if connection.connection is None or connection.health_check_done:
+        return validators(*args, **kwargs)
+    connection.health_check_done = True
+    try:
+        return validators(*args, **kwargs)
+    except DatabaseError:
+        connection.health_check_done = False
+        return None

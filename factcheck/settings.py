@@ -326,6 +326,14 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate ("120/minute"), or None for `off`: no counting at all. (DRF keeps one
+    timestamp per request of the window, so a huge rate costs each request a huge list.)"""
+    value = env(name, default).strip()
+    return None if value.lower() == "off" else value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # TokenAuthentication, with failed tokens throttled per address.
@@ -356,8 +364,8 @@ REST_FRAMEWORK = {
     ],
     # Politeness, not security: the counters are a cache read-then-write.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env("API_ANON_RATE", "120/minute"),
-        "user": env("API_USER_RATE", "1200/minute"),
+        "anon": _throttle_rate("API_ANON_RATE", "120/minute"),
+        "user": _throttle_rate("API_USER_RATE", "1200/minute"),
     },
     "PAGE_SIZE": 50,
 }

@@ -151,3 +151,14 @@ def test_it_refuses_a_debug_value_that_is_neither_true_nor_false():
     assert last.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
     assert "DEBUG" in last
     assert "maybe" in last
+
+
+def test_a_throttle_rate_can_be_turned_off(monkeypatch):
+    from factcheck.settings import _throttle_rate
+
+    monkeypatch.setenv("API_ANON_RATE", "off")
+    assert _throttle_rate("API_ANON_RATE", "120/minute") is None
+    monkeypatch.setenv("API_ANON_RATE", "30/minute")
+    assert _throttle_rate("API_ANON_RATE", "120/minute") == "30/minute"
+    monkeypatch.delenv("API_ANON_RATE")
+    assert _throttle_rate("API_ANON_RATE", "120/minute") == "120/minute"

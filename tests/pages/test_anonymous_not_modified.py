@@ -127,3 +127,34 @@ def test_the_api_shortcut_counts_against_the_anonymous_rate(client, seeded, sett
     finally:
         api_settings.reload()
         AnonRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_a_failed_query_leaves_the_answer_to_the_whole_stack(client, seeded, monkeypatch):
+    """The shortcut skips Django's per-request health check; if its query fails (a
+    server restarted under a kept connection), the check runs and the whole stack
+    answers as it would have."""
+    from django.db import OperationalError, connection
+
+    from claims import freshness
+
+    first = client.get("/claims/")
+    real = freshness.stamp_state
+    failures = []
+
+    def fails_once(*args, **kwargs):
+        if not failures:
+            failures.append(connection.health_check_done)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(freshness, "stamp_state", fails_once)
+    answered = _shortcut_answers(monkeypatch)
+    connection.health_check_done = False
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    response = client.get("/claims/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 304
+    # The shortcut had skipped the check, then gave up; the whole stack checked.
+    assert failures == [True]
+    assert answered == []
+    assert checks == [1]
