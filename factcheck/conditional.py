@@ -100,7 +100,7 @@ def not_modified(
 def carries_credentials(request: HttpRequest) -> bool:
     """A session cookie or an Authorization header: someone who may see more than
     the public does, so not one for the anonymous shortcut."""
-    return settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "authorization" in request.headers
 
 
 class AnonymousNotModifiedMiddleware:
@@ -114,7 +114,7 @@ class AnonymousNotModifiedMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             request.method in ("GET", "HEAD")
-            and ("HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META)
+            and ("if-none-match" in request.headers or "if-modified-since" in request.headers)
             and not carries_credentials(request)
         ):
             response = self.answer(request)
