@@ -144,11 +144,12 @@ def _without_health_check(validators: Callable[..., Any], *args: Any, **kwargs: 
     health check first (CONN_HEALTH_CHECKS: a SELECT 1, a round trip as long as the
     query itself). If the query fails (a restarted server, a dead connection), the
     check is left to run, and the whole stack answers: it reconnects, or says 503."""
-    if connection.connection is None or connection.health_check_done:
+    database: Any = connection  # health_check_done: Django's, not in its stubs
+    if database.connection is None or database.health_check_done:
         return validators(*args, **kwargs)
-    connection.health_check_done = True
+    database.health_check_done = True
     try:
         return validators(*args, **kwargs)
     except DatabaseError:
-        connection.health_check_done = False
+        database.health_check_done = False
         return None
