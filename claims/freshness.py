@@ -7,7 +7,8 @@ appearances, sources, the ledger and its evidence, editors' usernames). The
 bump is an UPDATE at the writer's commit, so the new stamp is visible in the
 same instant as what it stamps: read first, it is never newer than the page
 built after it. A page whose stamp is unchanged is unchanged, and a
-conditional GET is answered from this one primary-key read.
+conditional GET is answered from this one primary-key read (a prepared
+statement: factcheck.db.prepared).
 
 The counters hold published claims by status, topic and speaker, and
 appearances of published claims by source, kept by row triggers.
@@ -19,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+
+from factcheck.db.prepared import prepared_cursor
 
 SCOPE = "reader"
 
@@ -68,7 +71,7 @@ _STAMP = "SELECT stamp, changed_at FROM claims_reader_stamp WHERE scope = %s"
 
 def stamp_state(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The page state (factcheck.conditional) of a page made only of what the stamp covers."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_STAMP, [SCOPE])
         stamp, changed_at = cursor.fetchone()
     return {**(extra or {}), "stamp": stamp, "last_change": changed_at}
@@ -77,7 +80,7 @@ def stamp_state(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 def stamp_state_if(exists_sql: str, params: list[Any], extra: dict[str, Any]) -> dict | None:
     """The stamp's state when `exists_sql` (a SELECT) finds a row, else None (a 404):
     in one query, so a conditional GET for a page that is not there is never a 304."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"{_STAMP} AND EXISTS ({exists_sql})", [SCOPE, *params])
         row = cursor.fetchone()
     if row is None:
@@ -86,7 +89,7 @@ def stamp_state_if(exists_sql: str, params: list[Any], extra: dict[str, Any]) ->
 
 
 def current_stamp() -> tuple[int, datetime]:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_STAMP, [SCOPE])
         stamp, changed_at = cursor.fetchone()
     return stamp, changed_at

@@ -184,8 +184,9 @@ else:
     }
 
 
-# Server-side prepared statements, for the few hot reads that ask for them (the API
-# claim detail: planning it cost more than running it). Django's own queries bind
+# Server-side prepared statements, for the few hot reads that ask for them
+# (factcheck.db.prepared: the API claim detail, whose planning cost more than
+# running it; the reader pages' change stamp). Django's own queries bind
 # on the client and never prepare. Off (false) behind a pooler that cannot keep
 # them (PgBouncer before 1.21, or without max_prepared_statements).
 if env_bool("DATABASE_PREPARED_STATEMENTS", "true"):

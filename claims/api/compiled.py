@@ -17,29 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
-from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Model, QuerySet
 
-# Django defines it only with psycopg 3 installed, which the type checker cannot see.
-_ServerBindingCursor: Any = ServerBindingCursor
-
-
-class _PreparingCursor(_ServerBindingCursor):
-    """Binds on the server and prepares what it runs, once per connection (settings:
-    DATABASE_PREPARED_STATEMENTS, for poolers that cannot keep prepared statements)."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-def _prepared_cursor():
-    """A cursor of Django's (logged and wrapped as any other) that prepares its statements."""
-    connection.ensure_connection()
-    raw: Any = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+from factcheck.db.prepared import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -55,7 +35,7 @@ class Compiled:
         params = list(self.params)
         for name, at in self.slots.items():
             params[at] = values[name]
-        with _prepared_cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(self.sql, params)
             return [dict(zip(self.names, row, strict=True)) for row in cursor.fetchall()]
 

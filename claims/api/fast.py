@@ -231,6 +231,17 @@ def claim_detail_values(claims: QuerySet) -> QuerySet:
 _SLUG_MARK = "--the-slug--"
 
 
+def published_claim_state(slug: str) -> dict[str, Any] | None:
+    """The published claim `slug`'s id, version and update time (its ETag's parts), or
+    None: all an anonymous conditional GET needs, one prepared statement."""
+
+    def build(slug: str) -> QuerySet:
+        return Claim.objects.published().filter(slug=slug).values("pk", "version", "updated_at")
+
+    found = compiled(("claim-state",), build, slug=_SLUG_MARK).rows(slug=slug)
+    return found[0] if found else None
+
+
 def claim_detail_row(slug: str, sees_drafts: bool) -> dict[str, Any] | None:
     """The claim `slug` with all its detail shows (claim_detail_values), if it is
     published or `sees_drafts`; None otherwise. One prepared statement

@@ -47,6 +47,7 @@ from claims.api.fast import (
     claim_detail_row,
     claim_list_item,
     claim_list_rows,
+    published_claim_state,
     visible_claim_rows,
 )
 from claims.api.filters import (
@@ -194,17 +195,11 @@ def ledger_action(body, summary: str, description: str):
 
 
 def _claim_not_modified(request, slug: str):
-    found = (
-        Claim.objects.published()
-        .filter(slug=slug)
-        .values_list("pk", "version", "updated_at")
-        .first()
-    )
+    found = published_claim_state(slug)
     if found is None:
         return None
-    pk, version, updated_at = found
-    etag = claim_etag(Claim(pk=pk, version=version, updated_at=updated_at))
-    return anonymous_api_not_modified(request, etag, updated_at)
+    claim = Claim(pk=found["pk"], version=found["version"], updated_at=found["updated_at"])
+    return anonymous_api_not_modified(request, claim_etag(claim), claim.updated_at)
 
 
 @extend_schema_view(
