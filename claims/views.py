@@ -703,13 +703,17 @@ def _similar_claims(claim: Claim) -> list[Claim]:
     words = _similar_words(claim)
     if words is None:
         return []
-    candidates = (
+    # The candidates first, as a list: given them as a subquery, the planner ranked
+    # every claim of a small table by trigrams before joining (186 ms at 10k claims).
+    candidates = list(
         Claim.objects.published()
         .exclude(pk=claim.pk)
         .filter(search_vector=words)
         .order_by()
-        .values("pk")[:SIMILAR_CANDIDATES]
+        .values_list("pk", flat=True)[:SIMILAR_CANDIDATES]
     )
+    if not candidates:
+        return []
     return list(
         Claim.objects.filter(pk__in=candidates)
         .annotate(similarity=TrigramSimilarity("statement", claim.statement))

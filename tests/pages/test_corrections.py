@@ -530,7 +530,7 @@ def test_every_ledger_entry_on_the_claim_page_links_to_its_inclusion_proof(
     assert proof.status_code == 200 and proof.json()["entry_hash"] == fixed.entry_hash
 
 
-def test_the_claim_page_keeps_its_seven_queries_with_corrections(
+def test_the_claim_page_keeps_its_eight_queries_with_corrections(
     client, seeded, editor, bounty, django_assert_num_queries
 ):
     VerdictFactory(claim=bounty, editor=editor, status="false")
@@ -553,8 +553,8 @@ def test_the_claim_page_keeps_its_seven_queries_with_corrections(
 
     # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
     # 4. appearances, 5. ledger entries (corrections among them) with editors, 6. their
-    # evidence, 7. similar claims
-    with django_assert_num_queries(7):
+    # evidence, 7. candidates for similar claims (full text), 8. those ranked (trigrams)
+    with django_assert_num_queries(8):
         response = page(client)
     assert html(response).count('class="proof-link"') == 7
     assert len(re.findall(r'<li id="correction-\d+">', html(response))) == 4
