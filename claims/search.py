@@ -7,12 +7,15 @@ search syntax: "quoted phrases", -excluded words, OR.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import F, OuterRef, QuerySet, StringAgg, Subquery, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from claims.models import SEARCH_CONFIG, Appearance
+from claims.models import SEARCH_CONFIG, Appearance, Claim
 
 # ts_headline marks matches with these; they are swapped for <mark> only after
 # the text around them has been escaped, so a statement can never inject HTML.
@@ -77,3 +80,32 @@ def search_claims_capped(queryset: QuerySet, text: str, cap: int) -> QuerySet:
     Specific queries match fewer than `cap` and are ranked whole."""
     candidates = queryset.filter(search_vector=search_query(text)).order_by().values("pk")[:cap]
     return search_claims(queryset.filter(pk__in=candidates), text)
+
+
+# --- How common each word is -------------------------------------------------------
+
+# Kept this long per process: ANALYZE refreshes the statistics far less often.
+LEXEME_STATS_SECONDS = 600
+_lexeme_stats: tuple[float, dict[str, float]] = (0.0, {})
+
+
+def lexeme_frequencies() -> dict[str, float]:
+    """The share of claims whose search vector holds each of its most common words,
+    from PostgreSQL's own statistics (ANALYZE's most common elements, up to a few
+    hundred): a word not listed is rarer than every listed one. Empty before the
+    table was ever analysed."""
+    global _lexeme_stats
+    read_at, frequencies = _lexeme_stats
+    if time.monotonic() - read_at < LEXEME_STATS_SECONDS:
+        return frequencies
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+            " WHERE schemaname = current_schema() AND tablename = %s AND attname = %s",
+            [Claim._meta.db_table, "search_vector"],
+        )
+        row = cursor.fetchone()
+    elements, shares = row if row else (None, None)
+    frequencies = dict(zip(elements or [], shares or [], strict=False))
+    _lexeme_stats = (time.monotonic(), frequencies)
+    return frequencies

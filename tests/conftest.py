@@ -138,3 +138,14 @@ def claim(db, speaker):
         speaker=speaker,
         numeric=True,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_word_statistics(monkeypatch):
+    """The claim page reads PostgreSQL's word statistics once per LEXEME_STATS_SECONDS
+    (claims.search): as if just read, and empty, so that no test counts that query."""
+    import time
+
+    from claims import search
+
+    monkeypatch.setattr(search, "_lexeme_stats", (time.monotonic(), {}))
