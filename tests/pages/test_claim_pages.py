@@ -606,7 +606,7 @@ def test_the_claim_page_runs_the_same_queries_however_many_appearances_and_entri
     url = reverse("claims:detail", args=[BOUNTY])
     # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
     # 4. appearances with sources and quotes, 5. ledger entries with editors, 6. their
-    # evidence, 7. candidates for similar claims (full text), 8. those ranked (trigrams)
+    # evidence, 7. similar claims' candidates, scored, 8. the best few with speakers
     with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
 

@@ -553,7 +553,7 @@ def test_the_claim_page_keeps_its_eight_queries_with_corrections(
 
     # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
     # 4. appearances, 5. ledger entries (corrections among them) with editors, 6. their
-    # evidence, 7. candidates for similar claims (full text), 8. those ranked (trigrams)
+    # evidence, 7. similar claims' candidates, scored, 8. the best few with speakers
     with django_assert_num_queries(8):
         response = page(client)
     assert html(response).count('class="proof-link"') == 7
