@@ -89,23 +89,27 @@ LEXEME_STATS_SECONDS = 600
 _lexeme_stats: tuple[float, dict[str, float]] = (0.0, {})
 
 
-def lexeme_frequencies() -> dict[str, float]:
-    """The share of claims whose search vector holds each of its most common words,
-    from PostgreSQL's own statistics (ANALYZE's most common elements, up to a few
-    hundred): a word not listed is rarer than every listed one. Empty before the
-    table was ever analysed."""
+def lexeme_counts() -> dict[str, float]:
+    """About how many claims hold each of the search vector's most common words, from
+    PostgreSQL's own statistics (ANALYZE's most common elements, up to a few
+    hundred, times the table's estimated rows): a word not listed is rarer than every
+    listed one. Empty before the table was ever analysed."""
     global _lexeme_stats
-    read_at, frequencies = _lexeme_stats
+    read_at, counts = _lexeme_stats
     if time.monotonic() - read_at < LEXEME_STATS_SECONDS:
-        return frequencies
+        return counts
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
-            " WHERE schemaname = current_schema() AND tablename = %s AND attname = %s",
-            [Claim._meta.db_table, "search_vector"],
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples"
+            " FROM pg_stats s JOIN pg_class c ON c.oid = %s::regclass"
+            " WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = %s",
+            [Claim._meta.db_table, Claim._meta.db_table, "search_vector"],
         )
         row = cursor.fetchone()
-    elements, shares = row if row else (None, None)
-    frequencies = dict(zip(elements or [], shares or [], strict=False))
-    _lexeme_stats = (time.monotonic(), frequencies)
-    return frequencies
+    elements, shares, rows = row if row else (None, None, 0)
+    counts = {
+        word: share * max(rows, 0)
+        for word, share in zip(elements or [], shares or [], strict=False)
+    }
+    _lexeme_stats = (time.monotonic(), counts)
+    return counts

@@ -53,7 +53,7 @@ from claims.models import (
     Topic,
 )
 from claims.ratings import BY_VALUE, RATINGS, get_rating
-from claims.search import highlight, lexeme_frequencies, search_claims_capped
+from claims.search import highlight, lexeme_counts, search_claims_capped
 from factcheck.conditional import page_condition
 from sources.models import Source
 
@@ -63,14 +63,16 @@ SIMILAR_LIMIT = 5
 # Similar claims: claims whose statement shares at least two of this one's
 # SIMILAR_WORDS rarest words (its statement's lexemes in the stored search vector,
 # by PostgreSQL's statistics of the most common ones, then longest first) are
-# candidates, found through the full-text GIN index: a common word's posting list
-# is what made the lookup grow with the table (26 ms at a million claims for
-# "million"); the first SIMILAR_CANDIDATES of them are ranked by trigram similarity, and
+# candidates, found through the full-text GIN index. Words held by more than
+# SIMILAR_WORD_CLAIMS claims are left out: the lookup reads each word's whole
+# posting list, which is what grew with the table (26 ms at a million claims for
+# "million"), and a word that common says little about similarity; the first SIMILAR_CANDIDATES of them are ranked by trigram similarity, and
 # those reaching SIMILARITY_THRESHOLD are shown. Ranking every claim by trigrams
 # took seconds at a million, and so does pg_trgm's own index on ~100-character
 # statements (their common trigrams match most rows).
 SIMILARITY_THRESHOLD = 0.2
 SIMILAR_WORDS = 4
+SIMILAR_WORD_CLAIMS = 5_000
 SIMILAR_CANDIDATES = 100
 # One lexeme of a tsvector's text form, with its positions and weights ('word':1A,4A).
 _LEXEME = re.compile(r"'((?:[^']|'')+)':([0-9A-D,]+)")
@@ -686,19 +688,20 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _similar_words(claim: Claim) -> SearchQuery | None:
     """A query for statements sharing two of the claim's rarest words (weight A:
-    the statement's part of the search vector), or None when it has none."""
+    the statement's part of the search vector; the one, when only one is rare enough
+    to tell: SIMILAR_WORD_CLAIMS), or None when it has none."""
     lexemes = {
         match[1]
         for match in _LEXEME.finditer(claim.search_vector or "")
         if any(position.endswith("A") for position in match[2].split(","))
     }
-    common = lexeme_frequencies()
-    rarest = sorted(lexemes, key=lambda word: (common.get(word, 0.0), -len(word), word))
+    held_by = lexeme_counts()
+    telling = [word for word in lexemes if held_by.get(word, 0.0) <= SIMILAR_WORD_CLAIMS]
+    rarest = sorted(telling, key=lambda word: (held_by.get(word, 0.0), -len(word), word))
     if not rarest:
         return None
-    terms = [
-        f"'{word}':A" for word in rarest[:SIMILAR_WORDS]
-    ]  # quotes are doubled in the vector too
+    # Quotes are doubled in the vector too.
+    terms = [f"'{word}':A" for word in rarest[:SIMILAR_WORDS]]
     pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]]
     # The lexemes are normalised already: 'simple' leaves them as they are.
     return SearchQuery(" | ".join(pairs or terms), config="simple", search_type="raw")

@@ -1,6 +1,6 @@
 """Similar claims are looked up by the claim's rarest words, as PostgreSQL's own
-statistics rank them (claims.search.lexeme_frequencies): a common word's posting
-list is what made the lookup grow with the table."""
+statistics rank them (claims.search.lexeme_counts), and never by a word so common
+that reading its posting list would grow with the table."""
 
 from __future__ import annotations
 
@@ -30,13 +30,17 @@ def test_the_rarest_words_are_chosen(seeded, monkeypatch):
     longest = _words(claim)
     assert "valparaiso" in longest
     # The longest words are common here: the rarer ones take their place.
-    monkeypatch.setattr(
-        search, "lexeme_frequencies", lambda: {"valparaiso": 0.4, "harbour": 0.3, "offici": 0.2}
-    )
-    monkeypatch.setattr(views, "lexeme_frequencies", search.lexeme_frequencies)
+    counts = {"valparaiso": 400, "harbour": 300, "offici": 200}
+    monkeypatch.setattr(views, "lexeme_counts", lambda: counts)
     rarest = _words(claim)
     assert "valparaiso" not in rarest
     assert {"million", "barrel"} <= rarest
+    # A word held by too many claims is never used; with no telling word, no lookup.
+    counts.update(million=views.SIMILAR_WORD_CLAIMS + 1, barrel=4_000)
+    assert "million" not in _words(claim)
+    every = dict.fromkeys(["offici", "count", "million", "barrel", "near", "valparaiso", "harbour"])
+    counts.update(dict.fromkeys(every, views.SIMILAR_WORD_CLAIMS * 2))
+    assert views._similar_words(claim) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,10 +51,10 @@ def test_the_frequencies_are_postgresqls_statistics(monkeypatch):
     with as_owner(), connection.cursor() as cursor:
         cursor.execute("ANALYZE claims_claim")
     monkeypatch.setattr(search, "_lexeme_stats", (0.0, {}))
-    frequencies = search.lexeme_frequencies()
-    assert frequencies["million"] > 0.9
+    counts = search.lexeme_counts()
+    assert 35 <= counts["million"] <= 41
     # (A table this small has every word listed; a large one only its common ones.)
-    assert frequencies.get("zeppelin", 0) < 0.1
+    assert counts.get("zeppelin", 0) <= 2
     # Remembered: no second read.
     monkeypatch.setattr(connection, "cursor", None)
-    assert search.lexeme_frequencies() is frequencies
+    assert search.lexeme_counts() is counts
