@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pghistory
 from django.conf import settings
@@ -361,7 +361,12 @@ class Claim(models.Model):
         A verdict form or API client sends back the tag it loaded, so a verdict
         is never recorded against wording it did not see.
         """
-        return f'"claim-{self.pk}-v{self.version}-{int(self.updated_at.timestamp() * 1_000_000)}"'
+        return Claim.etag_of(self.pk, self.version, self.updated_at)
+
+    @staticmethod
+    def etag_of(pk: int, version: int, updated_at: datetime) -> str:
+        """`etag` from its three parts, for a row read without its model."""
+        return f'"claim-{pk}-v{version}-{int(updated_at.timestamp() * 1_000_000)}"'
 
 
 class QuoteKind(models.TextChoices):

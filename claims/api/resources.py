@@ -198,8 +198,8 @@ def _claim_not_modified(request, slug: str):
     found = published_claim_state(slug)
     if found is None:
         return None
-    claim = Claim(pk=found["pk"], version=found["version"], updated_at=found["updated_at"])
-    return anonymous_api_not_modified(request, claim_etag(claim), claim.updated_at)
+    etag = Claim.etag_of(found["pk"], found["version"], found["updated_at"])
+    return anonymous_api_not_modified(request, etag, found["updated_at"])
 
 
 @extend_schema_view(
