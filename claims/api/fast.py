@@ -23,11 +23,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.reverse import reverse
 
 from claims.api.common import sees_drafts
-from claims.api.compiled import KeysetRows, compiled
+from claims.api.compiled import KeysetRows
 from claims.claimreview import claim_url
 from claims.markdown import render_markdown
 from claims.models import Appearance, Claim, Review, ReviewAction, ReviewEvidence, Topic
 from claims.ratings import RATINGS, WORKFLOW_STATUSES
+from factcheck.db.prepared import compiled
 
 _STATUS_DATA = {rating.value: rating.as_data() for rating in RATINGS}
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")

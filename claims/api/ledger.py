@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from django.db.models import Prefetch
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -44,7 +44,7 @@ from claims.api.permissions import IsDeskMember
 from claims.api.schema import ApiAutoSchema
 from claims.api.serializers import FormListField
 from claims.ledger import verifier
-from claims.ledger.entries import entry_body, entry_time, evidence_of
+from claims.ledger.entries import entry_body, entry_time, evidence_of, locked_claim
 from claims.ledger.export import export_lines
 from claims.markdown import render_markdown
 from claims.models import (
@@ -275,12 +275,17 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
     validated fields, the editor and the version the client saw.
 
     That version is the body's `version`, or the claim's when `If-Match` matched
-    (checked first: claims.api.common.check_if_match). A lost race after a
-    matching If-Match is 412; a stale `version` is 409 (VersionConflict).
+    (checked first: claims.api.common.check_if_match). The claim is locked before
+    that check, so no other write can come between it and this one (were one to,
+    the answer would be 412); a stale `version` is 409 (VersionConflict).
     Answers the entry with the claim's new `ETag`: 201 with `Location` (the
     claim's ledger) for `created`, else 200.
     """
-    claim = get_object_or_404(Claim.objects.visible_to(request.user), slug=slug)
+    try:
+        # Locked now, so that the service's ledger write uses this very read.
+        claim = locked_claim(Claim.objects.visible_to(request.user), slug=slug)
+    except Claim.DoesNotExist:
+        raise Http404 from None
     if_matched = check_if_match(request, claim, ledger=True)
     body = body_class(data=request.data)
     body.is_valid(raise_exception=True)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from claims.ledger import checkpoints, tree, verifier
@@ -206,6 +207,24 @@ def evidence_of(review: Review) -> list[tuple[int, str]]:
 # --- Appending ------------------------------------------------------------------
 
 
+_LOCKED_IN = "_ledger_locked_in"
+
+
+def _transaction() -> object:
+    """The caller's transaction (its outermost atomic block), or a fresh object outside one."""
+    return connection.atomic_blocks[0] if connection.in_atomic_block else object()
+
+
+def locked_claim(claims: QuerySet[Claim], **lookup: Any) -> Claim:
+    """The claim `lookup` finds among `claims`, read with its speaker and locked for a
+    ledger write in the caller's transaction (Claim.DoesNotExist if none). Given to
+    append_entry in the same transaction, it is used as read: the row is not read
+    a second time (a round trip of a verdict's few milliseconds)."""
+    claim = claims.select_for_update().select_related("speaker").get(**lookup)
+    claim.__dict__[_LOCKED_IN] = _transaction()
+    return claim
+
+
 def append_entry(
     *,
     claim: Claim,
@@ -249,7 +268,10 @@ def append_entry(
                 new_content=new_content,
             )
     # Lock order, the same for every writer: the claim's row, then the ledger.
-    current = Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
+    if claim.__dict__.get(_LOCKED_IN) is _transaction():
+        current = claim  # read and locked by locked_claim() in this transaction
+    else:
+        current = Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
     if current.version != expected_version:
         latest = current.reviews.select_related("editor").order_by("-sequence").first()
         raise VersionConflict(current, expected_version, latest)

@@ -23,11 +23,12 @@ def test_a_verdict_runs_a_fixed_number_of_queries(
     PublicationFactory(claim=claim, editor=editor)
     version = Claim.objects.get(pk=claim.pk).version
     evidence = [source.slug, SourceFactory().slug]
-    # The token; the claim; the evidence; the editor's permissions (one UNION);
-    # the claim locked; the ledger's lock; its tip; the evidence's snapshot hashes;
+    # The token; the claim, locked (the write uses that read); the evidence; the
+    # editor's permissions (one query); the ledger's lock; its tip; the evidence's
+    # snapshot hashes;
     # the entry, its evidence, its tree hash; the claim updated; the request's own
     # savepoint and its release (tests run inside a transaction).
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = editor_client.post(
             reviews_url(claim), body(version, evidence=evidence), format="json"
         )

@@ -5,7 +5,7 @@ import math
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -295,18 +295,29 @@ def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_race_lost_after_if_match_matched_is_412(
-    editor_client, claim, editor, second_editor, monkeypatch
+def test_no_write_comes_between_the_if_match_check_and_the_write(
+    editor_client, claim, editor, monkeypatch
 ):
+    """The claim's row is locked before If-Match is compared (locked_claim), so
+    another editor's write cannot commit in between: it waits for this one."""
     PublicationFactory(claim=claim, editor=editor)
     etag = claim_etag(fresh(claim))
+    others = []
 
-    def someone_else_first(**kwargs):
-        # Another editor commits, on a connection of their own, between the
-        # If-Match check and this write.
+    def someone_else_tries_meanwhile(**kwargs):
+        # Another editor, on a connection of their own, between the If-Match check
+        # and this write: the row is taken.
         def other_editor():
             try:
-                VerdictFactory(claim=claim, editor=second_editor, status="true")
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '200ms'")
+                    try:
+                        cursor.execute(
+                            "SELECT 1 FROM claims_claim WHERE id = %s FOR UPDATE", [claim.pk]
+                        )
+                        others.append("locked it")
+                    except OperationalError as refused:
+                        others.append(type(refused.__cause__).__name__)
             finally:
                 connection.close()
 
@@ -315,15 +326,14 @@ def test_a_race_lost_after_if_match_matched_is_412(
         thread.join()
         return record_review(**kwargs)
 
-    monkeypatch.setattr(ledger_api, "record_review", someone_else_first)
+    monkeypatch.setattr(ledger_api, "record_review", someone_else_tries_meanwhile)
     before = Review.objects.count()
 
     response = editor_client.post(reviews_url(claim), body(), HTTP_IF_MATCH=etag)
 
-    assert response.status_code == 412
-    assert error(response)["current"]["status"] == "true"
+    assert response.status_code == 201
+    assert others == ["LockNotAvailable"]
     assert Review.objects.count() == before + 1
-    assert fresh(claim).status == "true"
 
 
 def test_without_version_or_if_match_the_answer_is_400_naming_version(editor_client, claim, editor):
@@ -686,7 +696,7 @@ def test_export_queries_grow_with_chunks_not_entries(
     PublicationFactory(claim=claim, editor=editor)
     VerdictFactory(claim=claim, editor=editor, status="false", evidence=evidence)
 
-    # 1. the token with its user, 2. the user's permissions and its groups' (one UNION),
+    # 1. the token with its user, 2. the user's permissions and its groups' (one query),
     # 3. the entries with claims and editors (one server-side cursor), 4. the evidence of
     # each chunk of `chunk` entries with sources: here one chunk, so 4 queries.
     with CaptureQueriesContext(connection) as small:

@@ -236,7 +236,7 @@ def test_the_changelist_runs_the_same_queries_for_10_or_1000_claims(
 
     make(10, 0)
     client.get(url)  # warm the session and permission caches
-    # 1. the session, 2. its user, 3. the user's permissions and its groups' (one UNION),
+    # 1. the session, 2. its user, 3. the user's permissions and its groups' (one query),
     # 4. the desk's accounts for the assignee filter, 5. the topics, 6. the planner's
     # estimate of the claims, 7. their count, stopped past 100, 8. the page of claims with
     # speaker, assignee and appearance count: never a query per row, no full count, no
@@ -264,7 +264,7 @@ def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
     VerdictFactory(claim=claim, editor=editor, status="false", explanation="x")
     client.get(url)
     # 1. the session, 2. its user, 3. the claim for the desk's forms (speaker, assignee and
-    # appearance count joined in), 4. the user's permissions and its groups' (one UNION),
+    # appearance count joined in), 4. the user's permissions and its groups' (one query),
     # 5. the claim again for the change form, 6. its topics (the picker shows only those),
     # 7. its appearances with sources and quotes, 8. the newest entries of its ledger with
     # their editors, 9. those entries' evidence with sources, 10. the speaker the form
