@@ -77,6 +77,12 @@ def stamp_state(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {**(extra or {}), "stamp": stamp, "last_change": changed_at}
 
 
+def page_state(request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """stamp_state() as a view's state function (page_condition), for a page made only
+    of what the stamp covers."""
+    return stamp_state()
+
+
 def stamp_state_if(exists_sql: str, params: list[Any], extra: dict[str, Any]) -> dict | None:
     """The stamp's state when `exists_sql` (a SELECT) finds a row, else None (a 404):
     in one query, so a conditional GET for a page that is not there is never a 304."""

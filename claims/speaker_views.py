@@ -52,12 +52,8 @@ _SPEAKER_AFTER_SQL = (
 )
 
 
-def _speakers_state(request: HttpRequest) -> PageState:
-    return freshness.stamp_state()
-
-
 @require_safe
-@page_condition("speaker-list-2", _speakers_state)
+@page_condition("speaker-list-2", freshness.page_state)
 def speaker_list(request):
     """Every speaker by name, a page at a time, with their published claims (the
     triggers' counters, claims.freshness): one query, whatever the number of speakers."""

@@ -93,11 +93,7 @@ _JSON_SCRIPT_ESCAPES = {
 # a conditional GET costs one primary-key read, before anything is built.
 
 
-def _published_state(request: HttpRequest, *args, **kwargs) -> dict:
-    return freshness.stamp_state()
-
-
-list_condition = page_condition("claims-list-2", _published_state)
+list_condition = page_condition("claims-list-2", freshness.page_state)
 
 
 def _claim_state(request: HttpRequest, slug: str) -> dict | None:
@@ -804,7 +800,7 @@ def _changes_state(request: HttpRequest) -> dict | None:
         before = _before(request)
     except Http404:
         return None
-    return {**_published_state(request), "before": before}
+    return {**freshness.page_state(request), "before": before}
 
 
 def public_changes() -> QuerySet:

@@ -32,21 +32,17 @@ from factcheck import sitemaps
 from factcheck.conditional import page_condition
 from factcheck.sitemaps import PAGES, RANGED
 
-
-# The sitemaps show what the reader pages show: the change stamp says when it changed.
-def _sitemap_state(request, *args, **kwargs) -> dict:
-    return freshness.stamp_state()
-
-
 _LARGEST_KEYS = "SELECT " + ", ".join(
     f"(SELECT max(id) FROM {table})"  # noqa: S608 - constant table names
     for _, table in RANGED.values()
 )
 
+# The sitemaps show what the reader pages show: the change stamp says when they changed.
+
 
 @require_safe
 @x_robots_tag
-@page_condition("sitemap-index-1", _sitemap_state)
+@page_condition("sitemap-index-1", freshness.page_state)
 def sitemap_index(request):
     """The sitemap index: the site's own pages, then each ranged section's pages
     (factcheck.sitemaps), as many as its largest primary key needs. One query
@@ -68,7 +64,7 @@ def sitemap_index(request):
 
 
 @require_safe
-@page_condition("sitemap-pages-1", _sitemap_state)
+@page_condition("sitemap-pages-1", freshness.page_state)
 def sitemap_pages(request):
     """The site's own pages and the topics."""
     return sitemap_view(request, sitemaps=PAGES)
@@ -76,7 +72,7 @@ def sitemap_pages(request):
 
 @require_safe
 @x_robots_tag
-@page_condition("sitemap-section-1", _sitemap_state)
+@page_condition("sitemap-section-1", freshness.page_state)
 def sitemap_section(request, section: str, page: int):
     """One key range of claims, speakers or sources: at most PAGE_SIZE addresses."""
     if section not in RANGED or page < 1:

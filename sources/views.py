@@ -57,12 +57,8 @@ _CURSOR_TIME = (
 )
 
 
-def _list_state(request: HttpRequest) -> PageState:
-    return freshness.stamp_state()
-
-
 @require_safe
-@page_condition("source-list-2", _list_state)
+@page_condition("source-list-2", freshness.page_state)
 def source_list(request):
     raw = request.GET.get("after", "").strip()
     after = int(raw) if _SOURCE_AFTER.fullmatch(raw) else None

@@ -1,4 +1,5 @@
-"""Reaching the test database as its owner, as an attacker with the owner's rights would.
+"""Reaching the test database as its owner, as an attacker with the owner's rights would;
+and the reader stamp's triggers fired at each statement (stamp_at_each_statement).
 
 The suite connects as the app's role (factcheck.db.roles); these helpers open
 a separate session as the owner of the tables. Being another session, it
@@ -8,8 +9,10 @@ sees only committed data: use them in transactional tests.
 from __future__ import annotations
 
 import psycopg
+import pytest
 from django.db import connection
 
+from claims.freshness import STAMP_TRIGGERS
 from factcheck.db.roles import has_separate_owner, owner_credentials
 
 
@@ -37,3 +40,15 @@ def owner_sql(*statements: str | tuple[str, list]) -> None:
 
 def separate_roles() -> bool:
     return has_separate_owner(connection.settings_dict)
+
+
+@pytest.fixture(autouse=True)
+def stamp_at_each_statement(request):
+    """The reader pages' change stamp (claims.freshness) is bumped by triggers deferred
+    to commit. A test runs in one transaction that never commits, so here they fire at
+    each statement instead: a page fetched after an edit in the same test sees the new
+    stamp. (Autouse where a conftest imports it.)"""
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(STAMP_TRIGGERS)} IMMEDIATE")
