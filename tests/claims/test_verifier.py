@@ -1611,3 +1611,32 @@ def test_every_tree_extends_the_empty_one(proof_log, keys):
     assert (old.size, new.size) == (0, 7)
     error = _consistency_error(dict(data, proof=[_b64(b"\0" * 32)]), keys, empty)
     assert str(error).startswith("consistency proof: an empty tree's root is SHA-256 of nothing")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(chr(n) for n in range(0x800)),  # every control character, quotes, Latin…
+        "\u2028\u2029\ufeff\U0001f600 «Nicolás» — 50 millones",
+        'a "quoted" \\ back\\slash\t\n\r',
+        "",
+    ],
+)
+def test_the_exports_fast_digest_is_the_canonical_one(text):
+    """The export hashes stored bodies with orjson (entries.stored_body_digest): the
+    same bytes as verifier.canonical_json, whatever the text holds."""
+    from claims.ledger.entries import stored_body_digest, stored_note_digest
+
+    body = {
+        "salt": "00ff",
+        "claim": {"id": 7, "statement": text, "speaker": {"id": 2, "name": text[::-1]}},
+        "changes": {
+            "".join(c for c in text[:40] if c <= "\uffff") or "x": {"from": text, "to": None},
+            "Zeta": True,
+            "ä": [1, -2],
+        },
+        "claim_version": 2**53 - 1,
+        "correction": None,
+    }
+    assert stored_body_digest(body) == verifier.body_digest(body)
+    assert stored_note_digest(text, "salt") == verifier.note_digest(text, "salt")
