@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Signs the checkpoint a request's ledger writes call for after its answer has
+    # gone out (claims.ledger.checkpoints): the editor never waits for the signature.
+    "claims.ledger.checkpoints.SignAfterResponseMiddleware",
     # 400/413 for what no view should see: NUL in the path or query string, too many
     # parameters, a body over DATA_UPLOAD_MAX_MEMORY_SIZE (factcheck.bad_input).
     "factcheck.bad_input.BadInputMiddleware",

@@ -127,3 +127,19 @@ def test_a_limit_of_zero_turns_it_off(settings):
         for n in range(LIMIT + 5)
     }
     assert statuses == {401}
+
+
+def test_a_token_authenticates_its_user_as_stored_and_an_inactive_one_is_refused(editor):
+    token = Token.objects.create(user=editor)
+    me = _client(token=token.key).get("/api/v1/claims/?page_size=1")
+    assert me.status_code == 200
+    assert "private" in me["Cache-Control"]  # read as the editor, not anonymously
+
+    editor.is_active = False
+    editor.save()
+    refused = _client(token=token.key).get(RATINGS)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "User inactive or deleted."
+    wrong = _client(address="203.0.113.8", token=_guess(1)).get(RATINGS)
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["message"] == "Invalid token."
