@@ -259,6 +259,8 @@ class RecordReviewSerializer(serializers.Serializer):
 
     def validate_evidence(self, slugs: list[str]) -> list[Source]:
         wanted = list(dict.fromkeys(slugs))
+        if not wanted:
+            return []  # no query to build: most workflow statuses cite nothing
         found = {source.slug: source for source in Source.objects.filter(slug__in=wanted)}
         unknown = [slug for slug in wanted if slug not in found]
         if unknown:

@@ -286,7 +286,7 @@ def append_entry(
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
-    tip = Review.objects.order_by("-sequence").values("sequence", "entry_hash").first()
+    tip = tree.tip()
 
     review = Review(
         sequence=(tip["sequence"] if tip else 0) + 1,

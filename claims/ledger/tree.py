@@ -7,21 +7,29 @@ writes the stored hashes they ask for.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
+
 from claims.ledger import verifier
 from claims.models import LedgerTreeHash, Review
+from factcheck.db.prepared import compiled, prepared_cursor
 
 
 class TreeError(Exception):
     """A stored hash the tree needs is missing: the tree and the entries disagree."""
 
 
+# Prepared (factcheck.db.prepared): every ledger write and every signature reads here.
+_READ_HASHES = (
+    f'SELECT "index", "hash" FROM {LedgerTreeHash._meta.db_table} WHERE "index" = ANY(%s::bigint[])'
+)
+
+
 def read_hashes(indexes: list[int]) -> list[bytes]:
-    found = {
-        index: bytes(value)
-        for index, value in LedgerTreeHash.objects.filter(index__in=indexes).values_list(
-            "index", "hash"
-        )
-    }
+    with prepared_cursor() as cursor:
+        cursor.execute(_READ_HASHES, [list(indexes)])
+        found = {index: bytes(value) for index, value in cursor.fetchall()}
     missing = [index for index in indexes if index not in found]
     if missing:
         raise TreeError(f"the ledger's tree has no stored hash {missing[0]}")
@@ -42,10 +50,20 @@ def leaf_hashes(first: int, last: int) -> list[bytes]:
     return read_hashes([verifier.stored_hash_index(0, n) for n in range(first, last)])
 
 
+def tip() -> dict[str, Any] | None:
+    """The ledger's last entry's `sequence` and `entry_hash` (None while it is empty)."""
+    rows = compiled(("ledger-tip",), _tip).rows()
+    return rows[0] if rows else None
+
+
+def _tip() -> QuerySet[Any]:
+    return Review.objects.order_by("-sequence").values("sequence", "entry_hash")[:1]
+
+
 def size() -> int:
     """How many entries the tree holds: the ledger's tip sequence."""
-    tip = Review.objects.order_by("-sequence").values_list("sequence", flat=True).first()
-    return tip or 0
+    last = tip()
+    return last["sequence"] if last else 0
 
 
 def root(tree_size: int) -> bytes:
