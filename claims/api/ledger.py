@@ -44,7 +44,7 @@ from claims.api.permissions import IsDeskMember
 from claims.api.schema import ApiAutoSchema
 from claims.api.serializers import FormListField
 from claims.ledger import verifier
-from claims.ledger.entries import entry_body, entry_time, evidence_of, locked_claim
+from claims.ledger.entries import entry_body, entry_time, evidence_of, locked_visible_claim
 from claims.ledger.export import export_lines
 from claims.markdown import render_markdown
 from claims.models import (
@@ -316,7 +316,7 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
     """
     try:
         # Locked now, so that the service's ledger write uses this very read.
-        claim = locked_claim(Claim.objects.visible_to(request.user), slug=slug)
+        claim = locked_visible_claim(slug, drafts=sees_drafts(request))
     except Claim.DoesNotExist:
         raise Http404 from None
     if_matched = check_if_match(request, claim, ledger=True)

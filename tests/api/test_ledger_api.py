@@ -326,7 +326,7 @@ def test_a_weak_or_wildcard_if_match_does_not_prove_the_version(editor_client, c
 def test_no_write_comes_between_the_if_match_check_and_the_write(
     editor_client, claim, editor, monkeypatch
 ):
-    """The claim's row is locked before If-Match is compared (locked_claim), so
+    """The claim's row is locked before If-Match is compared (locked_visible_claim), so
     another editor's write cannot commit in between: it waits for this one."""
     PublicationFactory(claim=claim, editor=editor)
     etag = claim_etag(fresh(claim))
