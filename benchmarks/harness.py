@@ -549,6 +549,17 @@ def table_rows(results: list[SizeResult]) -> list[TableRow]:
 _PLACEHOLDER = Targets("slug", 1, "speaker", 0, "topic", "cursor", [], "")
 
 
+def python_loop_seconds(steps: int = 5_000_000) -> float:
+    """Seconds a fixed pure-Python loop takes: the machine's speed at the moment, printed
+    beside the table. Shared machines vary by half or more between hours, and the
+    absolute goals (export rate, a verdict's milliseconds) move with them."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(steps):
+        total += step
+    return time.perf_counter() - started
+
+
 def render_table(results: list[SizeResult]) -> list[str]:
     sizes = [size_label(r.claims) for r in results]
     rows = table_rows(results)
