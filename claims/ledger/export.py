@@ -127,7 +127,7 @@ class _ExportQuery:
         # HOLD, and PostgreSQL then computes the whole result before the first row
         # comes back (at 1.37M entries, seconds before the first byte and a
         # gigabyte of temporary storage). Within one, rows stream as they are read.
-        with transaction.atomic(), connection.chunked_cursor() as cursor:
+        with transaction.atomic(savepoint=False), connection.chunked_cursor() as cursor:
             cursor.execute(EXPORT_SQL)
             while rows := cursor.fetchmany(chunk_size):
                 for row in rows:

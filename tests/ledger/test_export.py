@@ -78,6 +78,23 @@ def test_export_runs_one_query_whatever_the_ledger_size(seeded, django_assert_nu
     assert len(lines) == Review.objects.count()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_export_reads_in_a_transaction_so_its_cursor_streams(seeded):
+    """Outside a transaction Django declares the server-side cursor WITH HOLD, and
+    PostgreSQL computes the whole result before the first row: seconds at a million
+    entries. In one, rows stream as they are read."""
+    from django.db import connection
+
+    assert not connection.in_atomic_block
+    lines = export.export_lines(full=False, chunk_size=5)
+    first = next(lines)
+    assert connection.in_atomic_block  # held open while the export is read
+    rest = list(lines)
+    assert not connection.in_atomic_block
+    assert 1 + len(rest) == Review.objects.count()
+    assert first.startswith(b'{"sequence":1,')
+
+
 @pytest.mark.parametrize(
     "value",
     [
