@@ -24,11 +24,15 @@ from claims.ledger.verification import verify_ledger
 from claims.models import (
     Appearance,
     Claim,
+    ExternalReview,
     Quote,
+    RatingWord,
     Review,
     ReviewEvidence,
     Speaker,
     Topic,
+    normalized_rating_words,
+    rating_word_statuses,
 )
 from claims.ratings import RATINGS, Status
 from claims.search import search_query
@@ -893,6 +897,48 @@ class AppearanceAdmin(LargeTableAdmin, admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         return queryset.filter(claim__search_vector=search_query(search_term)), False
+
+
+@admin.register(ExternalReview)
+class ExternalReviewAdmin(LargeTableAdmin, admin.ModelAdmin):
+    """Other fact-checkers' reviews, as imported (manage.py import_reviews): their words,
+    kept verbatim; an editor moves one to another claim or corrects an import."""
+
+    list_display = [
+        "publisher_name",
+        "rating_text_short",
+        "desk_reading",
+        "claim",
+        "date_published",
+    ]
+    list_select_related = ["claim"]
+    search_fields = ["url", "publisher_name", "claim_text", "claimant"]
+    search_help_text = "Searches the review's URL, publisher, wording and claimant."
+    raw_id_fields = ["claim"]
+    ordering = ["-pk"]
+    sortable_by: ClassVar[list[str]] = []
+    readonly_fields = ["desk_reading", "imported_from", "created_at", "updated_at"]
+
+    @admin.display(description="rating")
+    def rating_text_short(self, review: ExternalReview) -> str:
+        return Truncator(review.rating_text).chars(80)
+
+    @admin.display(description="desk's reading")
+    def desk_reading(self, review: ExternalReview) -> str:
+        """What the rating words map to on the desk's scale (RatingWord), if anything."""
+        status = rating_word_statuses().get(normalized_rating_words(review.rating_text))
+        return dict(Status.choices)[status] if status else "—"
+
+
+@admin.register(RatingWord)
+class RatingWordAdmin(admin.ModelAdmin):
+    """The map from publishers' rating words to the desk's scale (docs/imports.md)."""
+
+    list_display = ["words", "status", "note"]
+    list_editable = ["status", "note"]
+    list_filter = ["status"]
+    search_fields = ["words"]
+    ordering = ["words"]
 
 
 class LedgerReadOnly:

@@ -236,6 +236,23 @@ def rfc3339(value: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def external_google_review(review) -> dict:
+    """Another fact-checker's review (ExternalReview) as a Google `ClaimReview`: their
+    rating words verbatim, their site and language as they gave them."""
+    found: dict = {"publisher": {"name": review.publisher_name}}
+    site = site_of(review.publisher_site or review.url)
+    if site and not review.url.startswith("urn:"):
+        found["publisher"]["site"] = site
+    found["url"] = review.url
+    found["title"] = review.claim_text
+    if review.date_published:
+        found["reviewDate"] = rfc3339(review.date_published.isoformat())
+    found["textualRating"] = review.rating_text
+    if review.language:
+        found["languageCode"] = review.language
+    return found
+
+
 def google_claim(markup: dict) -> dict:
     """A Google Fact Check Tools `Claim`, read off our ClaimReview markup (docs/api.md)."""
     item = markup["itemReviewed"]

@@ -62,6 +62,7 @@ STAMP_TRIGGERS = [
         "claims_review",
         "claims_reviewevidence",
         "sources_source",
+        "claims_externalreview",
         "auth_user",
     )
 ]

@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
@@ -25,6 +25,9 @@ LEDGER_LOCK_KEY = 7_301_451_620
 class SpeakerKind(models.TextChoices):
     PERSON = "person", "Person"
     ORGANIZATION = "organization", "Organization"
+    # Posts, chain messages, viral images: what other fact-checkers name as the
+    # claimant when no person or organisation is known.
+    OTHER = "other", "Other (posts, messages, unnamed)"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -53,7 +56,11 @@ class Speaker(models.Model):
     class Meta:
         ordering = ["name"]
         # The speaker list, a page at a time by (name, id).
-        indexes = [models.Index(fields=["name", "id"], name="speaker_name_order_idx")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="speaker_name_order_idx"),
+            # Importers find a claimant's speaker by name, case aside (claims.imports.load).
+            models.Index(Lower("name"), name="speaker_lower_name_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=SpeakerKind.values), name="speaker_kind_valid"
@@ -95,6 +102,8 @@ class ClaimKind(models.TextChoices):
     POSITION = "position", "Position or policy"
     CHARACTERIZATION = "characterization", "Characterization"
     MEDIA = "media", "About an image, video or audio"
+    # Imported from another fact-checker, not yet classified by the desk.
+    UNCLASSIFIED = "unclassified", "Not yet classified"
 
 
 # The reader lists' order: said most recently first, undated claims last, then
@@ -663,3 +672,113 @@ class LedgerTreeHash(models.Model):
 
     def __str__(self) -> str:
         return f"tree hash {self.index}: {bytes(self.hash).hex()}"
+
+
+# --- Other fact-checkers' work ------------------------------------------------------
+
+
+def normalized_rating_words(text: str) -> str:
+    """A publisher's rating words as RatingWord matches them: case, spacing and the
+    punctuation around them do not matter ("Pants on Fire!" is "pants on fire")."""
+    return " ".join(text.casefold().split()).strip(" .!?¡¿:;\"'«»“”")
+
+
+class RatingWord(models.Model):
+    """The desk's reading of a publisher's rating words: an editable map, used where
+    other fact-checkers' ratings are compared with the desk's scale. The
+    publisher's own words are always kept and shown; this only says which
+    status of the desk's scale they come closest to (docs/imports.md)."""
+
+    words = models.CharField(
+        max_length=200, unique=True, help_text="Lower case, as normalized_rating_words gives."
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=[(value, label) for value, label in Status.choices if value in VERDICT_STATUSES],
+        help_text="The verdict of the desk's scale these words come closest to.",
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Why, when it is not obvious.")
+
+    class Meta:
+        ordering = ["words"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=sorted(VERDICT_STATUSES)),
+                name="rating_word_status_is_verdict",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.words} → {self.get_status_display()}"
+
+    def save(self, *args, **kwargs):
+        self.words = normalized_rating_words(self.words)
+        super().save(*args, **kwargs)
+
+
+def rating_word_statuses() -> dict[str, str]:
+    """The whole map, normalized words -> status: a few hundred rows, read per use."""
+    return dict(RatingWord.objects.values_list("words", "status"))
+
+
+class ExternalReview(models.Model):
+    """A review of a claim published by another organisation: their words and their
+    rating, never the desk's verdict. It is not in the ledger and never changes the
+    claim's status; readers see it apart ("Also checked by"), and the ClaimReview
+    DataFeed leaves it out. One review per URL, whoever imports it and how often."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="external_reviews")
+    url = models.CharField(
+        "URL",
+        max_length=2000,
+        unique=True,
+        help_text="The review's own address (a URN such as urn:liar:2635 where the data "
+        "set gives none).",
+    )
+    # Text, not limited: what a publisher writes is kept whole, however long.
+    publisher_name = models.TextField()
+    publisher_site = models.TextField(blank=True)
+    date_published = models.DateField(null=True, blank=True)
+    claim_text = models.TextField(help_text="The claim in the publisher's words.")
+    claimant = models.TextField(blank=True)
+    rating_text = models.TextField(help_text="The publisher's rating, verbatim.")
+    rating_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    best_rating = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    worst_rating = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    language = models.TextField(blank=True)
+    appearances = ArrayField(
+        models.TextField(),
+        default=list,
+        blank=True,
+        help_text="Where the publisher says the claim appeared.",
+    )
+    extra = models.JSONField(default=dict, blank=True, help_text="Kept from the source file.")
+    imported_from = models.TextField(blank=True, help_text="The format and file it came from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["claim", "-date_published", "pk"]
+        indexes = [
+            models.Index(fields=["claim", "date_published"], name="external_review_claim_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(rating_text="") & ~models.Q(publisher_name=""),
+                name="external_review_has_rating_and_publisher",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_name}: {self.rating_text}"
+
+    @property
+    def scale_text(self) -> str:
+        """ "2 of 5" when the publisher gave a number on a scale, else ""."""
+        if self.rating_value is None or self.best_rating is None:
+            return ""
+        return f"{_plain_number(self.rating_value)} of {_plain_number(self.best_rating)}"
+
+
+def _plain_number(value) -> str:
+    return format(value.normalize(), "f")

@@ -677,6 +677,7 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "corrected_since_verdict": corrected_since_verdict,
             "withdrawal": withdrawal,
             "similar": similar,
+            "external_reviews": list(claim.external_reviews.all()),
             "claim_review": json_ld_script(markup) if markup else "",
         },
     )

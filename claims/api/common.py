@@ -156,6 +156,7 @@ def error_responses(*codes: int, media_type: str | None = None) -> dict:
         403: "Not allowed for this account.",
         404: "Not found (or not published), or an invalid pagination cursor.",
         409: "The claim changed since the version you sent; nothing was written.",
+        410: "Withdrawn: it was published and is no more; remove any copy you keep.",
         412: "If-Match did not match the claim's current ETag; nothing was written.",
         429: "Too many requests; retry after the Retry-After header's seconds.",
     }

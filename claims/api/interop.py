@@ -15,13 +15,14 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -42,11 +43,15 @@ from claims.claimreview import (
     SCHEMA,
     absolute_url,
     build_claim_review,
+    claim_url,
+    external_google_review,
     google_claim,
     publisher_sites,
+    rfc3339,
     site_of,
 )
-from claims.models import Claim
+from claims.models import Claim, ExternalReview, Review, ReviewAction
+from claims.ratings import VERDICT_STATUSES
 from claims.search import search_query
 
 TAGS = ["ClaimReview and Google Fact Check"]
@@ -70,6 +75,26 @@ _PAGE_TOKEN = re.compile(r"offset:(\d{1,9})")
 def published_verdicts():
     """Published claims whose current status is a verdict: what carries a ClaimReview."""
     return Claim.objects.published().rated()
+
+
+def once_reviewed() -> Q:
+    """Claims that carried a ClaimReview at some time: published once, and rated once.
+    One that carries none now had its verdict withdrawn (unpublished, corrected
+    substantively, or back in review): harvesters are told so (410, tombstones)."""
+    entries = Review.objects.filter(claim=OuterRef("pk"))
+    return Exists(entries.filter(action=ReviewAction.PUBLISH)) & Exists(
+        entries.filter(action=ReviewAction.REVIEW, status_after__in=VERDICT_STATUSES)
+    )
+
+
+def tombstone(claim: Claim, request) -> dict:
+    """A DataFeedItem saying the claim's ClaimReview is gone, as the Data Commons feed
+    says it: `dateDeleted`, and the ClaimReview's `url` so the harvester finds its copy."""
+    return {
+        "@type": "DataFeedItem",
+        "dateDeleted": claim.updated_at.isoformat(),
+        "item": {"@type": "ClaimReview", "url": claim_url(claim, request)},
+    }
 
 
 class JSONLDRenderer(JSONRenderer):
@@ -118,6 +143,17 @@ ClaimReviewSchema = inline_serializer(
     },
 )
 
+TombstoneSchema = inline_serializer(
+    name="ClaimReviewTombstone",
+    fields={
+        "@type": serializers.CharField(default="DataFeedItem"),
+        "dateDeleted": serializers.DateTimeField(help_text="When the verdict was withdrawn."),
+        "item": serializers.DictField(
+            help_text='{"@type": "ClaimReview", "url": ...}: the withdrawn ClaimReview\'s url.'
+        ),
+    },
+)
+
 DataFeedSchema = inline_serializer(
     name="ClaimReviewDataFeed",
     fields={
@@ -126,14 +162,24 @@ DataFeedSchema = inline_serializer(
         "name": serializers.CharField(),
         "url": serializers.URLField(),
         "dateModified": serializers.DateTimeField(allow_null=True),
-        "dataFeedElement": type(ClaimReviewSchema)(many=True),
+        "dataFeedElement": PolymorphicProxySerializer(
+            component_name="ClaimReviewFeedElement",
+            serializers=[ClaimReviewSchema, TombstoneSchema],
+            resource_type_field_name=None,
+            many=True,
+        ),
         "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
     },
 )
 
 _GooglePublisher = inline_serializer(
     name="GoogleFactCheckPublisher",
-    fields={"name": serializers.CharField(), "site": serializers.CharField()},
+    fields={
+        "name": serializers.CharField(),
+        "site": serializers.CharField(
+            required=False, help_text="Absent when another publisher's review gave no site."
+        ),
+    },
 )
 
 _GoogleReview = partial(
@@ -142,10 +188,18 @@ _GoogleReview = partial(
     fields={
         "publisher": _GooglePublisher,
         "url": serializers.URLField(),
-        "title": serializers.CharField(help_text="The claim's statement."),
-        "reviewDate": serializers.DateTimeField(),
-        "textualRating": serializers.CharField(),
-        "languageCode": serializers.CharField(),
+        "title": serializers.CharField(
+            help_text="The claim's statement; for another publisher's review, their wording."
+        ),
+        "reviewDate": serializers.DateTimeField(
+            required=False, help_text="Absent when another publisher's review is undated."
+        ),
+        "textualRating": serializers.CharField(
+            help_text="The desk's label, or another publisher's rating words verbatim."
+        ),
+        "languageCode": serializers.CharField(
+            required=False, help_text="Absent when another publisher's review does not say."
+        ),
     },
 )
 
@@ -179,6 +233,12 @@ def _json_errors(*codes: int) -> dict:
 # --- One claim's ClaimReview ------------------------------------------------------
 
 
+class Gone(exceptions.APIException):
+    status_code = 410
+    default_detail = "This resource was withdrawn."
+    default_code = "gone"
+
+
 class ClaimReviewView(PublicReadView):
     renderer_classes = [JSONLDRenderer, JSONRenderer]
 
@@ -186,25 +246,32 @@ class ClaimReviewView(PublicReadView):
         operation_id="claims_claimreview_retrieve",
         tags=TAGS,
         summary="A claim's ClaimReview (JSON-LD)",
-        description="Exactly the JSON-LD the claim's page embeds; 404 without a published verdict.",
+        description="Exactly the JSON-LD the claim's page embeds; 404 without a published "
+        "verdict, 410 once a published verdict was withdrawn or the claim unpublished.",
         parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)],
         responses={
             200: OpenApiResponse(ClaimReviewSchema, description="The ClaimReview."),
-            **_json_errors(404, 429),
+            **_json_errors(404, 410, 429),
         },
     )
     def get(self, request, slug: str):
         try:
-            claim = Claim.objects.published().public_detail().get(slug=slug)
+            claim = Claim.objects.public_detail().annotate(once=once_reviewed()).get(slug=slug)
         except Claim.DoesNotExist:
             raise exceptions.NotFound("No published claim has this slug.") from None
-        markup = build_claim_review(claim, request)
-        if markup is None:
-            raise exceptions.NotFound(
-                "This claim has no verdict now (not yet verified, in review, or its verdict was "
-                "withdrawn by a correction): no ClaimReview."
+        markup = build_claim_review(claim, request) if claim.is_published else None
+        if markup is not None:
+            return Response(markup)
+        if claim.once:
+            raise Gone(
+                "This claim's ClaimReview was withdrawn (the claim was unpublished, corrected, "
+                "or is back in review): remove your copy."
             )
-        return Response(markup)
+        if not claim.is_published:
+            raise exceptions.NotFound("No published claim has this slug.")
+        raise exceptions.NotFound(
+            "This claim has no verdict yet (not yet verified, or in review): no ClaimReview."
+        )
 
 
 # --- The DataFeed of every verdict ---------------------------------------------------
@@ -235,7 +302,9 @@ class ClaimReviewFeedView(PublicReadView):
         operation_id="claimreview_feed",
         tags=TAGS,
         summary="Every published verdict as a schema.org DataFeed of ClaimReviews",
-        description="Newest change first, 100 a page; harvest increments with `updated_since`.",
+        description="Newest change first, 100 a page; harvest increments with `updated_since`, "
+        "which also lists each ClaimReview withdrawn since as a DataFeedItem with "
+        "`dateDeleted` (a tombstone).",
         parameters=[
             _FeedParams,
             OpenApiParameter(
@@ -255,12 +324,23 @@ class ClaimReviewFeedView(PublicReadView):
         verdicts = published_verdicts()
         # The feed's own dateModified: its latest change, whatever page this is.
         modified = verdicts.aggregate(latest=Max("updated_at"))["latest"]
-        selected = verdicts.filter(updated_at__gte=since) if since else verdicts
+        if since:
+            # An increment also says which ClaimReviews went away since: a withdrawn
+            # verdict is a tombstone, not a silent absence.
+            selected = Claim.objects.filter(updated_at__gte=since).filter(
+                Q(pk__in=verdicts.values("pk")) | once_reviewed()
+            )
+        else:
+            selected = verdicts
         paginator = FeedPagination()
         page = paginator.paginate_queryset(selected.public_detail(), request, view=self)
-        elements = [
-            markup for claim in page or [] if (markup := build_claim_review(claim, request))
-        ]
+        elements = []
+        for claim in page or []:
+            markup = build_claim_review(claim, request) if claim.is_published else None
+            if markup is not None:
+                elements.append(markup)
+            elif since:
+                elements.append(tombstone(claim, request))
         next_link = paginator.get_next_link()
         feed = {
             "@context": SCHEMA,
@@ -436,6 +516,51 @@ class _SearchParams(QueryParameters):
         return attrs
 
 
+def external_reviews_matching(language: str, site: str) -> QuerySet[ExternalReview]:
+    """Other fact-checkers' reviews in `language` (its primary subtag) on `site`, newest
+    first; any language or site when "" (claims:search's filters)."""
+    reviews = ExternalReview.objects.order_by(F("date_published").desc(nulls_last=True), "pk")
+    if language:
+        reviews = reviews.filter(
+            Q(language__iexact=language) | Q(language__istartswith=f"{language}-")
+        )
+    if site:
+        reviews = reviews.filter(
+            Q(publisher_site__iregex=rf"^(https?://)?(www\.)?{re.escape(site)}(:[0-9]+)?(/|$)")
+            | Q(url__iregex=rf"^https?://(www\.)?{re.escape(site)}(:[0-9]+)?(/|$)")
+        )
+    return reviews
+
+
+def published_with_reviews(ours: bool, theirs: QuerySet[ExternalReview]):
+    """Published claims that carry a review claims:search may show: the desk's verdict
+    (when `ours`), or another fact-checker's among `theirs`. None when neither can."""
+    with_theirs = Exists(theirs.filter(claim=OuterRef("pk")))
+    if ours:
+        return Claim.objects.published().filter(Q(status__in=VERDICT_STATUSES) | with_theirs)
+    return Claim.objects.published().filter(with_theirs)
+
+
+def search_result(claim: Claim, request, *, ours: bool) -> dict | None:
+    """Google's `Claim` for one claim: the desk's review first when it may answer, then
+    every other fact-checker's that matches, as Google lists every publisher's."""
+    markup = build_claim_review(claim, request) if ours else None
+    # Prefetched (claims:search) with the filters' reviews only.
+    matching: list[ExternalReview] = claim.matching_external_reviews  # type: ignore[attr-defined]
+    theirs = [external_google_review(review) for review in matching]
+    if markup is not None:
+        result = google_claim(markup)
+    elif theirs:
+        result = {"text": claim.statement, "claimant": claim.speaker.name}
+        if claim.claim_date:
+            result["claimDate"] = rfc3339(claim.claim_date.isoformat())
+        result["claimReview"] = []
+    else:
+        return None
+    result["claimReview"] += theirs
+    return result
+
+
 def ranked_candidates(claims, text: str, wanted: int):
     """Claims matching `text`, best first, ranking at most SEARCH_CANDIDATES of them
     (or the `wanted` rows the page reaches, if more): a common word matches a good
@@ -476,14 +601,18 @@ class GoogleClaimSearchView(PublicReadView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
 
-        language = data.get("languageCode")
-        if language and language.split("-")[0].lower() != REVIEW_LANGUAGE:
-            return Response({})
-        site = data.get("reviewPublisherSiteFilter")
-        if site and site_of(site) not in publisher_sites(request):
-            return Response({})
+        language = (data.get("languageCode") or "").split("-")[0].lower()
+        site = site_of(data.get("reviewPublisherSiteFilter") or "")
+        # Which reviews may answer: the desk's own (English, on this site), and other
+        # fact-checkers' (ExternalReview) in that language and on that site.
+        ours = (not language or language == REVIEW_LANGUAGE) and (
+            not site or site in publisher_sites(request)
+        )
+        theirs = external_reviews_matching(language, site)
 
-        claims = published_verdicts()
+        claims = published_with_reviews(ours, theirs)
+        if claims is None:
+            return Response({})
         if "maxAgeDays" in data:
             since = timezone.now() - timedelta(days=min(data["maxAgeDays"], MAX_AGE_DAYS_CAP))
             claims = claims.filter(
@@ -497,13 +626,15 @@ class GoogleClaimSearchView(PublicReadView):
             claims = ranked_candidates(claims, data["query"], start + page_size + 1)
         else:
             claims = claims.order_by(F("status_changed_at").desc(nulls_last=True), "-pk")
-        claims = claims.public_detail()
+        claims = claims.public_detail().prefetch_related(
+            Prefetch("external_reviews", queryset=theirs, to_attr="matching_external_reviews")
+        )
         # One more than the page, to know whether another page follows.
         rows = list(claims[start : start + page_size + 1])
         found = [
-            google_claim(markup)
-            for c in rows[:page_size]
-            if (markup := build_claim_review(c, request))
+            found_claim
+            for claim in rows[:page_size]
+            if (found_claim := search_result(claim, request, ours=ours))
         ]
         if not found:
             return Response({})

@@ -829,8 +829,9 @@ def test_search_runs_the_same_queries_however_many_verdicts(
             editor=editor,
         )
     # 1. the ranked page of claims with speakers, 2. topics, 3. appearances with sources
-    # and quotes, 4. ledger entries with editors, 5. their evidence
-    with django_assert_num_queries(5):
+    # and quotes, 4. ledger entries with editors, 5. their evidence, 6. other
+    # fact-checkers' reviews
+    with django_assert_num_queries(6):
         assert len(search(api_client, query="quay").json()["claims"]) == 3
 
     verdicts_with_evidence(
@@ -841,16 +842,17 @@ def test_search_runs_the_same_queries_however_many_verdicts(
         editor=editor,
     )
 
-    # The same 5 for 15 verdicts, and for a page of 10 filtered by publisher site.
-    with django_assert_num_queries(5):
+    # The same 6 for 15 verdicts, and for a page of 10 filtered by publisher site.
+    with django_assert_num_queries(6):
         assert len(search(api_client, query="quay", pageSize=100).json()["claims"]) == 15
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(search(api_client, reviewPublisherSiteFilter=HOST).json()["claims"]) == 10
     # 1. the ranked page, empty: nothing more to read
     with django_assert_num_queries(1):
         assert search(api_client, query="volcano").json() == {}
-    # none: verdicts are reviewed in one language, another is answered without a query
-    with django_assert_num_queries(0):
+    # The desk reviews in English; in another language only other fact-checkers'
+    # reviews may answer: 1. the ranked page, empty here.
+    with django_assert_num_queries(1):
         assert search(api_client, query="quay", languageCode="de").json() == {}
 
 

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from claims.models import Claim, Quote, Review
+from claims.models import Claim, ExternalReview, Quote, Review
 from sources.models import Source
 from tests.conftest import SNAPSHOT
 from tests.factories import QuoteFactory, SourceFactory, VerdictFactory
@@ -58,6 +58,14 @@ def test_it_opens_changelist_and_change_page_of_every_registered_model(
         evidence=[Source.objects.order_by("pk").first()],
     )
     Token.objects.get_or_create(user=editor)  # the API tokens' admin needs one to open
+    # The seeds hold no other fact-checker's review: one made up, to open its pages.
+    ExternalReview.objects.create(
+        claim=Claim.objects.order_by("pk").first(),
+        url="https://factcheck.example.org/made-up",
+        publisher_name="Example Fact Check",
+        claim_text="Made up for the test.",
+        rating_text="Falso",
+    )
     assert model._default_manager.exists(), f"no {model._meta.label} to open"
 
     # The query count must not grow with the number of rows (seeds: ~22 claims). The

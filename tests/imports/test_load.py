@@ -1,0 +1,228 @@
+"""Writing other fact-checkers' reviews (claims.imports.load): one transaction per
+file, one review per URL, claims matched by wording, nothing partial, dry runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from claims.imports import load as loader
+from claims.imports.load import MATCH_SIMILARITY, UNNAMED_CLAIMANT, load
+from claims.imports.records import ImportedReview, ImportRefused, ParsedFile
+from claims.models import Claim, ClaimKind, ExternalReview, Review, Speaker, SpeakerKind
+from tests.factories import ClaimFactory, SpeakerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def review(n: int = 1, **overrides) -> ImportedReview:
+    fields = {
+        "where": f"fixture, record {n}",
+        "claim_text": f"The harbour moved {n} million containers in one year.",
+        "claimant": "Port Authority",
+        "review_url": f"https://factcheck.example.org/harbour-{n}",
+        "publisher_name": "Example Fact Check",
+        "publisher_site": "https://factcheck.example.org",
+        "rating_text": "Mostly False",
+        "rating_value": Decimal(2),
+        "best_rating": Decimal(5),
+        "worst_rating": Decimal(1),
+        "date_published": date(2025, 3, 1),
+        "language": "en",
+        "appearances": ("https://social.example.net/post/1",),
+    }
+    fields.update(overrides)
+    return ImportedReview(**fields)
+
+
+def test_a_file_creates_claims_speakers_and_reviews_then_a_second_run_changes_nothing():
+    parsed = ParsedFile([review(1), review(2, claimant="Facebook posts")])
+
+    first = load(parsed, label="test:first")
+
+    assert (first.created_reviews, first.created_claims, first.created_speakers) == (2, 2, 2)
+    stored = ExternalReview.objects.get(url="https://factcheck.example.org/harbour-1")
+    assert stored.rating_text == "Mostly False"
+    assert stored.scale_text == "2 of 5"
+    assert stored.appearances == ["https://social.example.net/post/1"]
+    claim = stored.claim
+    assert claim.statement == "The harbour moved 1 million containers in one year."
+    assert claim.kind == ClaimKind.UNCLASSIFIED
+    assert not claim.is_published and claim.status == "unverified"
+    assert Speaker.objects.get(name="Facebook posts").kind == SpeakerKind.OTHER
+    assert Speaker.objects.get(name="Port Authority").kind == SpeakerKind.PERSON
+    # Imports are not the desk's verdicts: the ledger is untouched.
+    assert not Review.objects.exists()
+
+    again = load(parsed, label="test:again")
+
+    assert not again.changed
+    assert (again.unchanged_reviews, again.created_reviews, again.created_claims) == (2, 0, 0)
+    assert ExternalReview.objects.count() == 2 and Claim.objects.count() == 2
+
+
+def test_the_same_wording_up_to_case_spacing_and_punctuation_joins_an_existing_claim():
+    desk = ClaimFactory(statement="The harbour moved 3 million containers in one year.")
+    reworded = "“THE HARBOUR moved 3 million containers — in one year”…"
+
+    outcome = load(ParsedFile([review(3, claim_text=reworded)]), label="test")
+
+    assert (outcome.matched_exact, outcome.created_claims) == (1, 0)
+    stored = ExternalReview.objects.get()
+    assert stored.claim == desk
+    assert stored.claim_text == reworded  # their words are kept as they gave them
+
+
+def test_a_near_wording_joins_a_claim_of_its_claimant_only_with_the_same_numbers():
+    authority = SpeakerFactory(name="Port Authority")
+    desk = ClaimFactory(
+        statement="The harbour authority moved 3 million containers last year.",
+        speaker=authority,
+    )
+    near = "The harbour authority moved 3 million containers in the last year."
+    other_number = "The harbour authority moved 5 million containers last year."
+
+    outcome = load(
+        ParsedFile(
+            [
+                review(1, claim_text=near),
+                review(2, claim_text=other_number),
+                # The same near wording from someone else is their claim, not this one.
+                review(
+                    3,
+                    claim_text="The harbour authority moved 3 million containers over last year.",
+                    claimant="Someone Else",
+                ),
+            ]
+        ),
+        label="t",
+    )
+
+    assert (outcome.matched_similar, outcome.created_claims) == (1, 2)
+    assert ExternalReview.objects.get(url__endswith="harbour-1").claim == desk
+    assert ExternalReview.objects.get(url__endswith="harbour-2").claim != desk
+    assert ExternalReview.objects.get(url__endswith="harbour-3").claim != desk
+    assert 0 < MATCH_SIMILARITY < 1
+
+
+def test_repeats_within_a_file_share_one_claim_and_one_review_per_url():
+    twice = review(1)
+    parsed = ParsedFile([twice, twice, review(2, claim_text=twice.claim_text.upper(), claimant="")])
+
+    outcome = load(parsed, label="t")
+
+    assert outcome.repeated_in_file == 1
+    assert (outcome.created_reviews, outcome.created_claims) == (2, 1)
+    assert ExternalReview.objects.values("claim").distinct().count() == 1
+
+
+def test_a_publishers_changed_rating_in_the_same_file_updates_their_review_not_the_claim():
+    load(ParsedFile([review(1)]), label="feed:afp.json")
+    claim = ExternalReview.objects.get().claim
+
+    revised = ParsedFile([review(1, rating_text="False", rating_value=Decimal(1))])
+    outcome = load(revised, label="feed:afp.json")
+
+    assert (outcome.updated_reviews, outcome.created_claims) == (1, 0)
+    stored = ExternalReview.objects.get()
+    assert (stored.rating_text, stored.rating_value, stored.claim) == ("False", 1, claim)
+
+
+def test_another_files_copy_of_a_review_leaves_the_first_import_standing():
+    """A data set's copy of a publisher's page, in its own shape: importing both again
+    and again changes nothing after the first time."""
+    load(ParsedFile([review(1)]), label="html:page.html")
+    copy = ParsedFile([review(1, rating_text="mostly-false")])
+
+    for _ in range(2):
+        outcome = load(copy, label="claimskg-csv:sample.csv")
+        assert (outcome.kept_from_elsewhere, outcome.updated_reviews) == (1, 0)
+        assert not outcome.changed
+        assert load(ParsedFile([review(1)]), label="html:page.html").unchanged_reviews == 1
+    assert ExternalReview.objects.get().rating_text == "Mostly False"
+
+
+def test_a_review_url_the_database_cannot_hold_refuses_the_file_before_writing():
+    parsed = ParsedFile([review(1), review(2, review_url="https://x.example/" + "a" * 2000)])
+
+    with pytest.raises(ImportRefused) as refused:
+        load(parsed, label="t")
+
+    assert str(refused.value) == "fixture, record 2: url: longer than 2000 characters"
+    assert not ExternalReview.objects.exists() and not Claim.objects.exists()
+
+
+def test_a_dry_run_reports_the_same_and_writes_nothing():
+    parsed = ParsedFile([review(1), review(2)])
+
+    outcome = load(parsed, label="t", dry_run=True)
+
+    assert (outcome.created_reviews, outcome.created_claims) == (2, 2)
+    assert not ExternalReview.objects.exists()
+    assert not Claim.objects.exists() and not Speaker.objects.exists()
+
+
+def test_a_failure_half_way_writes_nothing_of_the_file(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(loader.ExternalReview.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        load(ParsedFile([review(1)]), label="t")
+    # The claim and speaker were written before the reviews: rolled back with them.
+    assert not Claim.objects.exists() and not Speaker.objects.exists()
+
+
+def test_nobody_named_is_the_unnamed_claimant():
+    load(ParsedFile([review(1, claimant=""), review(2, claimant="  ")]), label="t")
+
+    speaker = Speaker.objects.get()
+    assert (speaker.name, speaker.kind) == (UNNAMED_CLAIMANT, SpeakerKind.OTHER)
+
+
+def test_an_existing_speaker_is_found_whatever_the_case():
+    known = Speaker.objects.create(name="Port Authority", slug="port-authority")
+
+    outcome = load(ParsedFile([review(1, claimant="PORT  authority")]), label="t")
+
+    assert outcome.created_speakers == 0
+    assert ExternalReview.objects.get().claim.speaker == known
+
+
+def test_readers_see_other_fact_checkers_apart_from_the_desks_verdict(db, client):
+    desk = ClaimFactory(
+        statement="The harbour moved 3 million containers in one year.",
+        published=True,
+        verdict="false",
+    )
+    page = reverse("claims:detail", kwargs={"slug": desk.slug})
+    before = client.get(page)
+    load(
+        ParsedFile(
+            [
+                review(
+                    3,
+                    claim_text=desk.statement,
+                    publisher_name="Ex <b>Check</b>",
+                    rating_text="Engañoso <script>alert(1)</script>",
+                )
+            ]
+        ),
+        label="t",
+    )
+
+    after = client.get(page, HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200  # the import changed the page: no 304
+    html = after.content.decode()
+    section = html[html.index('id="also-checked"') : html.index('id="corrections"')]
+    assert "Ex &lt;b&gt;Check&lt;/b&gt;" in section
+    assert "Engañoso &lt;script&gt;" in section and "<script>alert" not in html
+    assert "2 of 5 on their scale" in section
+    assert "They are not our verdict." in section
+    assert 'href="https://factcheck.example.org/harbour-3"' in section
+    # The desk's own status is still the desk's.
+    assert Claim.objects.get(pk=desk.pk).status == "false"
