@@ -535,7 +535,9 @@ def external_reviews_matching(language: str, site: str) -> QuerySet[ExternalRevi
 def published_with_reviews(ours: bool, theirs: QuerySet[ExternalReview]):
     """Published claims that carry a review claims:search may show: the desk's verdict
     (when `ours`), or another fact-checker's among `theirs`. None when neither can."""
-    with_theirs = Exists(theirs.filter(claim=OuterRef("pk")))
+    # `IN (subquery)`, not EXISTS: beside the OR, PostgreSQL hashes the reviewed claims'
+    # ids once, where a correlated EXISTS probed them again for every matching claim.
+    with_theirs = Q(pk__in=theirs.order_by().values("claim_id"))
     if ours:
         return Claim.objects.published().filter(Q(status__in=VERDICT_STATUSES) | with_theirs)
     return Claim.objects.published().filter(with_theirs)

@@ -296,14 +296,16 @@ def test_no_claimreview_without_a_published_verdict(api_client, harbour):
         assert response["Content-Type"] == "application/json"
         error = response.json()["error"]
         assert error["status"] == 404 and error["code"] == "not_found"
-        assert "has no verdict now" in error["message"]
+        assert "has no verdict yet" in error["message"]
         assert error["message"].endswith("no ClaimReview.")
 
-    for slug in ("harbour-draft", "harbour-unpublished", "no-such-claim"):
+    for slug in ("harbour-draft", "no-such-claim"):
         response = api_client.get(claimreview_url(slug))
         assert response.status_code == 404
         assert "ClaimReview" not in response.json()["error"]["message"]
         assert response.json()["error"]["message"] == "No published claim has this slug."
+    # Published with a verdict, then unpublished: withdrawn (tests/api/test_withdrawals.py).
+    assert api_client.get(claimreview_url("harbour-unpublished")).status_code == 410
 
 
 def test_the_claimreview_runs_the_same_queries_however_many_appearances_and_verdicts(
@@ -866,7 +868,7 @@ def test_the_openapi_schema_documents_the_interop_endpoints(db):
     one = paths["/api/v1/claims/{slug}/claimreview"]["get"]
     feed = paths["/api/v1/claimreview"]["get"]
     google = paths["/api/v1/claims:search"]["get"]
-    assert set(one["responses"]) == {"200", "404", "429"}
+    assert set(one["responses"]) == {"200", "404", "410", "429"}
     assert set(one["responses"]["200"]["content"]) == {"application/ld+json", "application/json"}
     assert {p["name"] for p in feed["parameters"]} >= {"updated_since", "page_size", "cursor"}
     assert set(feed["responses"]) == {"200", "400", "404", "429"}
