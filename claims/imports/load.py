@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Model
 from django.utils.text import slugify
+from psycopg import sql
 
 from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem
 from claims.models import Claim, ClaimKind, ExternalReview, Speaker, SpeakerKind
@@ -150,7 +152,7 @@ def _load(
         for review in fresh
     ]
     for start in range(0, len(rows), BATCH):
-        ExternalReview.objects.bulk_create(rows[start : start + BATCH])
+        copy_in(rows[start : start + BATCH])
         progress(len(rows[start : start + BATCH]))
     outcome.created_reviews = len(rows)
     return sorted({claims[review.review_url] for review in fresh} - outcome.matched_ids)
@@ -347,15 +349,49 @@ def _create_claims(wordings: list[tuple[str, ImportedReview]], outcome: Outcome)
         )
         for (_key, review), slug in zip(wordings, slugs, strict=True)
     ]
-    created: dict[str, int] = {}
-    for start in range(0, len(claims), BATCH):
-        for (key, _review), claim in zip(
-            wordings[start : start + BATCH],
-            Claim.objects.bulk_create(claims[start : start + BATCH]),
-            strict=True,
-        ):
-            created[key] = claim.pk
-    return created
+    copy_in(claims, with_ids=True)
+    return {key: claim.pk for (key, _review), claim in zip(wordings, claims, strict=True)}
+
+
+def copy_in(objects: Sequence[Model], *, with_ids: bool = False) -> None:
+    """Insert unsaved model instances with COPY, as bulk_create would (the same
+    pre_save and database values, so auto_now and defaults are Django's), without
+    building one INSERT of every value: for ten thousand claims, writing the
+    statement and splitting it into parameters cost more than the database's work.
+    The table's triggers run as for any INSERT. `with_ids`: the ids are taken from
+    the table's sequence first (one query) and set on the instances."""
+    if not objects:
+        return
+    meta = objects[0]._meta
+    fields = [field for field in meta.concrete_fields if not field.generated]
+    if with_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objects)],
+            )
+            for instance, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                instance.pk = pk
+    else:
+        fields = [field for field in fields if field is not meta.pk]
+    columns = [sql.Identifier(str(field.column)) for field in fields]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table), sql.SQL(", ").join(columns)
+    )
+    # The connection itself, not django.db.connection's proxy: each field asks it for
+    # its operations, a third of the Python time through the proxy.
+    database = connections[DEFAULT_DB_ALIAS]
+    with database.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for instance in objects:
+            copy.write_row(
+                [
+                    field.get_db_prep_save(field.pre_save(instance, True), database)
+                    for field in fields
+                ]
+            )
+    for instance in objects:
+        instance._state.adding = False
+        instance._state.db = connection.alias
 
 
 def _claimant_name(claimant: str) -> str:
@@ -369,7 +405,7 @@ def _speakers_for(claimants: Iterable[str], outcome: Outcome) -> dict[str, int]:
     missing = [name for lowered, name in names.items() if lowered not in found]
     if missing:
         slugs = _free_slugs(Speaker, [slugify(name)[:100] or "speaker" for name in missing])
-        speakers = Speaker.objects.bulk_create(
+        speakers = [
             Speaker(
                 name=name,
                 slug=slug,
@@ -378,7 +414,8 @@ def _speakers_for(claimants: Iterable[str], outcome: Outcome) -> dict[str, int]:
                 else SpeakerKind.PERSON,
             )
             for name, slug in zip(missing, slugs, strict=True)
-        )
+        ]
+        copy_in(speakers, with_ids=True)
         for speaker in speakers:
             found[speaker.name.lower()] = speaker.pk
         outcome.created_speakers = len(speakers)

@@ -166,14 +166,35 @@ def test_a_dry_run_reports_the_same_and_writes_nothing():
 
 
 def test_a_failure_half_way_writes_nothing_of_the_file(monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    copy_in = loader.copy_in
 
-    monkeypatch.setattr(loader.ExternalReview.objects, "bulk_create", broken)
+    def broken(objects, **kwargs):
+        if objects and isinstance(objects[0], ExternalReview):
+            raise RuntimeError("disk full")
+        copy_in(objects, **kwargs)
+
+    monkeypatch.setattr(loader, "copy_in", broken)
     with pytest.raises(RuntimeError):
         load(ParsedFile([review(1)]), label="t")
     # The claim and speaker were written before the reviews: rolled back with them.
     assert not Claim.objects.exists() and not Speaker.objects.exists()
+
+
+def test_copied_rows_are_what_the_orm_would_have_written():
+    """copy_in fills defaults, auto_now and the triggers' columns as bulk_create does."""
+    load(ParsedFile([review(1, claim_date=date(2024, 5, 6))]), label="t")
+
+    claim = Claim.objects.get()
+    assert (claim.status, claim.version, claim.kind) == ("unverified", 1, ClaimKind.UNCLASSIFIED)
+    assert claim.created_at is not None and claim.updated_at is not None
+    assert claim.claim_date == date(2024, 5, 6)
+    assert "harbour" in claim.search_vector  # the search trigger ran
+    stored = ExternalReview.objects.get()
+    assert stored.extra == {} and stored.appearances == ["https://social.example.net/post/1"]
+    assert stored.rating_value == Decimal(2) and stored.created_at is not None
+    # The ids came from the sequences: the next rows the ORM writes do not collide.
+    assert ClaimFactory().pk > claim.pk
+    assert Speaker.objects.create(name="Next", slug="next").pk > claim.speaker_id
 
 
 def test_nobody_named_is_the_unnamed_claimant():
