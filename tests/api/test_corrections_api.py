@@ -86,7 +86,8 @@ def test_a_substantive_correction_withdraws_the_verdict_and_its_claimreview(
     assert corrected.status == "in_review"
     assert corrected.quantity == Decimal("1200000")
     assert response.json()["status_after"]["value"] == "in_review"
-    assert api_client.get(f"/api/v1/claims/{rated.slug}/claimreview").status_code == 404
+    # Withdrawn: gone, so that harvesters drop their copy (tests/api/test_withdrawals.py).
+    assert api_client.get(f"/api/v1/claims/{rated.slug}/claimreview").status_code == 410
     # A new verdict brings it back, on the corrected words.
     VerdictFactory(
         claim=corrected,

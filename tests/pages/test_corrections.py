@@ -234,7 +234,7 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
     response = page(client)
     assert claim_review_on(response) is None
     assert "application/ld+json" not in html(response)
-    assert client.get(claimreview).status_code == 404
+    assert client.get(claimreview).status_code == 410  # withdrawn, not merely absent
     status = section(response, "verdict", "corrections")
     assert "In review" in status
     assert "Verdict withdrawn." in status and "rated False until" in status
