@@ -53,7 +53,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit
 
-from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem
+from claims.imports.records import (
+    ImportedReview,
+    ImportRefused,
+    ParsedFile,
+    Problem,
+    file_head,
+)
 
 # Large enough for any article body the ClaimsKG extractor stores in one
 # field, and still a C long on every platform (sys.maxsize is not on Windows).
@@ -987,8 +993,6 @@ PARSERS: dict[str, Callable[[Path], ParsedFile]] = {
     "claimskg-json": parse_claimskg_json,
 }
 
-SNIFF_BYTES = 65536
-
 # For a first object longer than SNIFF_BYTES: the earliest of these keys decides.
 _SNIFF_KEYS = (
     (
@@ -1024,12 +1028,9 @@ def sniff(path: Path) -> str | None:
     bytes; None when it looks like none of them."""
     if path.suffix.casefold() in (".html", ".htm"):
         return "html"
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError:
+    text = file_head(path)
+    if text is None:
         return None
-    text = head.decode("utf-8-sig", errors="replace")
     start = text.lstrip()
     if path.suffix.casefold() == ".csv":
         return _sniff_csv(text.splitlines()[0]) if text else None

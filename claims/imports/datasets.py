@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem
+from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem, file_head
 
 # Past this many problems a file is plainly not in the format: more would only bury
 # the first ones, which usually say what is wrong.
@@ -640,8 +640,6 @@ PARSERS: dict[str, Callable[[Path], ParsedFile]] = {
     "snopes-csv": parse_snopes_csv,
 }
 
-# Enough of a file to see its shape; the first entries of each format fit in it.
-_SNIFF_BYTES = 64 * 1024
 # {"issue": {"Rating": [ ...
 _FACTCELLAR_OPENING = re.compile(r'\{\s*"[^"]*"\s*:\s*\{\s*"[^"]*"\s*:\s*\[')
 # [{"url": ..., "evaluation": ...
@@ -655,12 +653,9 @@ def sniff(path: Path) -> str | None:
     JSON is judged by its opening alone, so an original Snopes file, which no JSON
     decoder reads, still goes to parse_snopes to be refused with the place it breaks.
     """
-    try:
-        with path.open("rb") as file:
-            head = file.read(_SNIFF_BYTES)
-    except OSError:
+    text = file_head(path)
+    if text is None:
         return None
-    text = head.decode("utf-8-sig", errors="replace")
     opening = text.lstrip()
     if opening.startswith("{"):
         return "factcellar" if _FACTCELLAR_OPENING.match(opening) else None

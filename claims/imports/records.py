@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,18 @@ class ParsedFile:
 
     reviews: list[ImportedReview]
     notes: list[str] = field(default_factory=list)
+
+
+# How much of a file the format guesses (each module's `sniff`) read.
+SNIFF_BYTES = 64 * 1024
+
+
+def file_head(path: Path) -> str | None:
+    """The first SNIFF_BYTES of a file as text (a BOM dropped, bad bytes replaced), for
+    guessing its format; None when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    return head.decode("utf-8-sig", errors="replace")
