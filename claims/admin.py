@@ -1000,8 +1000,10 @@ class ReviewAdmin(LedgerReadOnly, LargeTableAdmin, admin.ModelAdmin):
         term = search_term.strip().lower()
         if not term:
             return queryset, False
-        if HEX_PREFIX.fullmatch(term):  # the unique index on entry_hash serves the prefix
-            return queryset.filter(entry_hash__startswith=term), False
+        if HEX_PREFIX.fullmatch(term):
+            # Every hash that starts with `term` sorts in [term, term + "g") under any
+            # collation (hex digits only), a range the unique index serves (0012).
+            return queryset.filter(entry_hash__gte=term, entry_hash__lt=f"{term}g"), False
         return queryset.filter(claim__search_vector=search_query(term)), False
 
     @admin.display(description="Hash")

@@ -18,7 +18,7 @@ from claims.roles import is_desk_member
 # The text search configuration (English, accents folded) of migration 0005.
 SEARCH_CONFIG = "factcheck_english"
 # pg_advisory_xact_lock key serialising ledger writers; the chain trigger
-# (migration 0002) takes the same key.
+# (migration 0002) and factcheck_ledger_locked_tip() (migration 0012) take the same key.
 LEDGER_LOCK_KEY = 7_301_451_620
 
 
@@ -529,7 +529,10 @@ class Review(models.Model):
     CorrectionClass = CorrectionClass
 
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
+    # No index of its own: review_claim_version and review_claim_seq_idx start with it.
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="reviews", db_index=False
+    )
     claim_version = models.PositiveIntegerField(
         help_text="The claim's version once this entry is applied."
     )

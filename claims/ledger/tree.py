@@ -36,13 +36,10 @@ def read_hashes(indexes: list[int]) -> list[bytes]:
     return [found[index] for index in indexes]
 
 
-def append_leaf(leaf_index: int, data: bytes) -> None:
-    """Store the hashes that appending leaf `leaf_index` completes (caller holds the ledger lock)."""
-    hashes = verifier.stored_hashes(leaf_index, data, read_hashes)
-    first = verifier.stored_hash_index(0, leaf_index)
-    LedgerTreeHash.objects.bulk_create(
-        LedgerTreeHash(index=first + offset, hash=value) for offset, value in enumerate(hashes)
-    )
+def new_hashes(leaf_index: int, data: bytes) -> list[bytes]:
+    """The hashes that appending leaf `leaf_index` completes, to be stored from
+    `verifier.stored_hash_index(0, leaf_index)` on (caller holds the ledger lock)."""
+    return verifier.stored_hashes(leaf_index, data, read_hashes)
 
 
 def leaf_hashes(first: int, last: int) -> list[bytes]:
@@ -58,6 +55,15 @@ def tip() -> dict[str, Any] | None:
 
 def _tip() -> QuerySet[Any]:
     return Review.objects.order_by("-sequence").values("sequence", "entry_hash")[:1]
+
+
+def locked_tip() -> dict[str, Any] | None:
+    """Take the ledger's lock until the transaction ends, then read its tip, as `tip()`
+    does: one round trip (the function of migration 0012)."""
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT tip_sequence, tip_hash FROM factcheck_ledger_locked_tip()")
+        sequence, entry_hash = cursor.fetchone()
+    return None if sequence is None else {"sequence": sequence, "entry_hash": entry_hash}
 
 
 def size() -> int:
