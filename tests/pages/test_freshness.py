@@ -199,6 +199,10 @@ def test_the_counters_follow_publication_verdicts_topics_and_appearances(
 
     _publish(draft, editor)
     VerdictFactory(claim=bounty, editor=editor, status="false")
+    assert _counts() == _counted_by_hand()
+    VerdictFactory(claim=bounty, editor=editor, status="false")  # the same status again
+    VerdictFactory(claim=bounty, editor=editor, status="misleading")
+    assert _counts() == _counted_by_hand()
     bounty.topics.clear()
     AppearanceFactory(claim=bounty, source=SourceFactory(report=True, slug="counted-source"))
     CorrectionFactory(
