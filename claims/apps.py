@@ -8,6 +8,12 @@ def _grant_app_privileges(sender, using, **kwargs):
     grant_app_privileges(using=using)
 
 
+def _install_trigger_helpers(sender, using, **kwargs):
+    from factcheck.db import trigger_helpers
+
+    trigger_helpers.install(using=using)
+
+
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = "Claims and the review ledger"
@@ -18,3 +24,6 @@ class ClaimsConfig(AppConfig):
         checks.register()
         # After every migrate (as the owner): the app's role gets what it needs.
         post_migrate.connect(_grant_app_privileges, sender=self)
+        # After every migrate, and after the libraries' own: history triggers without
+        # a subtransaction per row (factcheck.db.trigger_helpers).
+        post_migrate.connect(_install_trigger_helpers, sender=self)

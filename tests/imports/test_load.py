@@ -247,3 +247,35 @@ def test_readers_see_other_fact_checkers_apart_from_the_desks_verdict(db, client
     assert 'href="https://factcheck.example.org/harbour-3"' in section
     # The desk's own status is still the desk's.
     assert Claim.objects.get(pk=desk.pk).status == "false"
+
+
+def test_copy_in_stores_every_kind_of_field_as_bulk_create_does():
+    """Values it passes through unconverted (text, numbers, dates, None) and the ones it
+    converts (JSON, arrays, decimals, datetimes) read back the same as the ORM's."""
+    claim = ClaimFactory()
+    fields = {
+        "claim": claim,
+        "publisher_name": "Ex Check",
+        "publisher_site": "excheck.example",
+        "date_published": date(2024, 2, 29),
+        "claim_text": "Wörds, with ‘quotes’ and a tab\tinside.",
+        "claimant": "",
+        "rating_text": "Pants on Fire!",
+        "rating_value": Decimal("1.5"),
+        "best_rating": 6,
+        "worst_rating": None,
+        "language": "es",
+        "appearances": ["https://a.example/1", "https://b.example/2"],
+        "extra": {"nested": {"list": [1, None, "x"]}},
+        "imported_from": "t",
+    }
+    ExternalReview.objects.bulk_create([ExternalReview(url="https://x.example/orm", **fields)])
+    loader.copy_in([ExternalReview(url="https://x.example/copy", **fields)])
+
+    orm, copied = (
+        ExternalReview.objects.filter(url=url).values().get()
+        for url in ["https://x.example/orm", "https://x.example/copy"]
+    )
+    for name in ["id", "url", "created_at", "updated_at"]:
+        orm.pop(name), copied.pop(name)
+    assert copied == orm
