@@ -29,6 +29,7 @@ import orjson
 
 from benchmarks.databases import Server, size_label
 from benchmarks.generate import COMMON_WORD, EDITOR_PASSWORD, EDITOR_USERNAME, RARE_WORD, Result
+from benchmarks.importing import ImportFigures
 
 HOST = "127.0.0.1"
 
@@ -238,6 +239,7 @@ class SizeResult:
     export_complete: bool = False
     verdict_ms: float = 0.0
     verdicts_written: int = 0
+    imported: ImportFigures | None = None
     verified: bool | None = None
     verify_output: str = ""
     notes: list[str] = field(default_factory=list)
@@ -527,6 +529,18 @@ def table_rows(results: list[SizeResult]) -> list[TableRow]:
         )
     rows += [
         TableRow(
+            "import: LIAR-shaped rows, end to end",
+            "claims/s",
+            per_size(lambda r: r.imported.claims_per_second if r.imported else None),
+            Goal(">= 10,000 claims/s", lambda v: v >= 10_000),
+        ),
+        TableRow(
+            "GOAL import / bare COPY of its rows (time)",
+            "x",
+            per_size(lambda r: r.imported.versus_copy if r.imported else None),
+            Goal("<= 4x", lambda v: v <= 4),
+        ),
+        TableRow(
             "generator: claims/s",
             "claims/s",
             per_size(lambda r: None if r.generation.reused else r.generation.claims_per_second),
@@ -636,5 +650,6 @@ def as_data(result: SizeResult) -> dict[str, Any]:
         "throughput": result.throughput,
         "export_rate": result.export_rate,
         "verdict_ms": result.verdict_ms,
+        "import": result.imported.__dict__ if result.imported else None,
         "generator_seconds": result.generation.seconds,
     }

@@ -5,12 +5,13 @@ checked, never how fast anything was."""
 from __future__ import annotations
 
 import io
+import re
 
 import psycopg
 import pytest
 from django.core.management import call_command
 
-from benchmarks import databases, generate, harness
+from benchmarks import databases, generate, harness, importing
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +78,14 @@ def test_bench_prints_every_row_and_its_ledger_verifies(bench_database):
     for row in harness.table_rows([]):
         assert row.label in table, row.label
     assert "verify_ledger" in printed and "Ledger verified" in printed
+    # The import ran through the importer and rolled back (the counts below are intact).
+    imported = re.search(
+        r"import \(LIAR-shaped, dry run\) +[\d.]+ claims/s \(([\d,]+) rows: ([\d,]+) created",
+        printed,
+    )
+    assert imported is not None, printed
+    assert int(imported[1].replace(",", "")) == importing.LIAR_ROWS
+    assert int(imported[2].replace(",", "")) > importing.LIAR_ROWS // 2
 
     # What the generator recorded is what the database holds (the bench then added
     # its verdicts: two entries on published claims).
