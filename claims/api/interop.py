@@ -60,6 +60,11 @@ TAGS = ["ClaimReview and Google Fact Check"]
 REVIEW_LANGUAGE = "en"
 
 FEED_PAGE_SIZE = 100
+# schema.org has no term for a feed's next page. `next` (what JSON clients read, and
+# the Link header's rel) is declared as schema.org's nextItem, "a link to the item
+# that follows the current one", so that a JSON-LD consumer reads it as a link in
+# schema.org's vocabulary rather than dropping an undefined key.
+FEED_CONTEXT = [SCHEMA, {"next": {"@id": "nextItem", "@type": "@id"}}]
 SEARCH_PAGE_SIZE = 10
 SEARCH_MAX_PAGE_SIZE = 100
 # Offsets beyond this are refused: deep offset pages are slow, and nobody reads them.
@@ -157,7 +162,9 @@ TombstoneSchema = inline_serializer(
 DataFeedSchema = inline_serializer(
     name="ClaimReviewDataFeed",
     fields={
-        "@context": serializers.CharField(default=SCHEMA),
+        "@context": serializers.JSONField(
+            help_text="schema.org, with `next` declared as schema.org's `nextItem`."
+        ),
         "@type": serializers.CharField(default="DataFeed"),
         "name": serializers.CharField(),
         "url": serializers.URLField(),
@@ -168,7 +175,9 @@ DataFeedSchema = inline_serializer(
             resource_type_field_name=None,
             many=True,
         ),
-        "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+        "next": serializers.URLField(
+            allow_null=True, help_text="The next page (schema.org nextItem), or null."
+        ),
     },
 )
 
@@ -343,7 +352,7 @@ class ClaimReviewFeedView(PublicReadView):
                 elements.append(tombstone(claim, request))
         next_link = paginator.get_next_link()
         feed = {
-            "@context": SCHEMA,
+            "@context": FEED_CONTEXT,
             "@type": "DataFeed",
             "name": f"{settings.PUBLISHER_NAME}: ClaimReview feed",
             "url": absolute_url(reverse("api:claimreview-feed"), request),

@@ -355,7 +355,7 @@ def test_the_feed_is_a_data_feed_of_every_published_verdict(api_client, client, 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/ld+json"
     feed = json.loads(response.content)
-    assert feed["@type"] == "DataFeed" and feed["@context"] == "https://schema.org"
+    assert feed["@type"] == "DataFeed" and feed["@context"][0] == "https://schema.org"
     assert feed["url"] == SITE + CLAIMREVIEW_FEED
     assert feed["next"] is None
     published = [bounty, *harbour]
@@ -456,6 +456,10 @@ def test_the_feed_pages_walk_every_verdict_once(api_client, harbour):
         urls += [element["url"] for element in feed["dataFeedElement"]]
         if feed["next"]:
             assert response["Link"] == f'<{feed["next"]}>; rel="next"'
+            # Read as JSON-LD, the next page is schema.org's nextItem, a link.
+            (expanded,) = expand(feed)
+            assert expanded[SCHEMA + "nextItem"] == [{"@id": feed["next"]}]
+            assert SCHEMA + "next" not in expanded
         else:
             assert "Link" not in response
         url, pages = feed["next"], pages + 1
