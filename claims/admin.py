@@ -1036,3 +1036,254 @@ class ReviewAdmin(LedgerReadOnly, LargeTableAdmin, admin.ModelAdmin):
             },
             status=200 if report.ok else 409,
         )
+
+
+# --- Webhooks (claims/webhooks, docs/webhooks.md) ----------------------------------
+
+import json  # noqa: E402
+
+from claims.webhooks import worker as webhook_worker  # noqa: E402
+from claims.webhooks.models import (  # noqa: E402
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+    all_events,
+    ledger_tip,
+    new_secret,
+)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=all_events,
+        help_text="docs/webhooks.md says which ledger entries are which event.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["url", "description", "events", "active"]
+
+
+def _deliveries_in(status: str):
+    rows = WebhookDelivery.objects.filter(subscription=OuterRef("pk"), status=status)
+    return Coalesce(
+        Subquery(rows.order_by().values("subscription").annotate(n=Count("*")).values("n")), 0
+    )
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Editors add subscribers, choose their events, and hand them the signing secret."""
+
+    form = WebhookSubscriptionForm
+    list_display = [
+        "__str__",
+        "url",
+        "event_list",
+        "active",
+        "pending_count",
+        "failed_count",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["active"]
+    list_select_related = ["created_by"]
+    search_fields = ["url", "description"]
+    actions = ["rotate_secret"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pending_count=_deliveries_in(DeliveryStatus.PENDING),
+                failed_count=_deliveries_in(DeliveryStatus.FAILED),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The secret is made when the subscription is saved: shown from then on.
+        if obj is None:
+            return []
+        return ["signing_secret", "cursor", "created_by", "created_at"]
+
+    @admin.display(description="Events")
+    def event_list(self, obj):
+        return ", ".join(obj.events)
+
+    @admin.display(description="Pending", ordering="pending_count")
+    def pending_count(self, obj):
+        return obj.pending_count
+
+    @admin.display(description="Failed", ordering="failed_count")
+    def failed_count(self, obj):
+        return obj.failed_count
+
+    @admin.display(description="Signing secret")
+    def signing_secret(self, obj):
+        return format_html(
+            "<code>{}</code><div class='help'>Give it to the subscriber, privately: it verifies "
+            "each request's <code>webhook-signature</code> with it (Standard Webhooks).</div>",
+            obj.secret,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            obj.save()
+            return
+        fields = ["url", "description", "events", "active", "updated_at"]
+        if "active" in form.changed_data and obj.active:
+            # Back on: from the ledger's tip on, not what was recorded while it was off.
+            obj.cursor = ledger_tip()
+            fields.append("cursor")
+        # Not the cursor otherwise: the worker moves it meanwhile.
+        obj.save(update_fields=fields)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request,
+            "The subscription's signing secret is below: give it to the subscriber.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:claims_webhooksubscription_change", args=[obj.pk])
+        )
+
+    @admin.action(description="Generate a new signing secret", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for subscription in queryset:
+            subscription.secret = new_secret()
+            subscription.save(update_fields=["secret", "updated_at"])
+        self.message_user(
+            request,
+            f"New secrets for {len(queryset)} subscription(s): deliveries are signed with them "
+            "from now on. Give each to its subscriber.",
+            messages.WARNING,
+        )
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields: ClassVar[tuple[str, ...]] = (
+        "number",
+        "started_at",
+        "duration_ms",
+        "status_code",
+        "response_excerpt",
+        "error",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(LargeTableAdmin, admin.ModelAdmin):
+    """The delivery log: written by the worker, read here; "retry now" re-queues."""
+
+    list_display = [
+        "id",
+        "subscription",
+        "event",
+        "entry",
+        "claim_slug",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    ]
+    list_filter = ["status", "event", "subscription"]
+    list_select_related = ["subscription", "review"]
+    sortable_by = ["id"]
+    search_fields = ["subscription__url"]  # replaced below
+    search_help_text = "A ledger entry's sequence number, or words of the subscriber's URL."
+    fields: ClassVar[tuple[str, ...]] = (
+        "subscription",
+        "event",
+        "entry",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "created_at",
+        "webhook_id",
+        "payload",
+    )
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        """Whoever manages the subscriptions may send their deliveries again."""
+        return request.user.has_perm("claims.change_webhooksubscription")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            return queryset.filter(review__sequence=int(term)), False
+        return queryset.filter(
+            Q(subscription__url__icontains=term) | Q(subscription__description__icontains=term)
+        ), False
+
+    @admin.display(description="Ledger entry", ordering="review__sequence")
+    def entry(self, obj):
+        return f"#{obj.review.sequence}"
+
+    @admin.display(description="Claim")
+    def claim_slug(self, obj):
+        try:
+            return json.loads(obj.body)["data"]["claim"]["slug"]
+        except (ValueError, KeyError, TypeError):
+            return "—"
+
+    @admin.display(description="webhook-id")
+    def webhook_id(self, obj):
+        return obj.message_id
+
+    @admin.display(description="Body (signed, as sent)")
+    def payload(self, obj):
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html("<pre>{}</pre>", text)
+
+    @admin.action(description="Retry now", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        queued = webhook_worker.retry_now(queryset)
+        skipped = len(queryset) - queued
+        message = (
+            f"{queued} deliver{'y' if queued == 1 else 'ies'} queued: the worker sends them next."
+        )
+        if skipped:
+            message += f" {skipped} already delivered, left as they are."
+        self.message_user(request, message, messages.SUCCESS)

@@ -785,3 +785,6 @@ class ExternalReview(models.Model):
 
 def _plain_number(value) -> str:
     return format(value.normalize(), "f")
+
+
+import claims.webhooks.models  # noqa: E402, F401 - the webhooks' models are this app's

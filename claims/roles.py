@@ -44,6 +44,13 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("claims", "record_review"),
         ("claims", "publish_claim"),
         ("claims", "assign_claim"),
+        # Webhooks (migration 0014): editors manage subscriptions and read the log.
+        ("claims", "add_webhooksubscription"),
+        ("claims", "change_webhooksubscription"),
+        ("claims", "delete_webhooksubscription"),
+        ("claims", "view_webhooksubscription"),
+        ("claims", "view_webhookdelivery"),
+        ("claims", "view_webhookattempt"),
     ],
 }
 

@@ -321,6 +321,25 @@ LEDGER_CHECKPOINT_LOG = BASE_DIR / env(
 # Never taken from a request: without SITE_URL, DEFAULT_SITE_URL's host ("127.0.0.1:8000/ledger").
 LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL or DEFAULT_SITE_URL).netloc + "/ledger")
 
+# Webhooks (claims/webhooks, docs/webhooks.md): the worker `manage.py deliver_webhooks`
+# POSTs each event with this timeout (connecting, and each read), retries a failure
+# after WEBHOOK_BACKOFF_BASE_SECONDS doubled at each attempt (capped at
+# WEBHOOK_BACKOFF_MAX_SECONDS, with jitter) until WEBHOOK_MAX_ATTEMPTS, and looks
+# at the ledger again every WEBHOOK_POLL_SECONDS when it has nothing to do.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_BACKOFF_BASE_SECONDS = env_int("WEBHOOK_BACKOFF_BASE_SECONDS", 30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env_int("WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 2)
+if min(WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_POLL_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS and WEBHOOK_POLL_SECONDS must be 1 or more."
+    )
+if WEBHOOK_BACKOFF_BASE_SECONDS < 0 or WEBHOOK_BACKOFF_MAX_SECONDS < WEBHOOK_BACKOFF_BASE_SECONDS:
+    raise ImproperlyConfigured(
+        "WEBHOOK_BACKOFF_BASE_SECONDS must be 0 or more, and WEBHOOK_BACKOFF_MAX_SECONDS no less."
+    )
+
 # Redis, when REDIS_URL is set, shares the API's throttling counters between
 # processes; without it each process counts alone (fine for one server).
 REDIS_URL = env("REDIS_URL")

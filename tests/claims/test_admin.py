@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from claims.models import Claim, ExternalReview, Quote, Review
+from claims.webhooks.models import WebhookDelivery, WebhookSubscription
 from sources.models import Source
 from tests.conftest import SNAPSHOT
 from tests.factories import QuoteFactory, SourceFactory, VerdictFactory
@@ -65,6 +66,14 @@ def test_it_opens_changelist_and_change_page_of_every_registered_model(
         publisher_name="Example Fact Check",
         claim_text="Made up for the test.",
         rating_text="Falso",
+    )
+    # Nor a webhook subscriber, nor a delivery to one.
+    subscription = WebhookSubscription.objects.create(url="https://subscriber.example.org/hook")
+    WebhookDelivery.objects.create(
+        subscription=subscription,
+        review=Review.objects.order_by("pk").first(),
+        event="verdict.recorded",
+        body="{}",
     )
     assert model._default_manager.exists(), f"no {model._meta.label} to open"
 
