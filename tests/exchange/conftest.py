@@ -1,0 +1,203 @@
+"""A desk built the way the desk builds it, and an empty database to restore it into.
+
+"Empty" is what `manage.py migrate` leaves: the tables, their content types and
+permissions, the roles' groups and the seeded rating words, and nothing of the desk.
+The suite's transactional tests reset the database with the owner's flush (the
+ledger's guards lifted for it alone, tests/conftest.py); `empty_database` does the
+same mid-test, then puts back what the migrations would have created.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pghistory
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from claims import roles
+from claims.exchange import format as fmt
+from claims.models import (
+    Claim,
+    CorrectionClass,
+    ExternalReview,
+    MediaAuthenticity,
+    Quote,
+    RatingWord,
+    Speaker,
+)
+from claims.seeding import load_seed_file
+from claims.services import assign_claim, unpublish_claim
+from factcheck.db.roles import as_owner
+from tests.conftest import SNAPSHOT
+from tests.factories import (
+    AppearanceFactory,
+    ClaimFactory,
+    ContributorFactory,
+    CorrectionFactory,
+    EditorFactory,
+    QuoteFactory,
+    SourceFactory,
+    SpeakerFactory,
+    TopicFactory,
+    UserFactory,
+    VerdictFactory,
+)
+
+PASSWORD = "a-password-that-must-not-travel"
+EMAIL = "ada@desk.example.org"
+NUMERIC_SLUG = "port-handled-12-million-tonnes"
+
+
+def build_desk(*, seeds: bool = False) -> dict[str, object]:
+    """A small desk with something of everything the export holds."""
+    if seeds:
+        load_seed_file(settings.SEEDS_DIR / "ledger.yaml")
+    editor = EditorFactory(
+        username="ed", first_name="Ada", last_name="Ödön-Lovelace", email=EMAIL, password=PASSWORD
+    )
+    contributor = ContributorFactory(username="contrib")
+    UserFactory(username="reader", email="reader@desk.example.org", is_active=False)
+    Token.objects.create(user=editor)
+
+    economy = TopicFactory(name="Économie", slug="economie")
+    ports = TopicFactory(name="Ports")
+    minister = SpeakerFactory(
+        name="Zoë Example",
+        slug="zoe-example",
+        role="Minister",
+        aliases=["Z. Example", "Zoë “the port” Example"],
+        description="Line one.\nLine two, with a tab\tand \u2028.",
+    )
+    critics = SpeakerFactory(name="Harbour Critics", kind=Speaker.Kind.ORGANIZATION)
+    article = SourceFactory(
+        slug="port-article",
+        title="Port article",
+        snapshot=SNAPSHOT,
+        url="https://news.example.org/port",
+        published_on=date(2024, 5, 2),
+        outlet="Example News",
+    )
+    filing = SourceFactory(report=True, snapshot="Court filing: the port handled 9.1 million.")
+    direct = QuoteFactory(source=article, speaker=minister, words="12 million tonnes")
+    reported = QuoteFactory(
+        source=article, speaker=critics, words="That number is wrong.", kind=Quote.Kind.REPORTED
+    )
+
+    # Published, rated with evidence, then corrected (a clarification: the verdict stands).
+    numeric = ClaimFactory(
+        slug=NUMERIC_SLUG,
+        statement="The port handled 12 million tonnes last year.",
+        speaker=minister,
+        numeric=True,
+        claim_date=date(2024, 4, 30),
+        topics=[economy, ports],
+        published=True,
+        verdict="false",
+        editor=editor,
+        explanation="The **filing** says 9.1 million; “12 million” is wrong.",
+        evidence=[filing, article],
+    )
+    AppearanceFactory(claim=numeric, quote=direct)
+    AppearanceFactory(claim=numeric, source=filing)
+    CorrectionFactory(
+        claim=NUMERIC_SLUG,
+        editor=editor,
+        changes={"statement": "The port handled 12 million tonnes in 2023."},
+        reason="The year was named in the speech.",
+        note="Checked the video again.",
+    )
+    # Rated, then a substantive correction withdraws the verdict.
+    withdrawn = ClaimFactory(speaker=critics, published=True, verdict="true", editor=editor)
+    AppearanceFactory(claim=withdrawn, quote=reported)
+    CorrectionFactory(
+        claim=withdrawn.slug,
+        editor=editor,
+        correction_class=CorrectionClass.SUBSTANTIVE,
+        changes={"claim_date": date(2024, 1, 2), "speaker": minister},
+        reason="Said by the minister, not the critics.",
+    )
+    # About media; published, then withdrawn from readers.
+    media = ClaimFactory(
+        kind=Claim.Kind.MEDIA,
+        media_authenticity=MediaAuthenticity.EDITED,
+        speaker=critics,
+        topics=[ports],
+        published=True,
+        editor=editor,
+    )
+    unpublish_claim(
+        claim=media, editor=editor, expected_version=media.version, explanation="Under review."
+    )
+    # A draft, assigned; and a draft rated but not published.
+    draft = ClaimFactory(statement="A draft nobody has checked.", speaker=minister)
+    assign_claim(claim=draft, assignee=contributor, by=editor)
+    VerdictFactory(claim=ClaimFactory(speaker=critics), editor=editor, status="mixed")
+
+    ExternalReview.objects.create(
+        claim=numeric,
+        url="https://checker.example.net/port-12",
+        publisher_name="Other Checker",
+        publisher_site="checker.example.net",
+        date_published=date(2024, 5, 3),
+        claim_text="Port handled 12 million tonnes",
+        claimant="Zoë Example",
+        rating_text="Pants on Fire!",
+        rating_value=Decimal("1"),
+        best_rating=Decimal("5"),
+        worst_rating=Decimal("1"),
+        language="en",
+        appearances=["https://video.example.org/speech", ""],
+        extra={"itemReviewed": {"b": [1, 2.5, None], "a": "ü"}, "large": 10**30, "ratio": 0.1},
+        imported_from="datafeed:checker.json",
+    )
+    RatingWord.objects.create(words="Totally bogus!", status="false", note="A house style.")
+
+    # An edit with who and where, as a request through the admin records it.
+    with pghistory.context(user=editor.pk, url="/admin/claims/speaker/1/change/"):
+        minister.description = "Minister of ports since 2022."
+        minister.save()
+    LogEntry.objects.create(
+        user=editor,
+        content_type=ContentType.objects.get_for_model(Claim),
+        object_id=str(numeric.pk),
+        object_repr=str(numeric)[:200],
+        action_flag=CHANGE,
+        change_message='[{"changed": {"fields": ["Slug"]}}]',
+    )
+    return {"editor": editor, "numeric": numeric}
+
+
+def empty_database() -> None:
+    """Leave the database as `migrate` would: no desk data, the roles' groups and the
+    seeded rating words back. (The owner's flush, as between transactional tests.)"""
+    with as_owner():
+        call_command("flush", interactive=False, verbosity=0)
+    roles.sync_roles()
+    seeding = importlib.import_module("claims.migrations.0011_external_reviews")
+    seeding.add_rating_words(apps, None)
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table the export holds (groups and rating words included)."""
+    counts = {}
+    with connection.cursor() as cursor:
+        for section in fmt.SECTIONS:
+            if section.table is not None:
+                cursor.execute(f'SELECT count(*) FROM "{section.table}"')
+                counts[section.name] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.fixture
+def export_path(tmp_path: Path) -> Path:
+    return tmp_path / "desk.jsonl"
