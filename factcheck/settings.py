@@ -75,7 +75,12 @@ INSTALLED_APPS = [
     "claims",
 ]
 
+# `Server-Timing: app;dur=…` on every answer (factcheck.server_timing), outermost so
+# that it times the whole stack; `make bench` turns it on to read verdicts' server time.
+SERVER_TIMING = env_bool("SERVER_TIMING")
+
 MIDDLEWARE = [
+    *(["factcheck.server_timing.ServerTimingMiddleware"] if SERVER_TIMING else []),
     "django.middleware.security.SecurityMiddleware",
     # Signs the checkpoint a request's ledger writes call for after its answer has
     # gone out (claims.ledger.checkpoints): the editor never waits for the signature.
