@@ -16,6 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.postgres.search import SearchRank
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -576,12 +577,27 @@ def ranked_candidates(claims, text: str, wanted: int):
     """Claims matching `text`, best first, ranking at most SEARCH_CANDIDATES of them
     (or the `wanted` rows the page reaches, if more): a common word matches a good
     part of the ledger, and ranking every match is what made it slow. A query
-    matching fewer claims is ranked whole."""
+    matching fewer claims is ranked whole.
+
+    Each candidate is ranked as it is read, and only the `wanted` best are read
+    again whole: reading all the candidates' rows a second time, a thousand random
+    heap reads, was half the query at a million claims."""
     query = search_query(text)
     cap = max(SEARCH_CANDIDATES, wanted)
-    candidates = claims.filter(search_vector=query).order_by().values("pk")[:cap]
+    candidates = (
+        claims.filter(search_vector=query)
+        .order_by()
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .values("pk", "rank")[:cap]
+    )
+    sql, params = candidates.query.sql_with_params()
+    best = RawSQL(
+        f"SELECT candidate.pk FROM ({sql}) AS candidate "
+        "ORDER BY candidate.rank DESC, candidate.pk DESC LIMIT %s",
+        (*params, wanted),
+    )
     return (
-        Claim.objects.filter(pk__in=candidates)
+        Claim.objects.filter(pk__in=best)
         .annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "-pk")
     )
