@@ -56,7 +56,7 @@ class WebhookSubscription(models.Model):
         max_length=200, blank=True, help_text="Who the subscriber is, for the desk."
     )
     events = ArrayField(
-        models.CharField(max_length=40, choices=WebhookEvent.choices),
+        models.CharField(max_length=40, choices=WebhookEvent),
         default=all_events,
         help_text="The events this subscriber receives.",
     )
@@ -140,12 +140,10 @@ class WebhookDelivery(models.Model):
         db_index=False,
         verbose_name="ledger entry",
     )
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event = models.CharField(max_length=40, choices=WebhookEvent)
     # The exact bytes POSTed (and signed), the same for every attempt.
     body = models.TextField()
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
+    status = models.CharField(max_length=20, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(
         null=True, blank=True, default=timezone.now, help_text="Empty once delivered or failed."
