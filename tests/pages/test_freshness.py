@@ -7,11 +7,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from claims import freshness
 from claims.models import Claim, CorrectionClass, Quote, Speaker, Topic
 from claims.services import unpublish_claim
+from factcheck.db.roles import as_owner
 from sources.models import Source
 from tests.factories import (
     AppearanceFactory,
@@ -241,3 +243,17 @@ def test_the_stamp_moves_only_when_the_writer_commits(speaker):
     after = freshness.current_stamp()
     assert after[0] > before[0] and after[1] >= before[1]
     assert connection.in_atomic_block is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_suites_reset_between_tests_leaves_no_counter_behind(editor, speaker):
+    """tests/conftest.py: the flush empties the counters too, which no model holds."""
+    ClaimFactory(
+        slug="counted-then-flushed", speaker=speaker, published=True, verdict="false", editor=editor
+    )
+    assert _counts()["status"] == {"false": 1}
+
+    with as_owner():
+        call_command("flush", interactive=False, verbosity=0)
+
+    assert _counts() == {"status": {}, "topic": {}, "speaker": {}, "source": {}}
