@@ -43,6 +43,10 @@ class Answer:
     seconds: float
 
 
+# Latency samples are taken in this many rounds over all routes (Bench.latencies).
+LATENCY_ROUNDS = 3
+
+
 class Http:
     """One connection per request, as gunicorn's sync workers close each one."""
 
@@ -315,18 +319,27 @@ class Bench:
             raise RuntimeError(f"{route.path} sent no ETag (status {first.status})")
         self.etags[route.key] = etag
 
-    def latency(self, route: Route) -> tuple[float, int]:
-        """Median milliseconds after warm-up, and the status answered."""
-        headers = self.headers(route)
-        for _ in range(self.warmup):
-            self.http.request(route.path, headers=headers)
-        times = []
-        status = 0
-        for _ in range(self.samples):
-            answer = self.http.request(route.path, headers=headers)
-            status = answer.status
-            times.append(answer.seconds * 1000)
-        return statistics.median(times), status
+    def latencies(self, routes: list[Route]) -> dict[str, tuple[float, int]]:
+        """Each route's median milliseconds after warm-up, and the status it answered.
+
+        The samples are taken in LATENCY_ROUNDS rounds over every route, not all of a
+        route's at once: a burst of noise on a shared machine (autovacuum, a
+        checkpoint, a neighbour) then lands on every route a little rather than on
+        one route whole, where it flipped single lines of the table between runs."""
+        headers = {route.key: self.headers(route) for route in routes}
+        for route in routes:
+            for _ in range(self.warmup):
+                self.http.request(route.path, headers=headers[route.key])
+        times: dict[str, list[float]] = {route.key: [] for route in routes}
+        statuses: dict[str, int] = {}
+        per_round = -(-self.samples // LATENCY_ROUNDS)  # ceiling
+        for _ in range(LATENCY_ROUNDS):
+            for route in routes:
+                for _ in range(per_round):
+                    answer = self.http.request(route.path, headers=headers[route.key])
+                    statuses[route.key] = answer.status
+                    times[route.key].append(answer.seconds * 1000)
+        return {key: (statistics.median(times[key]), statuses[key]) for key in times}
 
     def throughput(self, route: Route) -> float:
         """Requests per second answered with the route's status by `connections` clients."""
@@ -409,8 +422,9 @@ class Bench:
         for route in all_routes:
             if route.conditional:
                 self.prepare_conditional(route)
+        measured = self.latencies(all_routes)
         for route in all_routes:
-            median, status = self.latency(route)
+            median, status = measured[route.key]
             result.latency_ms[route.key] = median
             result.statuses[route.key] = status
             expected = 304 if route.conditional else 200
