@@ -51,7 +51,7 @@ from claims.services import (
 )
 from claims.templatetags.ledger import status_badge
 from factcheck.admin_history import EditHistoryMixin
-from factcheck.admin_lists import LargeTableAdmin, RelatedTextFilter
+from factcheck.admin_lists import LargeTableAdmin, ReadOnlyAdmin, RelatedTextFilter
 from sources.models import Source
 
 
@@ -941,20 +941,7 @@ class RatingWordAdmin(admin.ModelAdmin):
     ordering = ["words"]
 
 
-class LedgerReadOnly:
-    """The ledger is written only by the review service; the admin reads it, never edits it."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReviewEvidenceInline(LedgerReadOnly, admin.TabularInline):
+class ReviewEvidenceInline(ReadOnlyAdmin, admin.TabularInline):
     model = ReviewEvidence
     fields: ClassVar[tuple[str, ...]] = ("position", "source")
     readonly_fields = fields
@@ -971,7 +958,7 @@ HEX_PREFIX = re.compile(r"[0-9a-f]{8,64}")
 
 
 @admin.register(Review)
-class ReviewAdmin(LedgerReadOnly, LargeTableAdmin, admin.ModelAdmin):
+class ReviewAdmin(ReadOnlyAdmin, LargeTableAdmin, admin.ModelAdmin):
     list_display = [
         "sequence",
         "claim",
@@ -1167,7 +1154,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         )
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyAdmin, admin.TabularInline):
     model = WebhookAttempt
     fields: ClassVar[tuple[str, ...]] = (
         "number",
@@ -1181,18 +1168,9 @@ class WebhookAttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(LargeTableAdmin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin, LargeTableAdmin, admin.ModelAdmin):
     """The delivery log: written by the worker, read here; "retry now" re-queues."""
 
     list_display = [
@@ -1230,15 +1208,6 @@ class WebhookDeliveryAdmin(LargeTableAdmin, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["retry_now"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         """Whoever manages the subscriptions may send their deliveries again."""

@@ -110,6 +110,21 @@ class LargeTableAdmin(_ModelAdmin):
         return IndexOrderChangeList
 
 
+class ReadOnlyAdmin:
+    """For a ModelAdmin or an inline whose rows something else writes (the ledger by
+    the review service, the webhook log by its worker): the admin shows them and
+    never adds, changes or deletes one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RelatedTextFilter(admin.SimpleListFilter):
     """Filter by a related row typed by name, or chosen by id, never listing them all.
 

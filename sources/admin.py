@@ -10,7 +10,7 @@ from django.utils.text import Truncator, slugify
 
 from claims.models import Appearance, Quote
 from factcheck.admin_history import EditHistoryMixin
-from factcheck.admin_lists import LargeTableAdmin
+from factcheck.admin_lists import LargeTableAdmin, ReadOnlyAdmin
 from sources import ingest
 from sources.models import Source
 
@@ -125,7 +125,7 @@ def _unique_slug(title: str) -> str:
     return slug
 
 
-class QuoteInline(admin.TabularInline):
+class QuoteInline(ReadOnlyAdmin, admin.TabularInline):
     """The quotes anchored in a source, read-only: quotes are added on their own page."""
 
     model = Quote
@@ -137,15 +137,6 @@ class QuoteInline(admin.TabularInline):
     verbose_name_plural = "quotes anchored in this source"
     fields: ClassVar[tuple[str, ...]] = ("words", "speaker", "kind", "start", "end", "claims")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (
