@@ -561,6 +561,11 @@ def table_rows(results: list[SizeResult]) -> list[TableRow]:
             Goal(">= 10,000 claims/s", lambda v: v >= 10_000),
         ),
         TableRow(
+            "import floor: its claims by INSERT ... SELECT",
+            "claims/s",
+            per_size(lambda r: r.imported.table_claims_per_second if r.imported else None),
+        ),
+        TableRow(
             "GOAL import / bare COPY of its rows (time)",
             "x",
             per_size(lambda r: r.imported.versus_copy if r.imported else None),

@@ -86,6 +86,9 @@ def test_bench_prints_every_row_and_its_ledger_verifies(bench_database):
     assert imported is not None, printed
     assert int(imported[1].replace(",", "")) == importing.LIAR_ROWS
     assert int(imported[2].replace(",", "")) > importing.LIAR_ROWS // 2
+    # The floor wrote the same claims into the claims table, and rolled them back too.
+    floor = re.search(r"the claims table alone (\d+\.\d+) s\)", printed)
+    assert floor is not None and float(floor[1]) > 0, printed
 
     # What the generator recorded is what the database holds (the bench then added
     # its verdicts: two entries on published claims).

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
 from claims.imports import load as loader
@@ -165,15 +166,33 @@ def test_a_dry_run_reports_the_same_and_writes_nothing():
     assert not Claim.objects.exists() and not Speaker.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "dry_run",
+    # The real run fails at its commit: a transaction of its own, not the test's.
+    [pytest.param(False, marks=pytest.mark.django_db(transaction=True)), True],
+)
+def test_a_dry_run_fails_where_the_commit_would(monkeypatch, dry_run):
+    """The foreign keys are checked when the transaction commits: a dry run, which
+    never commits, checks them before it rolls back, or it would report success for
+    a file whose real import fails."""
+    monkeypatch.setattr(
+        loader, "_speakers_for", lambda claimants, outcome: {"ada lovelace": 2_000_000_000}
+    )
+
+    with pytest.raises(IntegrityError, match="speaker_id"):
+        load(ParsedFile([review(1, claimant="Ada Lovelace")]), label="t", dry_run=dry_run)
+    assert not Claim.objects.exists()
+
+
 def test_a_failure_half_way_writes_nothing_of_the_file(monkeypatch):
-    copy_in = loader.copy_in
+    copy_rows = loader.copy_rows
 
-    def broken(objects, **kwargs):
-        if objects and isinstance(objects[0], ExternalReview):
+    def broken(model, rows, **kwargs):
+        if model is ExternalReview:
             raise RuntimeError("disk full")
-        copy_in(objects, **kwargs)
+        return copy_rows(model, rows, **kwargs)
 
-    monkeypatch.setattr(loader, "copy_in", broken)
+    monkeypatch.setattr(loader, "copy_rows", broken)
     with pytest.raises(RuntimeError):
         load(ParsedFile([review(1)]), label="t")
     # The claim and speaker were written before the reviews: rolled back with them.
@@ -181,7 +200,7 @@ def test_a_failure_half_way_writes_nothing_of_the_file(monkeypatch):
 
 
 def test_copied_rows_are_what_the_orm_would_have_written():
-    """copy_in fills defaults, auto_now and the triggers' columns as bulk_create does."""
+    """copy_rows fills defaults, auto_now and the triggers' columns as bulk_create does."""
     load(ParsedFile([review(1, claim_date=date(2024, 5, 6))]), label="t")
 
     claim = Claim.objects.get()
@@ -249,12 +268,12 @@ def test_readers_see_other_fact_checkers_apart_from_the_desks_verdict(db, client
     assert Claim.objects.get(pk=desk.pk).status == "false"
 
 
-def test_copy_in_stores_every_kind_of_field_as_bulk_create_does():
+def test_copy_rows_stores_every_kind_of_field_as_bulk_create_does():
     """Values it passes through unconverted (text, numbers, dates, None) and the ones it
     converts (JSON, arrays, decimals, datetimes) read back the same as the ORM's."""
     claim = ClaimFactory()
     fields = {
-        "claim": claim,
+        "claim_id": claim.pk,
         "publisher_name": "Ex Check",
         "publisher_site": "excheck.example",
         "date_published": date(2024, 2, 29),
@@ -270,7 +289,7 @@ def test_copy_in_stores_every_kind_of_field_as_bulk_create_does():
         "imported_from": "t",
     }
     ExternalReview.objects.bulk_create([ExternalReview(url="https://x.example/orm", **fields)])
-    loader.copy_in([ExternalReview(url="https://x.example/copy", **fields)])
+    loader.copy_rows(ExternalReview, [{"url": "https://x.example/copy", **fields}])
 
     orm, copied = (
         ExternalReview.objects.filter(url=url).values().get()
@@ -279,3 +298,17 @@ def test_copy_in_stores_every_kind_of_field_as_bulk_create_does():
     for name in ["id", "url", "created_at", "updated_at"]:
         orm.pop(name), copied.pop(name)
     assert copied == orm
+
+
+def test_copy_rows_refuses_a_field_the_model_does_not_have():
+    with pytest.raises(ValueError, match="Speaker has no field nmae"):
+        loader.copy_rows(Speaker, [{"nmae": "Typo", "slug": "typo"}])
+    assert not Speaker.objects.exists()
+
+
+def test_copy_rows_fills_what_a_row_leaves_out_with_the_fields_defaults():
+    [pk] = loader.copy_rows(Speaker, [{"name": "Harbour Master", "slug": "harbour"}], with_ids=True)
+
+    speaker = Speaker.objects.get(pk=pk)
+    assert (speaker.kind, speaker.aliases, speaker.description) == ("person", [], "")
+    assert speaker.created_at == speaker.updated_at is not None
