@@ -22,6 +22,7 @@ from django.utils.text import Truncator, capfirst
 from claims.forms import ClaimAdminForm, CorrectionForm, ReviewForm, UnpublishForm
 from claims.ledger.verification import verify_ledger
 from claims.models import (
+    MEDIA_FIELDS,
     Appearance,
     Claim,
     ExternalReview,
@@ -237,9 +238,23 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["statement", "slug", "speaker", "claim_date", "kind"]}),
-        ("Number", {"fields": ["quantity", "unit"], "description": "For numeric claims."}),
-        ("Filing", {"fields": ["topics", "media_authenticity", "assignee"]}),
+        (None, {"fields": ["statement", "short_form", "slug", "speaker", "claim_date", "kind"]}),
+        (
+            "Number",
+            {
+                "fields": ["quantity", "unit", "quantity_qualifier"],
+                "description": "For numeric claims: the number, its unit and how exact it is.",
+            },
+        ),
+        (
+            "The media",
+            {
+                "fields": ["media_type", "media_authenticity", *MEDIA_FIELDS[1:]],
+                "description": "For claims about an image, video or audio: the media itself "
+                "and what it is, published as a MediaReview beside the verdict.",
+            },
+        ),
+        ("Filing", {"fields": ["topics", "assignee"]}),
         (
             "Verification (changed only through the ledger below)",
             {
@@ -778,7 +793,7 @@ def _shown(name: str, value) -> str:
         return ""
     if isinstance(value, dict):  # the speaker, by the name the entry recorded
         return str(value.get("name", value))
-    if name in ("kind", "media_authenticity"):
+    if name in ("kind", "media_authenticity", "media_type", "quantity_qualifier"):
         return str(dict(_claim_field(name).flatchoices).get(value, value))
     if name == "quantity":  # 50,000,000: a missing zero shows
         try:

@@ -26,7 +26,8 @@ from django.urls import reverse
 from django.utils.text import Truncator
 
 from claims.markdown import render_markdown
-from claims.models import Claim, CorrectionClass, Review
+from claims.models import Claim, CorrectionClass, MediaAuthenticity, MediaType, Review
+from claims.quantities import quantitative_value
 from claims.ratings import get_rating
 
 SCHEMA = "https://schema.org"
@@ -120,13 +121,12 @@ def _speaker(claim: Claim) -> dict:
 
 def _creative_work(source, request: Served | None) -> dict:
     archive = absolute_url(reverse("sources:detail", kwargs={"slug": source.slug}), request)
-    work = {
-        "@type": "CreativeWork",
-        "name": source.title,
-        # The original address when the document has one; our archived copy always.
-        "url": source.url or archive,
-        "archivedAt": archive,
-    }
+    work: dict[str, Any] = {"@type": "CreativeWork", "name": source.title}
+    # The original document's address when it has one; our archived copy always, as
+    # archivedAt only: it is not where the claim appeared.
+    if source.url:
+        work["url"] = source.url
+    work["archivedAt"] = archive
     if source.outlet:
         work["publisher"] = {"@type": "Organization", "name": source.outlet}
     if source.author:
@@ -174,8 +174,21 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
         if appearance.source not in sources:
             sources.append(appearance.source)
     item: dict[str, Any] = {"@type": "Claim", "author": _speaker(claim)}
-    if claim.claim_date:
-        item["datePublished"] = claim.claim_date.isoformat()
+    # When it was said; else when it entered public discourse (Google's reading of
+    # this property): the earliest dated source it appears in; else null, said
+    # outright: unknown, not forgotten (JSON-LD drops a null, so no date is asserted).
+    first_dated = min((s.published_on for s in sources if s.published_on), default=None)
+    item["datePublished"] = (
+        claim.claim_date.isoformat()
+        if claim.claim_date
+        else first_dated.isoformat()
+        if first_dated
+        else None
+    )
+    if claim.short_form and claim.short_form != claim.statement:
+        item["description"] = claim.statement  # the full wording, beside the short form
+    if claim.quantity is not None:
+        item["mentions"] = quantitative_value(claim.quantity, claim.unit, claim.quantity_qualifier)
     if sources:
         works = [_creative_work(source, request) for source in sources]
         item["appearance"] = works
@@ -187,8 +200,9 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
     markup: dict[str, Any] = {
         "@context": SCHEMA,
         "@type": "ClaimReview",
+        "@id": f"{page}#claimreview",
         "url": page,
-        "claimReviewed": claim.statement,
+        "claimReviewed": claim.short_statement,
         "datePublished": first_verdict.created_at.date().isoformat(),
         "dateModified": (corrected[-1] if corrected else latest).created_at.isoformat(),
         "author": publisher(request),
@@ -198,15 +212,61 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
     }
     if corrected:
         markup["correction"] = [_correction_comment(claim, entry, page) for entry in corrected]
-    if claim.kind == Claim.Kind.MEDIA and claim.media_authenticity:
-        markup["associatedMediaReview"] = {
-            "@type": "MediaReview",
-            "url": page,
-            "author": publisher(request),
-            "datePublished": first_verdict.created_at.date().isoformat(),
-            "mediaAuthenticityCategory": claim.media_authenticity,
-        }
+    if has_media_review(claim):
+        # Beside it, not inside: build_media_review, linked both ways by @id.
+        markup["associatedMediaReview"] = {"@id": f"{page}#mediareview"}
     return markup
+
+
+def has_media_review(claim: Claim) -> bool:
+    return claim.kind == Claim.Kind.MEDIA and bool(claim.media_authenticity and claim.media_type)
+
+
+MEDIA_OBJECT_TYPES = {
+    MediaType.VIDEO: "VideoObject",
+    MediaType.IMAGE: "ImageObject",
+    MediaType.AUDIO: "AudioObject",
+}
+
+
+def build_media_review(claim: Claim, claim_review: dict, request: Served | None = None) -> dict:
+    """The MediaReview of a claim about media, published beside its ClaimReview
+    (`claim_review`, from build_claim_review): the desk's rating of the media itself
+    (mediaAuthenticityCategory, a member of schema.org's enumeration), of the media
+    the editor described (a MediaReviewItem holding the video, image or audio)."""
+    page = claim_review["url"]
+    media: dict[str, Any] = {"@type": MEDIA_OBJECT_TYPES[MediaType(claim.media_type)]}
+    if claim.media_url:
+        media["contentUrl"] = claim.media_url
+    if claim.media_archive_url:
+        media["archivedAt"] = claim.media_archive_url
+    if claim.media_context:
+        media["description"] = claim.media_context
+    item: dict[str, Any] = {"@type": "MediaReviewItem", "mediaItemAppearance": [media]}
+    if claim.media_original_url:
+        item["appearance"] = {"@type": "CreativeWork", "url": claim.media_original_url}
+    category = MediaAuthenticity(claim.media_authenticity)
+    review: dict[str, Any] = {
+        "@context": SCHEMA,
+        "@type": "MediaReview",
+        "@id": f"{page}#mediareview",
+        "url": page,
+        "author": claim_review["author"],
+        "datePublished": claim_review["datePublished"],
+        "dateModified": claim_review["dateModified"],
+        # A compact IRI in the context's own prefix: the member of the enumeration, in the
+        # namespace schema.org's terms expand to (http://schema.org/).
+        "mediaAuthenticityCategory": {"@id": f"schema:{category.value}"},
+        "reviewRating": {"@type": "Rating", "alternateName": category.label},
+        "itemReviewed": item,
+        "associatedClaimReview": {"@id": claim_review["@id"]},
+        "inLanguage": claim_review["inLanguage"],
+    }
+    if claim.media_original_url:
+        review["originalMediaLink"] = claim.media_original_url
+    if claim.media_context:
+        review["originalMediaContextDescription"] = claim.media_context
+    return review
 
 
 # --- Google Fact Check Tools: the same review, in the shape of claims:search ---------
@@ -257,7 +317,7 @@ def google_claim(markup: dict) -> dict:
     """A Google Fact Check Tools `Claim`, read off our ClaimReview markup (docs/api.md)."""
     item = markup["itemReviewed"]
     claim = {"text": markup["claimReviewed"], "claimant": item["author"]["name"]}
-    if "datePublished" in item:
+    if item.get("datePublished"):
         claim["claimDate"] = rfc3339(item["datePublished"])
     claim["claimReview"] = [
         {

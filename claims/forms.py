@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from claims.ledger.entries import canonical_quantity
 from claims.models import Claim, CorrectionClass, Review
+from claims.quantities import UNIT_CHOICES, UNITS
 from claims.ratings import Status
 from claims.services import check_claim_edit
 from sources.models import Source
@@ -68,6 +69,20 @@ class UnpublishForm(forms.Form):
     )
 
 
+def unit_field(current: str) -> forms.ChoiceField:
+    """The unit picker: the list's units (claims.quantities), and the claim's own unit
+    when it was recorded as free text before the list, so that saving keeps it."""
+    choices: list = [("", "---------"), *UNIT_CHOICES]
+    if current and current not in UNITS:
+        choices.append(("Recorded before the list", [(current, current)]))
+    return forms.ChoiceField(
+        choices=choices,
+        required=False,
+        label="Unit",
+        help_text="ISO 4217 for money, UCUM for counts and measures.",
+    )
+
+
 class ClaimAdminForm(forms.ModelForm):
     """The claim's own admin form: refuses, in words, a direct edit of the checkable
     fields of a claim that was published or rated while the form was open."""
@@ -76,6 +91,11 @@ class ClaimAdminForm(forms.ModelForm):
         model = Claim
         # ClaimAdmin's fieldsets choose the fields; these are the editable ones.
         fields = [*Claim.CHECKABLE_FIELDS, "slug", "topics", "assignee"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "unit" in self.fields:
+            self.fields["unit"] = unit_field(self.instance.unit)
 
     def clean(self):
         cleaned = super().clean()
@@ -136,6 +156,7 @@ class CorrectionForm(forms.Form):
         super().__init__(data, initial=initial, **kwargs)
         for name in Claim.CHECKABLE_FIELDS:
             self.fields[name] = self._model_field(name, admin_site)
+        self.fields["unit"] = unit_field(claim.unit)
         self.order_fields(self.field_order)
 
     @staticmethod
@@ -146,7 +167,7 @@ class CorrectionForm(forms.Form):
             "statement": admin_widgets.AdminTextareaWidget(attrs={"rows": 3}),
             "speaker": AutocompleteSelect(model_field, admin_site),
             "claim_date": admin_widgets.AdminDateWidget,
-            "unit": admin_widgets.AdminTextInputWidget,
+            "media_context": admin_widgets.AdminTextareaWidget(attrs={"rows": 2}),
         }
         widget = widgets.get(name)
         form_field = model_field.formfield(widget=widget) if widget else model_field.formfield()
@@ -192,9 +213,13 @@ class CorrectionForm(forms.Form):
     def changes(self) -> dict:
         """The checkable fields the editor changed, with their new values (for correct_claim)."""
         current = self.values_of(self.claim)
-        return {
+        changed = {
             name: self.cleaned_data[name]
             for name in Claim.CHECKABLE_FIELDS
             if self.content_value(name, self.cleaned_data[name])
             != self.content_value(name, current[name])
         }
+        if "statement" in changed:
+            # The editor saw the short form beside the statement: as it stands is their word.
+            changed.setdefault("short_form", self.cleaned_data["short_form"])
+        return changed

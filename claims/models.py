@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from claims.quantities import QuantityQualifier, quantity_phrase, unit_of
 from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
 from claims.roles import is_desk_member
 
@@ -93,6 +94,14 @@ class MediaAuthenticity(models.TextChoices):
     SATIRE = "SatireOrParodyContent", "Satire or parody"
 
 
+class MediaType(models.TextChoices):
+    """What kind of media a claim about media is about (the schema.org MediaObject)."""
+
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+    AUDIO = "audio", "Audio"
+
+
 class ClaimKind(models.TextChoices):
     NUMERIC = "numeric", "Number or quantity"
     EVENT = "event", "Event"
@@ -105,6 +114,16 @@ class ClaimKind(models.TextChoices):
     # Imported from another fact-checker, not yet classified by the desk.
     UNCLASSIFIED = "unclassified", "Not yet classified"
 
+
+# ClaimReview's claimReviewed "should stay short (about 75 characters)".
+SHORT_FORM_MAX = 75
+MEDIA_FIELDS = (
+    "media_type",
+    "media_url",
+    "media_archive_url",
+    "media_original_url",
+    "media_context",
+)
 
 # The reader lists' order: said most recently first, undated claims last, then
 # published most recently, then id. The date is one expression (undated as the
@@ -189,6 +208,12 @@ class Claim(models.Model):
     Kind = ClaimKind
 
     statement = models.TextField(help_text="The claim in neutral words, checkable on its own.")
+    short_form = models.CharField(
+        max_length=SHORT_FORM_MAX,
+        blank=True,
+        help_text=f"The claim in {SHORT_FORM_MAX} characters or fewer, for ClaimReview "
+        "(claimReviewed) and share titles; required when the statement is longer.",
+    )
     slug = models.SlugField(max_length=120, unique=True)
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="claims")
     claim_date = models.DateField(
@@ -203,7 +228,18 @@ class Claim(models.Model):
         help_text="For numeric claims: the number claimed.",
     )
     unit = models.CharField(
-        max_length=40, blank=True, help_text="Unit of the quantity: USD, people, tons..."
+        max_length=40,
+        blank=True,
+        help_text="Unit of the quantity, from the list (claims.quantities): ISO 4217 for "
+        "money, UCUM for the rest.",
+    )
+    quantity_qualifier = models.CharField(
+        "how exact",
+        max_length=20,
+        choices=QuantityQualifier,
+        blank=True,
+        default=QuantityQualifier.EXACTLY,
+        help_text="How the claim holds its number: “nearly seven tons” is 7, nearly.",
     )
     topics = models.ManyToManyField(Topic, blank=True, related_name="claims")
     media_authenticity = models.CharField(
@@ -212,6 +248,30 @@ class Claim(models.Model):
         blank=True,
         help_text="For claims about an image, video or audio: what the media itself is "
         "(published as a schema.org MediaReview beside the verdict).",
+    )
+    # The media a claim about media is about (kind "media"): the MediaReview's item.
+    media_type = models.CharField(
+        max_length=10, choices=MediaType, blank=True, help_text="Video, image or audio."
+    )
+    media_url = models.URLField(
+        "media address",
+        max_length=2000,
+        blank=True,
+        help_text="The media file or post itself, when known.",
+    )
+    media_archive_url = models.URLField(
+        "archived copy", max_length=2000, blank=True, help_text="Where a copy of it is archived."
+    )
+    media_original_url = models.URLField(
+        "first posted at",
+        max_length=2000,
+        blank=True,
+        help_text="Where it was first posted, when known (the original, not a repost).",
+    )
+    media_context = models.TextField(
+        "original context",
+        blank=True,
+        help_text="Who first posted it, when and what it showed there, for readers.",
     )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=INITIAL_STATUS, editable=False
@@ -265,6 +325,23 @@ class Claim(models.Model):
                 condition=~models.Q(statement=""), name="claim_statement_not_empty"
             ),
             models.CheckConstraint(
+                condition=models.Q(kind="media")
+                | models.Q(
+                    media_type="",
+                    media_url="",
+                    media_archive_url="",
+                    media_original_url="",
+                    media_context="",
+                ),
+                name="claim_media_fields_for_media",
+                violation_error_message="Only a claim about media describes its media.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_qualifier="") | models.Q(quantity__isnull=False),
+                name="claim_qualifier_has_quantity",
+                violation_error_message="Only a quantity has a qualifier.",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(media_authenticity="")
                 | models.Q(kind="media", media_authenticity__in=MediaAuthenticity.values),
                 name="claim_media_authenticity_for_media",
@@ -314,12 +391,15 @@ class Claim(models.Model):
     # (claims.services.correct_claim), and every entry commits to them.
     CHECKABLE_FIELDS = (
         "statement",
+        "short_form",
         "speaker",
         "claim_date",
         "kind",
         "quantity",
         "unit",
+        "quantity_qualifier",
         "media_authenticity",
+        *MEDIA_FIELDS,
     )
 
     def __str__(self) -> str:
@@ -328,6 +408,19 @@ class Claim(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def short_statement(self) -> str:
+        """The claim in few words, for ClaimReview's claimReviewed and share titles: the
+        short form, else the statement (short, or recorded before short forms)."""
+        return self.short_form or self.statement
+
+    @property
+    def quantity_text(self) -> str:
+        """The quantity as readers read it ("nearly 7 tonnes"); empty without one."""
+        if self.quantity is None:
+            return ""
+        return quantity_phrase(self.quantity, self.unit, self.quantity_qualifier)
 
     def clean(self) -> None:
         """The field rules the constraints below enforce, reported on their fields."""
@@ -340,6 +433,23 @@ class Claim(models.Model):
             errors["media_authenticity"] = (
                 "Only a claim about media (kind “media”) has a media authenticity rating."
             )
+        if self.kind != ClaimKind.MEDIA:
+            for name in MEDIA_FIELDS:
+                if getattr(self, name):
+                    errors[name] = "Only a claim about media (kind “media”) describes its media."
+        elif self.media_authenticity and not self.media_type:
+            errors["media_type"] = (
+                "Say what the rated media is (video, image or audio): the MediaReview names it."
+            )
+        if len(self.statement) > SHORT_FORM_MAX and not self.short_form.strip():
+            errors["short_form"] = (
+                f"The statement is {len(self.statement)} characters long: give a short form of "
+                f"{SHORT_FORM_MAX} or fewer, for ClaimReview and share titles."
+            )
+        if self.unit and unit_of(self.unit) is None:
+            errors["unit"] = f"{self.unit!r} is not a unit of the list; pick one."
+        if self.quantity_qualifier and self.quantity is None:
+            errors["quantity_qualifier"] = "Only a quantity has a qualifier."
         if errors:
             raise ValidationError(errors)
 

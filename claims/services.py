@@ -19,7 +19,15 @@ from claims.ledger.entries import (
     claim_content,
     same_content,
 )
-from claims.models import Appearance, Claim, CorrectionClass, Quote, Review, Speaker
+from claims.models import (
+    SHORT_FORM_MAX,
+    Appearance,
+    Claim,
+    CorrectionClass,
+    Quote,
+    Review,
+    Speaker,
+)
 from claims.ratings import Status, get_rating
 from sources import anchoring
 from sources.models import Source
@@ -279,6 +287,16 @@ def correct_claim(
             "This claim is a draft without a verdict: edit it directly; corrections are for "
             "what readers or a verdict have seen.",
             code="not_locked",
+        )
+    if "statement" in changes and current.short_form and "short_form" not in changes:
+        # The short form is what ClaimReview says was rated: never left saying the old words.
+        raise ValidationError(
+            {
+                "short_form": "The statement changes: say what its short form becomes (its "
+                "current one, if it still fits; empty when the statement is "
+                f"{SHORT_FORM_MAX} characters or fewer)."
+            },
+            code="short_form_required",
         )
     corrected = Claim.objects.select_related("speaker").get(pk=claim.pk)
     for name, value in changes.items():

@@ -39,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from claims import freshness
-from claims.claimreview import build_claim_review
+from claims.claimreview import build_claim_review, build_media_review, has_media_review
 from claims.models import (
     LIST_ORDER,
     UNDATED,
@@ -48,10 +48,12 @@ from claims.models import (
     ClaimKind,
     CorrectionClass,
     MediaAuthenticity,
+    MediaType,
     Review,
     Speaker,
     Topic,
 )
+from claims.quantities import QuantityQualifier, unit_of
 from claims.ratings import BY_VALUE, RATINGS, get_rating
 from claims.search import highlight, lexeme_counts, search_claims_capped
 from factcheck.conditional import page_condition
@@ -216,7 +218,14 @@ CHANGE_LABELS = {
     "kind": "Kind of claim",
     "quantity": "Quantity",
     "unit": "Unit",
+    "quantity_qualifier": "How exact",
+    "short_form": "Short form",
     "media_authenticity": "Media authenticity",
+    "media_type": "Media",
+    "media_url": "Media address",
+    "media_archive_url": "Archived copy of the media",
+    "media_original_url": "Media first posted at",
+    "media_context": "Where the media first appeared",
 }
 NOTHING = "none"
 
@@ -319,6 +328,13 @@ def readable_changes(entry: Review) -> list[Change]:
         elif name == "media_authenticity":
             before = _choice_words(MediaAuthenticity, before)
             after = _choice_words(MediaAuthenticity, after)
+        elif name == "media_type":
+            before, after = _choice_words(MediaType, before), _choice_words(MediaType, after)
+        elif name == "quantity_qualifier":
+            before = QuantityQualifier(before or "").label
+            after = QuantityQualifier(after or "").label
+        elif name == "unit":
+            before, after = _unit_words(before), _unit_words(after)
         elif name == "quantity":
             before = _quantity_words(before, unit_before)
             after = _quantity_words(after, unit_after)
@@ -327,6 +343,11 @@ def readable_changes(entry: Review) -> list[Change]:
             after = str(after) if after not in (None, "") else NOTHING
         words.append(Change(label, before, after))
     return words
+
+
+def _unit_words(code: str | None) -> str:
+    unit = unit_of(code or "")
+    return f"{unit.plural} ({unit.code})" if unit else (code or NOTHING)
 
 
 @dataclass
@@ -662,6 +683,9 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     similar = _similar_claims(claim)
     markup = build_claim_review(claim, request)
+    media_review = (
+        build_media_review(claim, markup, request) if markup and has_media_review(claim) else None
+    )
     return render(
         request,
         "claims/claim_detail.html",
@@ -679,6 +703,7 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "similar": similar,
             "external_reviews": list(claim.external_reviews.all()),
             "claim_review": json_ld_script(markup) if markup else "",
+            "media_review": json_ld_script(media_review) if media_review else "",
         },
     )
 

@@ -429,6 +429,8 @@ SPECTACULAR_SETTINGS = {
         "QuoteKindEnum": "claims.models.QuoteKind",
         "SourceKindEnum": "sources.models.SourceKind",
         "MediaAuthenticityEnum": "claims.models.MediaAuthenticity",
+        "MediaTypeEnum": "claims.models.MediaType",
+        "QuantityQualifierEnum": "claims.quantities.QuantityQualifier",
     },
 }
 

@@ -148,7 +148,7 @@ class ClaimFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     class Params:
-        numeric = factory.Trait(kind=Claim.Kind.NUMERIC, quantity=12_000_000, unit="tonnes")
+        numeric = factory.Trait(kind=Claim.Kind.NUMERIC, quantity=12_000_000, unit="t")
         published = False
         verdict = None
         editor = None
@@ -301,7 +301,9 @@ class CorrectionFactory(_LedgerEntryFactory):
     """A correction of a published or rated claim's checkable fields (correct_claim).
 
     `claim` may be a slug. The claim is read afresh from the database, so the
-    object passed in keeps what it was; `changes` maps fields to new values.
+    object passed in keeps what it was; `changes` maps fields to new values. A new
+    statement keeps the claim's short form unless `changes` gives one, as the
+    admin's correction form sends the short form the editor saw.
     """
 
     correction_class = CorrectionClass.CLARIFICATION
@@ -312,6 +314,8 @@ class CorrectionFactory(_LedgerEntryFactory):
     @classmethod
     def _create(cls, model_class, *args: Any, **kwargs: Any) -> Review:
         current = Claim.objects.get(**_claim_lookup(kwargs.pop("claim")))
+        if "statement" in kwargs["changes"] and current.short_form:
+            kwargs["changes"] = {"short_form": current.short_form, **kwargs["changes"]}
         return correct_claim(claim=current, **kwargs)
 
 

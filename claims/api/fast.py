@@ -26,7 +26,15 @@ from claims.api.common import sees_drafts
 from claims.api.compiled import KeysetRows
 from claims.claimreview import claim_url
 from claims.markdown import render_markdown
-from claims.models import Appearance, Claim, Review, ReviewAction, ReviewEvidence, Topic
+from claims.models import (
+    MEDIA_FIELDS,
+    Appearance,
+    Claim,
+    Review,
+    ReviewAction,
+    ReviewEvidence,
+    Topic,
+)
 from claims.ratings import RATINGS, WORKFLOW_STATUSES
 from factcheck.db.prepared import compiled
 
@@ -152,11 +160,14 @@ class FastJSONRenderer(JSONRenderer):
 CLAIM_DETAIL_VALUES = (
     "slug",
     "statement",
+    "short_form",
     "kind",
     "quantity",
     "unit",
+    "quantity_qualifier",
     "claim_date",
     "media_authenticity",
+    *MEDIA_FIELDS,
     "status",
     "version",
     "published_at",
@@ -320,6 +331,7 @@ def claim_detail(row: dict[str, Any], request, format: str | None = None) -> dic
         "api_url": DetailURLs("api:claim-detail", request, format)(slug),
         "page_url": claim_url(Claim(slug=slug), request),
         "statement": row["statement"],
+        "short_form": row["short_form"],
         "speaker": {
             "slug": row["speaker_slug"],
             "name": row["speaker_name"],
@@ -332,8 +344,10 @@ def claim_detail(row: dict[str, Any], request, format: str | None = None) -> dic
         "kind": row["kind"],
         "quantity": None if quantity is None else _quantity_field().to_representation(quantity),
         "unit": row["unit"],
+        "quantity_qualifier": row["quantity_qualifier"],
         "claim_date": api_date(row["claim_date"]),
         "media_authenticity": row["media_authenticity"],
+        **{name: row[name] for name in MEDIA_FIELDS},
         "status": _STATUS_DATA[row["status"]],
         "version": row["version"],
         "published": row["published_at"] is not None,

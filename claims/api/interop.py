@@ -44,9 +44,11 @@ from claims.claimreview import (
     SCHEMA,
     absolute_url,
     build_claim_review,
+    build_media_review,
     claim_url,
     external_google_review,
     google_claim,
+    has_media_review,
     publisher_sites,
     rfc3339,
     site_of,
@@ -349,6 +351,8 @@ class ClaimReviewFeedView(PublicReadView):
             markup = build_claim_review(claim, request) if claim.is_published else None
             if markup is not None:
                 elements.append(markup)
+                if has_media_review(claim):
+                    elements.append(build_media_review(claim, markup, request))
             elif since:
                 elements.append(tombstone(claim, request))
         next_link = paginator.get_next_link()

@@ -52,11 +52,13 @@ from claims.models import (
     ClaimKind,
     CorrectionClass,
     MediaAuthenticity,
+    MediaType,
     Review,
     ReviewAction,
     ReviewEvidence,
     Speaker,
 )
+from claims.quantities import UNITS, QuantityQualifier
 from claims.ratings import Status
 from claims.services import (
     RECORD_REVIEW_PERMISSION,
@@ -408,6 +410,9 @@ class CorrectionSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(allow_blank=True, help_text="Markdown; readers see it.")
     statement = serializers.CharField(required=False)
+    short_form = serializers.CharField(
+        required=False, allow_blank=True, max_length=Claim._meta.get_field("short_form").max_length
+    )
     speaker = serializers.SlugRelatedField(
         slug_field="slug", queryset=Speaker.objects.all(), required=False
     )
@@ -416,10 +421,20 @@ class CorrectionSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(
         max_digits=20, decimal_places=4, required=False, allow_null=True
     )
-    unit = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    unit = serializers.ChoiceField(choices=list(UNITS), required=False, allow_blank=True)
+    quantity_qualifier = serializers.ChoiceField(
+        choices=QuantityQualifier.choices, required=False, allow_blank=True
+    )
     media_authenticity = serializers.ChoiceField(
         choices=MediaAuthenticity.choices, required=False, allow_blank=True
     )
+    media_type = serializers.ChoiceField(
+        choices=MediaType.choices, required=False, allow_blank=True
+    )
+    media_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    media_archive_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    media_original_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    media_context = serializers.CharField(required=False, allow_blank=True)
     note = _note()
     version = _seen_version()
 

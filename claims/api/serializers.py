@@ -23,7 +23,17 @@ from claims import services
 from claims.api.common import sees_drafts
 from claims.claimreview import claim_url
 from claims.markdown import render_markdown
-from claims.models import Appearance, Claim, MediaAuthenticity, Quote, Speaker, Topic
+from claims.models import (
+    MEDIA_FIELDS,
+    Appearance,
+    Claim,
+    MediaAuthenticity,
+    MediaType,
+    Quote,
+    Speaker,
+    Topic,
+)
+from claims.quantities import UNITS, QuantityQualifier
 from claims.ratings import BEST_RATING, WORST_RATING, Group, Rating, Status, get_rating
 from sources.ingest import SUPPORTED_EXTENSIONS, text_from_upload
 from sources.models import Source
@@ -513,6 +523,18 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="For claims about media: what the media itself is; empty otherwise.",
     )
+    media_type = serializers.ChoiceField(
+        choices=MediaType.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="For claims about media: video, image or audio; empty otherwise.",
+    )
+    quantity_qualifier = serializers.ChoiceField(
+        choices=QuantityQualifier.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="How exact the quantity is; empty: exactly.",
+    )
     assignee = serializers.SerializerMethodField(
         help_text="Username of the desk member working on it (desk members only; null otherwise)."
     )
@@ -524,13 +546,16 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
             "api_url",
             "page_url",
             "statement",
+            "short_form",
             "speaker",
             "topics",
             "kind",
             "quantity",
             "unit",
+            "quantity_qualifier",
             "claim_date",
             "media_authenticity",
+            *MEDIA_FIELDS,
             "status",
             "version",
             "published",
@@ -579,6 +604,14 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
 class ClaimWriteSerializer(serializers.ModelSerializer):
     """A claim's own fields; status, version and publication are the ledger's."""
 
+    unit = serializers.ChoiceField(
+        choices=list(UNITS),
+        allow_blank=True,
+        required=False,
+        help_text="ISO 4217 for money (USD), UCUM for the rest (t, {person}); "
+        "see docs/api.md for the list.",
+    )
+
     speaker = LookupField(slug_field="slug", queryset=Speaker.objects.all())
     topics = LookupField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
     assignee = LookupField(
@@ -594,13 +627,16 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
         fields = [
             "slug",
             "statement",
+            "short_form",
             "speaker",
             "claim_date",
             "kind",
             "quantity",
             "unit",
+            "quantity_qualifier",
             "topics",
             "media_authenticity",
+            *MEDIA_FIELDS,
             "assignee",
         ]
 

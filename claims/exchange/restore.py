@@ -620,6 +620,8 @@ def _check_ledger(
                     content["quantity"],
                     content["unit"],
                     content["media_authenticity"],
+                    # Fields added later: an entry that predates one committed to blank.
+                    *(content.get(name, blank) for name, blank in entries.ADDED_LATER.items()),
                 ]
             except (TypeError, ValueError, KeyError) as exc:
                 raise _refuse(f"{where} cannot be hashed: {exc}.") from None
@@ -770,6 +772,7 @@ def _check_claims(lines: _Lines, checked: CheckedFile, states: dict[int, ClaimSt
             None if quantity is None else entries.canonical_quantity(Decimal(quantity)),
             row["unit"],
             row["media_authenticity"],
+            *(row.get(name, blank) for name, blank in entries.ADDED_LATER.items()),
         ]
         if locked and _content_digest(current) != committed:
             raise _refuse(

@@ -33,7 +33,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from claims.ledger import checkpoints, tree, verifier
-from claims.models import Claim, Review, ReviewEvidence, Speaker
+from claims.models import MEDIA_FIELDS, Claim, Review, ReviewEvidence, Speaker
+from claims.quantities import canonical_unit
 from claims.ratings import get_rating
 from factcheck.db.prepared import compiled
 from sources.models import Source
@@ -93,13 +94,30 @@ def claim_content(claim: Claim) -> dict[str, Any]:
     """The claim's checkable fields (Claim.CHECKABLE_FIELDS) as entries commit to them."""
     return {
         "statement": claim.statement,
+        "short_form": claim.short_form,
         "speaker": {"id": claim.speaker_id, "name": claim.speaker.name},
         "claim_date": claim.claim_date.isoformat() if claim.claim_date else None,
         "kind": claim.kind,
         "quantity": canonical_quantity(claim.quantity),
         "unit": claim.unit,
+        "quantity_qualifier": claim.quantity_qualifier,
         "media_authenticity": claim.media_authenticity,
+        **{name: getattr(claim, name) for name in MEDIA_FIELDS},
     }
+
+
+# Checkable fields added after entries were first written, and what an entry that
+# predates each committed to: nothing, which the field's blank stands for.
+ADDED_LATER: dict[str, Any] = {
+    "short_form": "",
+    "quantity_qualifier": "",
+    **dict.fromkeys(MEDIA_FIELDS, ""),
+}
+
+
+def _as_committed(content: dict[str, Any]) -> dict[str, Any]:
+    """Content with the fields its entry predates as blank, for comparisons."""
+    return {**ADDED_LATER, **content}
 
 
 def same_content(committed: dict[str, Any], current: dict[str, Any]) -> bool:
@@ -111,18 +129,29 @@ def same_content(committed: dict[str, Any], current: dict[str, Any]) -> bool:
     """
 
     def comparable(content: dict[str, Any]) -> dict[str, Any]:
-        return {**content, "speaker": content["speaker"]["id"]}
+        # A unit recorded as free text before the list ("tons") is the list's code ("t").
+        return {
+            **_as_committed(content),
+            "speaker": content["speaker"]["id"],
+            "unit": canonical_unit(content["unit"]),
+        }
 
     return comparable(committed) == comparable(current)
 
 
 def content_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """{field: {"from": old, "to": new}} for every checkable field that differs."""
+    before, after = _as_committed(before), _as_committed(after)
+
+    def compared(name: str, value: Any) -> Any:
+        if name == "speaker":
+            return value["id"]
+        return canonical_unit(value) if name == "unit" else value
+
     return {
         name: {"from": before[name], "to": after[name]}
         for name in after
-        if (before[name]["id"] if name == "speaker" else before[name])
-        != (after[name]["id"] if name == "speaker" else after[name])
+        if compared(name, before[name]) != compared(name, after[name])
     }
 
 
@@ -451,4 +480,5 @@ def content_fields(content: dict[str, Any]) -> dict[str, Any]:
         "quantity": Decimal(content["quantity"]) if content["quantity"] is not None else None,
         "unit": content["unit"],
         "media_authenticity": content["media_authenticity"],
+        **{name: content.get(name, blank) for name, blank in ADDED_LATER.items()},
     }

@@ -37,7 +37,7 @@ CLAIM_BODY = {
     "speaker": "ada-example",
     "kind": "numeric",
     "quantity": "12000000",
-    "unit": "tonnes",
+    "unit": "t",
 }
 
 

@@ -157,7 +157,7 @@ def test_a_draft_without_a_verdict_is_edited_directly_not_corrected(editor_clien
 def test_the_claims_ledger_lists_the_correction_with_what_it_changed(
     editor_client, api_client, rated
 ):
-    editor_client.post(corrections_url(rated), body(rated, unit="metric tonnes"), format="json")
+    editor_client.post(corrections_url(rated), body(rated, unit="kg"), format="json")
 
     ledger = api_client.get(f"/api/v1/claims/{rated.slug}/reviews/").json()
 
@@ -167,5 +167,5 @@ def test_the_claims_ledger_lists_the_correction_with_what_it_changed(
     assert (
         ledger[1]["claim_content"]["statement"] == "The port handled 12 million tonnes last year."
     )
-    assert ledger[0]["claim_content"]["unit"] == "metric tonnes"
+    assert ledger[0]["claim_content"]["unit"] == "kg"
     assert "note" not in ledger[0]

@@ -132,7 +132,7 @@ def _drive(generated, anonymous, contributing, editing) -> None:
             speaker=detail.speaker.slug,
             kind=models.ClaimKindEnum.NUMERIC,
             quantity="12000000",
-            unit="tonnes",
+            unit=models.UnitEnum("t"),
             topics=["venezuela"],
         ),
     )

@@ -24,9 +24,8 @@ from tests.factories import (
     SourceFactory,
     VerdictFactory,
 )
-from tests.jsonld import expand
+from tests.jsonld import SCHEMA, expand, values
 
-SCHEMA = "https://schema.org/"
 SITE = "https://factcheck.example.org"
 HOST = "factcheck.example.org"
 BOUNTY = "us-50-million-bounty-on-maduro"
@@ -70,10 +69,6 @@ def page_json_ld(client, slug: str) -> dict:
     )
     assert len(scripts) == 1
     return json.loads(scripts[0])
-
-
-def values(node: dict, term: str) -> list:
-    return [item.get("@value", item.get("@id", item)) for item in node[SCHEMA + term]]
 
 
 def search(api_client, **params):
@@ -205,8 +200,9 @@ def test_the_claimreview_expands_to_schema_org_terms(api_client, bounty):
     assert len(expanded) == 1
     review = expanded[0]
     assert review["@type"] == [SCHEMA + "ClaimReview"]
-    assert values(review, "claimReviewed") == [bounty.statement]
-    assert values(review, "url") == [page_url(BOUNTY)]
+    assert values(review, "claimReviewed") == [bounty.short_form]  # the 75-character form
+    # schema.org's context types `url` as a link ("@type": "@id"): an IRI, not text.
+    assert review[SCHEMA + "url"] == [{"@id": page_url(BOUNTY)}]
     assert values(review, "inLanguage") == ["en"]
     author = review[SCHEMA + "author"][0]
     assert author["@type"] == [SCHEMA + "Organization"]

@@ -652,7 +652,7 @@ def test_a_created_claim_is_a_draft_with_the_ledger_fields_read_only(
         **_new_claim(1),
         "kind": "numeric",
         "quantity": "12000000",
-        "unit": "tonnes",
+        "unit": "t",
         "claim_date": "2025-09-04",
         "topics": ["venezuela", "mexico"],
         # Not fields of this endpoint: ignored.
@@ -688,7 +688,7 @@ def test_a_created_claim_is_a_draft_with_the_ledger_fields_read_only(
         ({"statement": ""}, "statement"),
         ({"kind": "gossip"}, "kind"),
         ({"claim_date": "soon"}, "claim_date"),
-        ({"quantity": "1" * 30, "unit": "x"}, "quantity"),
+        ({"quantity": "1" * 30, "unit": "t"}, "quantity"),
     ],
 )
 def test_claim_create_validation_errors_name_the_field(seeded, contributor_client, change, field):
@@ -725,11 +725,24 @@ def test_claim_edit_validation_uses_the_stored_values(draft, contributor_client)
     )
     assert ok.status_code == 200, ok.content
     assert ok.data["kind"] == "event" and ok.data["quantity"] is None
+    # A rating of media says which media: the MediaReview names it.
+    assert_error(
+        contributor_client.patch(
+            target, {"kind": "media", "media_authenticity": "StagedContent"}, format="json"
+        ),
+        400,
+        "media_type",
+    )
     media = contributor_client.patch(
-        target, {"kind": "media", "media_authenticity": "StagedContent"}, format="json"
+        target,
+        {"kind": "media", "media_authenticity": "StagedContent", "media_type": "video"},
+        format="json",
     )
     assert media.status_code == 200
-    assert media.data["media_authenticity"] == "StagedContent"
+    assert (media.data["media_authenticity"], media.data["media_type"]) == (
+        "StagedContent",
+        "video",
+    )
 
 
 def test_claim_edit_honours_if_match(draft, contributor_client):
@@ -737,18 +750,18 @@ def test_claim_edit_honours_if_match(draft, contributor_client):
     target = url("claim-detail", slug=draft.slug)
     stale = '"claim-0-v0-0"'
     error = assert_error(
-        contributor_client.patch(target, {"unit": "dollars"}, format="json", HTTP_IF_MATCH=stale),
+        contributor_client.patch(target, {"unit": "EUR"}, format="json", HTTP_IF_MATCH=stale),
         412,
     )
     assert error["code"] == "precondition_failed"
     assert Claim.objects.get(pk=claim.pk).unit == "USD"
     ok = contributor_client.patch(
-        target, {"unit": "dollars"}, format="json", HTTP_IF_MATCH=claim_etag(claim)
+        target, {"unit": "EUR"}, format="json", HTTP_IF_MATCH=claim_etag(claim)
     )
     assert ok.status_code == 200
     # The ETag just used is now stale.
     again = contributor_client.patch(
-        target, {"unit": "USD"}, format="json", HTTP_IF_MATCH=claim_etag(claim)
+        target, {"unit": "EUR"}, format="json", HTTP_IF_MATCH=claim_etag(claim)
     )
     assert_error(again, 412)
 
@@ -760,11 +773,9 @@ def test_if_match_star_is_accepted_on_edits_and_refused_on_ledger_writes(
     editing its own fields (standard HTTP), but a ledger write must name the version
     its editor saw; an empty If-Match is no precondition on edits, 412 on ledger writes."""
     target = url("claim-detail", slug=draft.slug)
-    starred = contributor_client.patch(
-        target, {"unit": "dollars"}, format="json", HTTP_IF_MATCH="*"
-    )
+    starred = contributor_client.patch(target, {"unit": "EUR"}, format="json", HTTP_IF_MATCH="*")
     assert starred.status_code == 200, starred.content
-    empty = contributor_client.patch(target, {"unit": "USD"}, format="json", HTTP_IF_MATCH="")
+    empty = contributor_client.patch(target, {"unit": "EUR"}, format="json", HTTP_IF_MATCH="")
     assert empty.status_code == 200, empty.content
     assert_error(contributor_client.patch(target, {}, format="json", HTTP_IF_MATCH="*x"), 412)
 
@@ -829,7 +840,7 @@ def test_a_rated_drafts_checkable_fields_are_refused_too(draft, editor, contribu
         explanation="The reward is $50 million, offered by the State Department.",
     )
     target = url("claim-detail", slug=draft.slug)
-    assert_error(contributor_client.patch(target, {"unit": "dollars"}, format="json"), 403)
+    assert_error(contributor_client.patch(target, {"unit": "EUR"}, format="json"), 403)
     assert Claim.objects.get(pk=draft.pk).unit == "USD"
     # What is not judged stays editable.
     assert (
@@ -847,7 +858,7 @@ def test_assignment_through_the_claim(
     assert Claim.objects.get(slug=BOUNTY).assignee == contributor
     # Giving work to someone else is the editors' call; nothing is written.
     refused = contributor_client.patch(
-        target, {"assignee": editor.username, "unit": "dollars"}, format="json"
+        target, {"assignee": editor.username, "unit": "EUR"}, format="json"
     )
     assert_error(refused, 403)
     assert Claim.objects.get(slug=BOUNTY).unit == "USD"

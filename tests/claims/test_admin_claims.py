@@ -334,7 +334,7 @@ def test_the_history_page_shows_who_changed_the_wording(editor, claim):
         "speaker": claim.speaker_id,
         "kind": "numeric",
         "quantity": "12500000",
-        "unit": "tonnes",
+        "unit": "t",
         "appearances-TOTAL_FORMS": "0",
         "appearances-INITIAL_FORMS": "0",
     }

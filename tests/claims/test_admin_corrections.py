@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.forms import ClaimAdminForm
-from claims.models import Claim, Review
+from claims.models import MEDIA_FIELDS, Claim, Review
 from claims.services import publish_claim
 from tests.factories import (
     CorrectionFactory,
@@ -55,6 +55,9 @@ def _checkable_fields(claim):
         "quantity": "" if claim.quantity is None else str(claim.quantity),
         "unit": claim.unit,
         "media_authenticity": claim.media_authenticity,
+        "short_form": claim.short_form,
+        "quantity_qualifier": claim.quantity_qualifier,
+        **{name: getattr(claim, name) for name in MEDIA_FIELDS},
     }
 
 

@@ -114,7 +114,7 @@ def build_example(notes: dict[int, str] | None = None, verifier_key: str | None 
         claim_date=date(2024, 4, 28),
         kind=Claim.Kind.NUMERIC,
         quantity=Decimal("12000000.0000"),
-        unit="tonnes",
+        unit="t",
         published_at=datetime(2024, 5, 1, 9, 30, 0, 250000, tzinfo=UTC),
     )
     draft = Claim(

@@ -53,9 +53,9 @@ def test_the_bounty_is_one_claim_appearing_in_both_articles(seeded):
 @pytest.mark.parametrize(
     ("slug", "speaker", "quantity", "unit"),
     [
-        ("september-2-strike-killed-11", "donald-trump", Decimal(11), "people"),
-        ("dea-seized-30-tons-of-cocaine-linked-to-maduro", "pam-bondi", Decimal(30), "tons"),
-        ("nearly-seven-tons-linked-to-maduro-himself", "pam-bondi", Decimal(7), "tons"),
+        ("september-2-strike-killed-11", "donald-trump", Decimal(11), "{person}"),
+        ("dea-seized-30-tons-of-cocaine-linked-to-maduro", "pam-bondi", Decimal(30), "t"),
+        ("nearly-seven-tons-linked-to-maduro-himself", "pam-bondi", Decimal(7), "t"),
         ("strike-footage-was-ai-generated", "government-of-venezuela", None, ""),
     ],
 )
@@ -64,6 +64,20 @@ def test_it_loads_the_named_claims(seeded, slug, speaker, quantity, unit):
     assert claim.speaker.slug == speaker
     assert claim.quantity == quantity
     assert claim.unit == unit
+
+
+def test_every_seeded_claim_is_valid_with_a_short_form_where_it_is_long(seeded):
+    for claim in Claim.objects.all():
+        claim.full_clean()  # short forms, units of the list, qualifiers, media
+        assert len(claim.short_statement) <= 75, claim.slug
+    nearly = Claim.objects.get(slug="nearly-seven-tons-linked-to-maduro-himself")
+    assert (nearly.quantity_qualifier, nearly.quantity_text) == ("nearly", "nearly 7 tonnes")
+    footage = Claim.objects.get(slug="strike-footage-was-ai-generated")
+    # What the article says of the footage; no address it does not give is invented.
+    assert footage.media_type == "video" and "released by the US government" in (
+        footage.media_context
+    )
+    assert footage.media_url == footage.media_original_url == ""
 
 
 @pytest.mark.parametrize(

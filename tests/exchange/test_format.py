@@ -21,7 +21,7 @@ def test_the_file_is_a_header_records_in_section_order_and_a_sealing_trailer(
     claim, editor, source, tmp_path: Path
 ):
     VerdictFactory(claim=claim, editor=editor, evidence=[source], note="Called the port.")
-    CorrectionFactory(claim=claim.slug, editor=editor, changes={"unit": "metric tonnes"})
+    CorrectionFactory(claim=claim.slug, editor=editor, changes={"unit": "kg"})
     path = tmp_path / "desk.jsonl"
     result = exporting.export(path)
     data = path.read_bytes()

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db.models import F
 from django.urls import reverse
 from django.utils.http import parse_http_date
-from pyld import jsonld
 
 from claims import views
 from claims.models import Appearance, Claim, Speaker, Topic
@@ -28,12 +27,11 @@ from tests.factories import (
     TopicFactory,
     VerdictFactory,
 )
-from tests.jsonld import schema_org_stub_loader
+from tests.jsonld import SCHEMA, expand, values
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 SEEDED_CLAIMS = 22
 XSS = "<script>alert(1)</script>"
-SCHEMA = "https://schema.org/"
 
 
 # --- helpers -----------------------------------------------------------------
@@ -284,7 +282,7 @@ def test_filters_combine_and_pagination_keeps_them(client, seeded, editor, speak
         speaker=speaker,
         numeric=True,
         quantity=3,
-        unit="ships",
+        unit="{vessel}",
         claim_date=date(2025, 1, 10),
         topics=[ports],
         published=True,
@@ -537,8 +535,9 @@ def test_the_claim_page_shows_statement_speaker_status_quotes_and_history(
     assert "The reward is <strong>$25 million</strong>" in history
     # Meta for sharing.
     assert '<meta property="og:type" content="article">' in text
-    assert f'<meta name="twitter:title" content="{bounty.statement[:69]}' in text
-    assert f"<title>{bounty.statement[:60]}" in text
+    # Share titles are the short form (the statement when there is none).
+    assert f'<meta name="twitter:title" content="{bounty.short_statement[:69]}' in text
+    assert f"<title>{bounty.short_statement[:60]}" in text
     assert_accessible_structure(response)
 
 
@@ -706,10 +705,6 @@ def test_a_statement_with_a_script_tag_is_escaped_everywhere(client, seeded, edi
 # --- ClaimReview JSON-LD -----------------------------------------------------------
 
 
-def values(node: dict, term: str) -> list:
-    return [item.get("@value", item) for item in node[SCHEMA + term]]
-
-
 def test_an_unverified_claim_has_no_claimreview(client, seeded):
     response = client.get(reverse("claims:detail", args=[BOUNTY]))
 
@@ -726,13 +721,15 @@ def test_a_verdict_is_published_as_claimreview(client, seeded, editor, bounty):
 
     scripts = parse(response).json_ld
     assert len(scripts) == 1
-    expanded = jsonld.expand(json.loads(scripts[0]), {"documentLoader": schema_org_stub_loader})
+    expanded = expand(json.loads(scripts[0]))
     assert len(expanded) == 1
     review = expanded[0]
     assert review["@type"] == [SCHEMA + "ClaimReview"]
-    assert values(review, "claimReviewed") == [bounty.statement]
+    assert values(review, "claimReviewed") == [bounty.short_form]  # the 75-character form
     # SITE_URL unset: the address of the server answering (claims.claimreview.site_root).
-    assert values(review, "url") == ["http://testserver" + reverse("claims:detail", args=[BOUNTY])]
+    # schema.org's context types `url` as a link ("@type": "@id"): an IRI, not text.
+    page = "http://testserver" + reverse("claims:detail", args=[BOUNTY])
+    assert review[SCHEMA + "url"] == [{"@id": page}]
     rating = review[SCHEMA + "reviewRating"][0]
     assert values(rating, "alternateName") == ["False"]
     assert values(rating, "ratingValue") == [1]

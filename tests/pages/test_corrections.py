@@ -228,7 +228,11 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
         editor=editor,
         correction_class=CorrectionClass.SUBSTANTIVE,
         reason="The figure we recorded was wrong: the notice says $25 million.",
-        changes={"statement": changed, "quantity": Decimal("25000000")},
+        changes={
+            "statement": changed,
+            "short_form": "US offers $25 million reward for the arrest of Nicolás Maduro",
+            "quantity": Decimal("25000000"),
+        },
     )
 
     response = page(client)
@@ -258,7 +262,10 @@ def test_a_substantive_correction_withdraws_the_claimreview_until_a_new_verdict(
 
     response = page(client)
     markup = claim_review_on(response)
-    assert markup["claimReviewed"] == changed
+    assert (
+        markup["claimReviewed"] == "US offers $25 million reward for the arrest of Nicolás Maduro"
+    )
+    assert markup["itemReviewed"]["description"] == changed
     assert markup["reviewRating"]["alternateName"] == "Misleading"
     # A review of the new words, dated from the new verdict; the correction came before it.
     assert markup["datePublished"] == again.created_at.date().isoformat()
@@ -465,7 +472,8 @@ def test_a_reason_with_a_script_tag_is_escaped_everywhere(client, seeded, editor
     assert XSS not in re.search(
         r'<script type="application/ld\+json">(.*?)</script>', html(claim_page), re.DOTALL
     ).group(1)
-    assert api.json()["claimReviewed"] == statement  # data, for JSON consumers
+    # Data, for JSON consumers: the corrected full wording beside the short form.
+    assert api.json()["itemReviewed"]["description"] == statement
 
 
 # --- the policy and the ways in ---------------------------------------------------
