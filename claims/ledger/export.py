@@ -37,7 +37,11 @@ from claims.models import Review
 # as the ORM's JSONField parses them, so their keys keep the database's order;
 # the evidence too, by orjson rather than the driver's json.loads.
 EXPORT_SQL = """
-SELECT r.sequence, r.created_at, r.previous_hash, r.entry_hash, r.claim_id,
+SELECT r.sequence,
+       -- The header's text itself (entries.entry_time), written by the server: parsing
+       -- a timestamp into Python only to print it again was a fifth of a line's cost.
+       to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       r.previous_hash, r.entry_hash, r.claim_id,
        r.claim_version, r.action, r.status_before, r.status_after, r.explanation,
        r.note, r.note_salt, r.salt, r.editor_id, r.correction_class, r.changes,
        r.claim_content, c.slug, c.published_at IS NOT NULL, u.username,
@@ -58,7 +62,8 @@ class ExportedEntry:
     the header read, with its claim's slug and publication and its editor's name."""
 
     sequence: int
-    created_at: datetime
+    # As the header holds it (text, from the export's query), or as the model does.
+    created_at: datetime | str
     previous_hash: str
     entry_hash: str
     claim_id: int
@@ -147,7 +152,9 @@ def export_line(entry: ExportedEntry | Review, *, full: bool) -> dict[str, Any]:
         "sequence": entry.sequence,
         # What entries.entry_header puts in the header, without re-checking the
         # stored values that were checked when the entry was appended.
-        "created_at": entries.entry_time(entry.created_at),
+        "created_at": entry.created_at
+        if isinstance(entry.created_at, str)
+        else entries.entry_time(entry.created_at),
         "previous_hash": entry.previous_hash,
         "body_sha256": entries.stored_body_digest(body),
         "entry_hash": entry.entry_hash,

@@ -224,11 +224,10 @@ def format_timestamp(moment: datetime) -> str:
         raise ValueError("created_at needs a timezone-aware datetime")
     # timezone.utc, not datetime.UTC: outsiders may run Python older than 3.11.
     utc = moment.astimezone(timezone.utc)  # noqa: UP017
-    # Not strftime: its %Y does not zero-pad years before 1000 on every platform.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
-    )
+    # Not strftime: its %Y does not zero-pad years before 1000 on every platform;
+    # isoformat pads the year to four digits and, with this timespec, always writes
+    # the six digits of the microseconds.
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def entry_header(
