@@ -264,9 +264,11 @@ def _default_columns(model: type[models.Model], given: Iterable[str]) -> dict[st
         assert model_field.column is not None
         if model_field.column in given or isinstance(model_field, models.GeneratedField):
             continue
-        if model_field.has_default() or model_field.null:
+        # A blank text field's default is "" (Field.get_default), as Django stores it.
+        blank_text = model_field.blank and model_field.empty_strings_allowed
+        if model_field.has_default() or model_field.null or blank_text:
             extra[model_field.column] = (
-                model_field.get_default() if model_field.has_default() else None
+                model_field.get_default() if model_field.has_default() or blank_text else None
             )
         elif not isinstance(model_field, models.AutoField):
             raise RuntimeError(
