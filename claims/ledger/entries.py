@@ -125,18 +125,10 @@ def same_content(committed: dict[str, Any], current: dict[str, Any]) -> bool:
 
     The speaker is compared by identity: a speaker's name is the speaker's
     own record (renaming "Marco Rubbio" is not a change of attribution); the
-    name in the entry stays as it was, for the record.
+    name in the entry stays as it was, for the record. One rule with
+    content_changes: the same content is content with no change.
     """
-
-    def comparable(content: dict[str, Any]) -> dict[str, Any]:
-        # A unit recorded as free text before the list ("tons") is the list's code ("t").
-        return {
-            **_as_committed(content),
-            "speaker": content["speaker"]["id"],
-            "unit": canonical_unit(content["unit"]),
-        }
-
-    return comparable(committed) == comparable(current)
+    return not content_changes(committed, current)
 
 
 def content_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -62,8 +61,8 @@ class ExportedEntry:
     the header read, with its claim's slug and publication and its editor's name."""
 
     sequence: int
-    # As the header holds it (text, from the export's query), or as the model does.
-    created_at: datetime | str
+    # As the header holds it (entries.entry_time): the export's query writes it so.
+    created_at: str
     previous_hash: str
     entry_hash: str
     claim_id: int
@@ -97,7 +96,7 @@ class ExportedEntry:
         """A stored Review (with claim, editor and evidence links loaded) as a line's entry."""
         return cls(
             sequence=review.sequence,
-            created_at=review.created_at,
+            created_at=entries.entry_time(review.created_at),
             previous_hash=review.previous_hash,
             entry_hash=review.entry_hash,
             claim_id=review.claim_id,
@@ -152,9 +151,7 @@ def export_line(entry: ExportedEntry | Review, *, full: bool) -> dict[str, Any]:
         "sequence": entry.sequence,
         # What entries.entry_header puts in the header, without re-checking the
         # stored values that were checked when the entry was appended.
-        "created_at": entry.created_at
-        if isinstance(entry.created_at, str)
-        else entries.entry_time(entry.created_at),
+        "created_at": entry.created_at,
         "previous_hash": entry.previous_hash,
         "body_sha256": entries.stored_body_digest(body),
         "entry_hash": entry.entry_hash,
