@@ -219,6 +219,7 @@ def routes(t: Targets) -> list[Route]:
 
 
 # Requests per second under load: the API against its floor, 304s against hello world.
+LOAD_ROUNDS = 6
 THROUGHPUT = [
     "api_list",
     "floor_list",
@@ -341,11 +342,26 @@ class Bench:
                     times[route.key].append(answer.seconds * 1000)
         return {key: (statistics.median(times[key]), statuses[key]) for key in times}
 
-    def throughput(self, route: Route) -> float:
-        """Requests per second answered with the route's status by `connections` clients."""
+    def throughputs(self, routes: list[Route]) -> dict[str, float]:
+        """Requests per second answered with each route's status by `connections` clients.
+
+        Measured in interleaved slices (every route for a slice, then every route
+        again, LOAD_ROUNDS times), not one route after the other: the ratios compare
+        routes, and on two shared cores the machine's speed drifts within a run, which
+        would otherwise weigh on whichever route ran at a slow moment."""
+        answered = {route.key: 0 for route in routes}
+        seconds = {route.key: 0.0 for route in routes}
+        for _ in range(LOAD_ROUNDS):
+            for route in routes:
+                count, elapsed = self._load(route, self.load_seconds / LOAD_ROUNDS)
+                answered[route.key] += count
+                seconds[route.key] += elapsed
+        return {key: answered[key] / seconds[key] for key in answered}
+
+    def _load(self, route: Route, duration: float) -> tuple[int, float]:
         headers = self.headers(route)
         expected = 304 if route.conditional else 200
-        deadline = time.perf_counter() + self.load_seconds
+        deadline = time.perf_counter() + duration
         counts = [0] * self.connections
 
         def client(number: int) -> None:
@@ -359,7 +375,7 @@ class Bench:
             thread.start()
         for thread in threads:
             thread.join()
-        return sum(counts) / (time.perf_counter() - started)
+        return sum(counts), time.perf_counter() - started
 
     def export(self) -> tuple[float, int, bool]:
         """Entries per second of the public export, streamed (cut off after export_seconds)."""
@@ -433,10 +449,10 @@ class Bench:
                 result.notes.append(f"{route.label}: answered {status}, expected {expected}")
             self.out(f"    {route.label:<44} {median:9.2f} ms{flag}")
         by_key = {route.key: route for route in all_routes}
+        result.throughput = self.throughputs([by_key[key] for key in THROUGHPUT])
         for key in THROUGHPUT:
-            rate = self.throughput(by_key[key])
-            result.throughput[key] = rate
-            self.out(f"    {by_key[key].label + ' under load':<44} {rate:9.1f} req/s")
+            label = by_key[key].label + " under load"
+            self.out(f"    {label:<44} {result.throughput[key]:9.1f} req/s")
         result.export_rate, result.export_entries, result.export_complete = self.export()
         self.out(
             f"    {'public export':<44} {result.export_rate:9.0f} entries/s "
