@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Length, Lower
 from django.utils import timezone
 
 from claims.quantities import QuantityQualifier, quantity_phrase, unit_of
@@ -117,6 +117,9 @@ class ClaimKind(models.TextChoices):
 
 # ClaimReview's claimReviewed "should stay short (about 75 characters)".
 SHORT_FORM_MAX = 75
+# A statement is one checkable sentence or two, not an article: the longest in the
+# LIAR, PolitiFact and Snopes data sets is under 500 characters.
+STATEMENT_MAX = 1000
 MEDIA_FIELDS = (
     "media_type",
     "media_url",
@@ -207,7 +210,11 @@ class Claim(models.Model):
 
     Kind = ClaimKind
 
-    statement = models.TextField(help_text="The claim in neutral words, checkable on its own.")
+    statement = models.TextField(
+        max_length=STATEMENT_MAX,
+        help_text=f"The claim in neutral words, checkable on its own ({STATEMENT_MAX} "
+        "characters at most).",
+    )
     short_form = models.CharField(
         max_length=SHORT_FORM_MAX,
         blank=True,
@@ -323,6 +330,11 @@ class Claim(models.Model):
             ),
             models.CheckConstraint(
                 condition=~models.Q(statement=""), name="claim_statement_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(Length("statement"), STATEMENT_MAX),
+                name="claim_statement_length",
+                violation_error_message=f"A statement is {STATEMENT_MAX} characters at most.",
             ),
             models.CheckConstraint(
                 condition=models.Q(kind="media")
@@ -545,12 +557,26 @@ class Quote(models.Model):
         ]
 
 
+class Relay(models.TextChoices):
+    """How a source came by the words when it did not hear them itself."""
+
+    REPORTED_BY = "reported_by", "as reported by"
+    ACCORDING_TO = "according_to", "according to"
+    POSTED_BY = "posted_by", "in a post by"
+
+
 class Appearance(models.Model):
     """A claim appearing in a source, optionally through a quote printed there.
 
     A claim repeated in several sources is one claim with several
-    appearances, never duplicate claims.
+    appearances, never duplicate claims. Who said it is the claim's speaker
+    (or the quote's); the source's outlet published it; when the source only
+    passes on what another outlet or account relayed ("according to The New
+    York Times", "in a post by Mario Nawfal"), the appearance names that
+    intermediary, so a reporter is never recorded as a speaker.
     """
+
+    Relay = Relay
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="appearances")
     source = models.ForeignKey(
@@ -558,6 +584,19 @@ class Appearance(models.Model):
     )
     quote = models.ForeignKey(
         Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="appearances"
+    )
+    relay = models.CharField(
+        "relayed",
+        max_length=20,
+        choices=Relay,
+        blank=True,
+        help_text="When the source passes on what someone else reported or posted.",
+    )
+    relayed_by = models.CharField(
+        "intermediary",
+        max_length=200,
+        blank=True,
+        help_text="The outlet or account the source got it from: The New York Times, Mario Nawfal…",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -576,12 +615,29 @@ class Appearance(models.Model):
                 condition=models.Q(quote__isnull=True),
                 name="appearance_claim_source_unique",
             ),
+            models.CheckConstraint(
+                condition=models.Q(relay="", relayed_by="")
+                | (models.Q(relay__in=Relay.values) & ~models.Q(relayed_by="")),
+                name="appearance_relay_names_intermediary",
+                violation_error_message="Name the intermediary together with how it relayed "
+                "the claim, or neither.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.claim} in {self.source}"
 
+    @property
+    def relay_text(self) -> str:
+        """“according to The New York Times”, or "" when the source did not relay it."""
+        return f"{self.get_relay_display()} {self.relayed_by}" if self.relay else ""
+
     def clean(self) -> None:
+        if bool(self.relay) != bool(self.relayed_by.strip()):
+            field = "relayed_by" if self.relay else "relay"
+            raise ValidationError(
+                {field: "Name the intermediary together with how it relayed the claim."}
+            )
         if (
             self.quote_id
             and self.source_id
