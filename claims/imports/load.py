@@ -41,7 +41,7 @@ from django.utils.text import slugify
 from psycopg import sql
 
 from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem
-from claims.models import Claim, ClaimKind, ExternalReview, Speaker, SpeakerKind
+from claims.models import STATEMENT_MAX, Claim, ClaimKind, ExternalReview, Speaker, SpeakerKind
 from claims.services import publish_claim
 
 # Trigram similarity (pg_trgm) from which two wordings are one claim, when their
@@ -103,6 +103,15 @@ def load(
         Problem(review.where, "url", f"longer than {URL_MAX_LENGTH} characters")
         for review in parsed.reviews
         if len(review.review_url) > URL_MAX_LENGTH
+    ] + [
+        Problem(
+            review.where,
+            "claim",
+            f"{len(review.claim_text):,} characters, longer than a claim's statement may be "
+            f"({STATEMENT_MAX:,})",
+        )
+        for review in parsed.reviews
+        if len(review.claim_text) > STATEMENT_MAX
     ]
     if too_long:
         raise ImportRefused(too_long)

@@ -156,6 +156,19 @@ def test_a_review_url_the_database_cannot_hold_refuses_the_file_before_writing()
     assert not ExternalReview.objects.exists() and not Claim.objects.exists()
 
 
+def test_a_claim_longer_than_a_statement_may_be_refuses_the_file_before_writing():
+    parsed = ParsedFile([review(1), review(2, claim_text="word " * 300)])
+
+    with pytest.raises(ImportRefused) as refused:
+        load(parsed, label="t")
+
+    assert str(refused.value) == (
+        "fixture, record 2: claim: 1,500 characters, longer than a claim's statement may be "
+        "(1,000)"
+    )
+    assert not ExternalReview.objects.exists() and not Claim.objects.exists()
+
+
 def test_a_dry_run_reports_the_same_and_writes_nothing():
     parsed = ParsedFile([review(1), review(2)])
 
