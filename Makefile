@@ -15,6 +15,9 @@ export DEBUG ?= true
 
 .PHONY: run test setup install check-python lint check pytest clean-db drill bench
 
+# The demo's seeded claims cite no evidence yet: verdicts without evidence are allowed
+# here only (REQUIRE_VERDICT_EVIDENCE, on by default; `make test` keeps it on).
+run: export REQUIRE_VERDICT_EVIDENCE ?= false
 run: setup
 	$(MANAGE) runserver $(HOST):$(PORT)
 

@@ -101,6 +101,8 @@ class Targets:
     deep_cursor: str
     verdict_slugs: list[str]
     token: str
+    # A source slug for each of verdict_slugs, cited as its evidence.
+    verdict_evidence: list[str] = field(default_factory=list)
 
 
 def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targets:
@@ -139,13 +141,19 @@ def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targe
             [claims // 2],
         )
         rng = random.Random()
+        # Each with a source it appears in, cited as the verdict's evidence: a desk
+        # requires evidence for a verdict by default (REQUIRE_VERDICT_EVIDENCE).
         picked: list[tuple[Any, ...]] = conn.execute(
             """
-            SELECT slug FROM claims_claim WHERE published_at IS NOT NULL AND id <> %s
-             AND id %% 97 = %s LIMIT %s
+            SELECT c.slug, (SELECT s.slug FROM claims_appearance a
+                              JOIN sources_source s ON s.id = a.source_id
+                             WHERE a.claim_id = c.id ORDER BY a.id LIMIT 1) AS evidence
+              FROM claims_claim c WHERE c.published_at IS NOT NULL AND c.id <> %s
+             AND c.id %% 97 = %s LIMIT %s
             """,
             [claim[0], rng.randrange(97), verdicts],
         ).fetchall()
+        fallback = _row(conn, "SELECT slug FROM sources_source ORDER BY id LIMIT 1")
         token = _row(
             conn,
             "SELECT t.key FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id"
@@ -162,6 +170,7 @@ def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targe
         topic_slug=topic[0],
         deep_cursor=cursor,
         verdict_slugs=[row[0] for row in picked],
+        verdict_evidence=[row[1] or fallback[0] for row in picked],
         token=token[0],
     )
 
@@ -406,11 +415,17 @@ class Bench:
         times: list[float] = []
         server: list[float] = []
         choices = ["true", "mostly_true", "mixed", "misleading", "false"]
-        for number, slug in enumerate(self.targets.verdict_slugs):
+        for number, (slug, evidence) in enumerate(
+            zip(self.targets.verdict_slugs, self.targets.verdict_evidence, strict=True)
+        ):
             current = self.http.request(f"/api/v1/claims/{slug}/", headers=token)
             etag = current.headers.get("etag", "")
             body = orjson.dumps(
-                {"status": choices[number % len(choices)], "explanation": "Bench verdict."}
+                {
+                    "status": choices[number % len(choices)],
+                    "explanation": "Bench verdict.",
+                    "evidence": [evidence],
+                }
             )
             answer = self.http.request(
                 f"/api/v1/claims/{slug}/reviews/",

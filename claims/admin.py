@@ -1,3 +1,4 @@
+import copy
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -9,7 +10,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
@@ -19,10 +20,13 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 
+from claims import dashboard
 from claims.forms import ClaimAdminForm, CorrectionForm, ReviewForm, UnpublishForm
 from claims.ledger.verification import verify_ledger
+from claims.markdown import render_markdown
 from claims.models import (
     MEDIA_FIELDS,
+    STATEMENT_MAX,
     Appearance,
     Claim,
     ExternalReview,
@@ -36,6 +40,7 @@ from claims.models import (
     rating_word_statuses,
 )
 from claims.ratings import RATINGS, Status
+from claims.review_screen import DeskReviewForm, NewSourceForm
 from claims.search import search_query
 from claims.services import (
     ASSIGN_PERMISSION,
@@ -155,6 +160,22 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The desk's queues, as the dashboard counts them (claims.dashboard.QUEUES)."""
+
+    title = "desk queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(queue.key, queue.label()) for queue in dashboard.QUEUES]
+
+    def queryset(self, request, queryset):
+        queue = dashboard.BY_KEY.get(self.value() or "")
+        if queue is None:
+            return queryset
+        return queue.select(queryset, request.user, dashboard.now())
+
+
 class SpeakerFilter(RelatedTextFilter):
     title = "speaker"
     parameter_name = "speaker"
@@ -191,6 +212,16 @@ class UserFilter(RelatedTextFilter):
 # A claim page shows this many of the claim's newest ledger entries, and links to the rest.
 LEDGER_SHOWN = 50
 
+STATEMENT_TOO_LONG = (
+    "The statement is %(show_value)d characters long; a statement is at most "
+    "%(limit_value)d characters. Keep it to the checkable claim, a sentence or two, "
+    "and put the context in the short form, the appearances or the explanation."
+)
+assert str(STATEMENT_MAX) not in STATEMENT_TOO_LONG  # the limit comes from the field
+
+# What an account that may not write to the ledger is told (the 403 page adds whom to ask).
+EDITORS_ONLY = "{} is for the desk's editors; your account is not in the Editors group."
+
 
 @admin.register(Claim)
 class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
@@ -205,6 +236,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     ]
     list_display_links = ["statement_short"]
     list_filter = [
+        QueueFilter,
         StatusFilter,
         PublishedFilter,
         AssigneeFilter,
@@ -293,6 +325,15 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             return queryset, False
         query = search_query(search_term)
         return queryset.filter(Q(search_vector=query) | Q(slug=search_term.strip())), False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "statement" and field is not None:
+            # No maxlength on the textarea: a browser would cut a pasted statement at
+            # the limit without a word, mid-sentence. The form says how long it is.
+            field.widget.attrs.pop("maxlength", None)
+            field.error_messages["max_length"] = STATEMENT_TOO_LONG
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -507,7 +548,20 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         for form in ("review_form", "correction_form"):
             if context.get(form) is not None:
                 context["media"] = context["media"] + context[form].media
+        if context.get("review_form") is not None and context.get("claim") is not None:
+            context["claim_sources"] = _claim_sources(self._appearances_shown(context))
         return super().render_change_form(request, context, *args, **kwargs)
+
+    @staticmethod
+    def _appearances_shown(context) -> Any:
+        """The claim's appearances as its inline lists them (with their sources and
+        quotes): the review screen shows the same rows, without reading them twice."""
+        for inline in context.get("inline_admin_formsets", []):
+            if isinstance(inline.opts, AppearanceInline):
+                return inline.formset.get_queryset()
+        return AppearanceInline.model.objects.filter(claim=context["claim"]).select_related(
+            "source", "quote__speaker"
+        )
 
     def _desk_context(
         self,
@@ -530,8 +584,9 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         )
         can_review = self.has_record_review_permission(request)
         if review_form is None and can_review:
-            review_form = ReviewForm(
+            review_form = DeskReviewForm(
                 initial={"expected_version": claim.version, "expected_etag": claim.etag},
+                claim=claim,
                 admin_site=self.admin_site,
             )
         if correction_form is None and can_review and claim.is_locked:
@@ -544,6 +599,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             "ledger_url": reverse("admin:claims_review_changelist")
             + f"?claim__id__exact={claim.pk}",
             "review_form": review_form if can_review else None,
+            "new_source_form": self._new_source_form(request) if can_review else None,
             "can_publish": self.has_publish_permission(request),
             "can_correct": can_review,
             "unpublish_form": UnpublishForm(),
@@ -553,32 +609,100 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         }
 
     def record_review_view(self, request, object_id):
-        def write(claim: Claim, form: ReviewForm) -> Review:
-            return record_review(
+        """The review screen's form, posted (editors only; a GET goes to the screen).
+
+        "Preview" shows the claim page again with the explanation rendered, and
+        records nothing. Otherwise the verdict is recorded through the review
+        service, citing the sources ticked and picked and the one added in place,
+        which is created in the same transaction: refused, nothing of it is kept.
+        Then back to the top of the claim page, where the message says what was
+        recorded; or the claim page again with what was wrong (400), or what
+        someone else changed meanwhile (409), every word typed kept.
+        """
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_record_review_permission(request):
+            raise PermissionDenied(EDITORS_ONLY.format("Recording a verdict"))
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(f"{change_url}#record-review")
+        form = DeskReviewForm(request.POST, claim=claim, admin_site=self.admin_site)
+        new_source = self._new_source_form(request, bound=True)
+        adding = new_source is not None and new_source.is_used
+        # Both validated, so that the errors of both are shown at once.
+        review_ok = form.is_valid()
+        source_ok = new_source.is_valid() if adding and new_source is not None else True
+        if "preview" in request.POST:
+            preview = render_markdown(form.data.get("explanation", ""))
+            return self._review_screen(request, claim, form, new_source, preview=preview)
+        conflict = None
+        if review_ok and source_ok:
+            conflict = _edited_since_loaded(claim, form)
+            if conflict is None:
+                try:
+                    entry, source = self._record_verdict(
+                        request, claim, form, new_source if adding else None
+                    )
+                except VersionConflict as exc:
+                    conflict = str(exc)
+                    claim.refresh_from_db()
+                except ValidationError as exc:
+                    _add_errors(form, exc)
+                else:
+                    added = f" The new source “{source.title}” is cited." if source else ""
+                    self.message_user(
+                        request,
+                        f"Recorded ledger entry #{entry.sequence}: {entry.summary}.{added}",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(change_url)
+            if conflict is not None:
+                form = self._review_form_after_conflict(request, claim)
+        return self._review_screen(
+            request, claim, form, new_source, conflict=conflict, status=409 if conflict else 400
+        )
+
+    def _record_verdict(
+        self, request, claim: Claim, form: DeskReviewForm, new_source: NewSourceForm | None
+    ) -> tuple[Review, Source | None]:
+        # A savepoint: a refused verdict takes the source added for it along.
+        with transaction.atomic():
+            source = new_source.save() if new_source is not None else None
+            entry = record_review(
                 claim=claim,
                 editor=request.user,
                 status=form.cleaned_data["status"],
                 explanation=form.cleaned_data["explanation"],
-                evidence=list(form.cleaned_data["evidence"]),
+                evidence=form.cited(source),
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data["expected_version"],
             )
+        return entry, source
 
-        return self._desk_form_view(
-            request,
-            object_id,
-            section="record-review",
-            template="admin/claims/claim/record_review.html",
-            title="Record review",
-            form_name="review_form",
-            conflict_name="conflict",
-            bind=lambda claim, data: ReviewForm(data, admin_site=self.admin_site),
-            edited_meanwhile=_edited_since_loaded,
-            write=write,
-            form_after_conflict=lambda claim, form: self._review_form_after_conflict(
-                request, claim
-            ),
+    def _new_source_form(self, request, *, bound: bool = False) -> NewSourceForm | None:
+        """The review screen's "add a source" form, for those who may add sources."""
+        if not request.user.has_perm("sources.add_source"):
+            return None
+        return NewSourceForm(request.POST, request.FILES) if bound else NewSourceForm()
+
+    def _review_screen(self, request, claim, form, new_source, *, status=200, **extra):
+        """The claim page, as a GET shows it, with the review form as it was sent."""
+        as_shown = copy.copy(request)
+        # The claim's own form and inlines are shown, not bound to the review's POST.
+        as_shown.method = "GET"
+        response = self.change_view(
+            as_shown,
+            str(claim.pk),
+            extra_context={
+                "review_form": form,
+                "new_source_form": new_source,
+                "review_preview": extra.get("preview"),
+                "conflict": extra.get("conflict"),
+            },
         )
+        response.status_code = status
+        return response
 
     def correct_view(self, request, object_id):
         """Change a published or rated claim's checkable fields, as a correction entry."""
@@ -600,6 +724,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             section="correct",
             template="admin/claims/claim/correct.html",
             title="Correct this claim",
+            refused="Correcting a published or rated claim",
             form_name="correction_form",
             conflict_name="correction_conflict",
             bind=lambda claim, data: CorrectionForm(data, claim=claim, admin_site=self.admin_site),
@@ -617,6 +742,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         section: str,
         template: str,
         title: str,
+        refused: str,
         form_name: str,
         conflict_name: str,
         bind: Callable[[Claim, QueryDict], FormT],
@@ -637,7 +763,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         if claim is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_record_review_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(EDITORS_ONLY.format(refused))
         change_url = reverse("admin:claims_claim_change", args=[claim.pk])
         if request.method != "POST":
             return HttpResponseRedirect(f"{change_url}#{section}")
@@ -675,13 +801,13 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             status=409 if conflict else 400,
         )
 
-    def _review_form_after_conflict(self, request, claim: Claim) -> ReviewForm:
+    def _review_form_after_conflict(self, request, claim: Claim) -> DeskReviewForm:
         """The editor's verdict again, against the claim as it is now: every word they
         typed is kept; re-sending it is a decision taken with the other change in view."""
         data = request.POST.copy()
         data["expected_version"] = claim.version
         data["expected_etag"] = claim.etag
-        form = ReviewForm(data, admin_site=self.admin_site)
+        form = DeskReviewForm(data, claim=claim, admin_site=self.admin_site)
         form.is_valid()
         return form
 
@@ -732,7 +858,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         if claim is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_publish_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(EDITORS_ONLY.format("Publishing or unpublishing a claim"))
         change_url = reverse("admin:claims_claim_change", args=[claim.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
@@ -822,6 +948,18 @@ def _with_change_rows(entries) -> list[Review]:
     return entries
 
 
+def _claim_sources(appearances) -> list[dict[str, Any]]:
+    """The sources of the claim's appearances, each with the appearances (and their
+    quotes) it holds: what the review screen shows beside the verdict."""
+    by_source: dict[int, dict[str, Any]] = {}
+    for appearance in appearances:
+        entry = by_source.setdefault(
+            appearance.source_id, {"source": appearance.source, "appearances": []}
+        )
+        entry["appearances"].append(appearance)
+    return list(by_source.values())
+
+
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
@@ -899,7 +1037,7 @@ class QuoteAdmin(LargeTableAdmin, admin.ModelAdmin):
 
 @admin.register(Appearance)
 class AppearanceAdmin(LargeTableAdmin, admin.ModelAdmin):
-    list_display = ["claim", "source", "quote", "created_at"]
+    list_display = ["claim", "source", "relayed", "quote", "created_at"]
     list_select_related = ["claim", "source", "quote"]
     list_filter = [SourceFilter]
     search_fields = ["claim__statement"]  # replaced by the claims' full-text search below
@@ -912,6 +1050,10 @@ class AppearanceAdmin(LargeTableAdmin, admin.ModelAdmin):
         if not search_term.strip():
             return queryset, False
         return queryset.filter(claim__search_vector=search_query(search_term)), False
+
+    @admin.display(description="relayed")
+    def relayed(self, appearance: Appearance) -> str:
+        return appearance.relay_text or "—"
 
 
 @admin.register(ExternalReview)
@@ -1037,6 +1179,103 @@ class ReviewAdmin(ReadOnlyAdmin, LargeTableAdmin, admin.ModelAdmin):
                 "report": report,
             },
             status=200 if report.ok else 409,
+        )
+
+
+# --- API tokens: each member of the desk their own; superusers every one -------------
+
+from rest_framework.authtoken.admin import TokenAdmin as RestTokenAdmin  # noqa: E402
+from rest_framework.authtoken.models import Token, TokenProxy  # noqa: E402
+
+from claims.roles import is_desk_member  # noqa: E402
+
+ROTATE_CONFIRMATION = "I understand: tools using my current token stop working at once."
+
+
+class OwnTokenForm(forms.Form):
+    """Creating a token needs no more than the button; replacing one, a confirmation."""
+
+    confirm = forms.BooleanField(required=False, label=ROTATE_CONFIRMATION)
+
+    def __init__(self, *args, has_token: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_token = has_token
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.has_token and not cleaned.get("confirm"):
+            self.add_error("confirm", "Tick this to replace your token: the old one stops working.")
+        return cleaned
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class DeskTokenAdmin(RestTokenAdmin):
+    """The Tokens page: superusers (and whoever holds the token permissions) list and
+    manage every token, as Django REST framework's admin does; every other member of
+    the desk is sent to the page of their own token, and sees no one else's."""
+
+    def _sees_all(self, request) -> bool:
+        return request.user.has_perm("authtoken.view_tokenproxy")
+
+    def has_module_permission(self, request):
+        return is_desk_member(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if self._sees_all(request):
+            return super().has_view_permission(request, obj)
+        return is_desk_member(request.user) and (obj is None or obj.user_id == request.user.pk)
+
+    def changelist_view(self, request, extra_context=None):
+        if not self._sees_all(request):
+            return HttpResponseRedirect(reverse("admin:authtoken_tokenproxy_own"))
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "own/",
+                self.admin_site.admin_view(self.own_token_view),
+                name="authtoken_tokenproxy_own",
+            ),
+            *super().get_urls(),
+        ]
+
+    def own_token_view(self, request):
+        """The user's own API token, and a button (POST) to create or replace it."""
+        if not is_desk_member(request.user):
+            raise PermissionDenied("API tokens are for members of the desk.")
+        token = Token.objects.filter(user=request.user).first()
+        form = OwnTokenForm(
+            request.POST if request.method == "POST" else None, has_token=token is not None
+        )
+        if form.is_bound and form.is_valid():
+            replaced = token is not None
+            # One token per user (its primary key is the key): the old row goes first.
+            Token.objects.filter(user=request.user).delete()
+            token = Token.objects.create(user=request.user)
+            self.message_user(
+                request,
+                "Your new API token is below; the old one no longer works."
+                if replaced
+                else "Your API token is below.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.path)
+        return TemplateResponse(
+            request,
+            "admin/authtoken/own_token.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Your API token",
+                "opts": self.opts,
+                "token": token,
+                "form": form,
+                "sees_all": self._sees_all(request),
+            },
+            status=400 if form.is_bound else 200,
         )
 
 
@@ -1271,3 +1510,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin, LargeTableAdmin, admin.ModelAdmin):
         if skipped:
             message += f" {skipped} already delivered, left as they are."
         self.message_user(request, message, messages.SUCCESS)
+
+
+import claims.admin_tips  # noqa: E402, F401 - the site pages and reader tips admin

@@ -26,7 +26,15 @@ from django.urls import reverse
 from django.utils.text import Truncator
 
 from claims.markdown import render_markdown
-from claims.models import Claim, CorrectionClass, MediaAuthenticity, MediaType, Review
+from claims.models import (
+    Appearance,
+    Claim,
+    CorrectionClass,
+    MediaAuthenticity,
+    MediaType,
+    Relay,
+    Review,
+)
 from claims.quantities import quantitative_value
 from claims.ratings import get_rating
 
@@ -119,7 +127,18 @@ def _speaker(claim: Claim) -> dict:
     return author
 
 
-def _creative_work(source, request: Served | None) -> dict:
+def _relayed_work(appearance: Appearance) -> dict:
+    """What a source passed on when it did not hear the claim itself: the report or post
+    of the intermediary it names ("according to The New York Times"), as schema.org's
+    `isBasedOn` ("a resource from which this work is derived") of the source's
+    CreativeWork. Not `sourceOrganization`, which is the organisation the source's own
+    author worked for. The intermediary may be a person or an organisation and the
+    desk records only its name, so its node carries no type rather than a guessed one."""
+    kind = "SocialMediaPosting" if appearance.relay == Relay.POSTED_BY else "CreativeWork"
+    return {"@type": kind, "author": {"name": appearance.relayed_by}}
+
+
+def _creative_work(source, request: Served | None, based_on: list[dict] | None = None) -> dict:
     archive = absolute_url(reverse("sources:detail", kwargs={"slug": source.slug}), request)
     work: dict[str, Any] = {"@type": "CreativeWork", "name": source.title}
     # The original document's address when it has one; our archived copy always, as
@@ -133,6 +152,8 @@ def _creative_work(source, request: Served | None) -> dict:
         work["author"] = {"@type": "Person", "name": source.author}
     if source.published_on:
         work["datePublished"] = source.published_on.isoformat()
+    if based_on:
+        work["isBasedOn"] = based_on
     return work
 
 
@@ -170,9 +191,15 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
         review_rating["ratingExplanation"] = Truncator(explanation).chars(EXPLANATION_CHARS)
 
     sources = []
+    # By source: the intermediaries it relayed the claim from (one appearance each).
+    relayed: dict[int, list[dict]] = {}
     for appearance in claim.appearances.all():
         if appearance.source not in sources:
             sources.append(appearance.source)
+        if appearance.relay:
+            passed_on = relayed.setdefault(appearance.source_id, [])
+            if (work := _relayed_work(appearance)) not in passed_on:
+                passed_on.append(work)
     item: dict[str, Any] = {"@type": "Claim", "author": _speaker(claim)}
     # When it was said; else when it entered public discourse (Google's reading of
     # this property): the earliest dated source it appears in; else null, said
@@ -190,7 +217,7 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
     if claim.quantity is not None:
         item["mentions"] = quantitative_value(claim.quantity, claim.unit, claim.quantity_qualifier)
     if sources:
-        works = [_creative_work(source, request) for source in sources]
+        works = [_creative_work(source, request, relayed.get(source.pk)) for source in sources]
         item["appearance"] = works
         dated = [(s.published_on, s) for s in sources if s.published_on]
         first = min(dated, key=lambda pair: pair[0])[1] if dated else sources[0]

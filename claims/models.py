@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Coalesce, Length, Lower
+from django.db.models.functions import MD5, Coalesce, Length, Lower
 from django.utils import timezone
 
 from claims.quantities import QuantityQualifier, quantity_phrase, unit_of
@@ -951,6 +951,170 @@ class ExternalReview(models.Model):
 
 def _plain_number(value) -> str:
     return format(value.normalize(), "f")
+
+
+# --- The publisher's own pages, and readers' tips ----------------------------------
+
+
+class SitePageSlug(models.TextChoices):
+    """The pages a fact-checker publishes about itself; each has one fixed address."""
+
+    ABOUT = "about", "About"
+    METHODOLOGY = "methodology", "Methodology"
+    RATING_SCALE = "rating-scale", "Rating scale"
+    CONTACT = "contact", "Contact"
+
+
+class SitePage(models.Model):
+    """A page about the desk (methodology, rating scale, about, contact), written by
+    editors in Markdown. The set is fixed: the reader pages and the footer link each
+    one by its slug, so pages are edited, never added or removed."""
+
+    Slug = SitePageSlug
+
+    slug = models.CharField(max_length=20, choices=SitePageSlug, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(
+        help_text="Markdown. Headings start at ### (the page's title is its only top heading); "
+        "raw HTML is removed."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="Who saved it last.",
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "site page"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slug__in=SitePageSlug.values), name="sitepage_slug_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# What a reader may send as a tip: one claim, not an article (as a statement).
+TIP_TEXT_MAX = STATEMENT_MAX
+TIP_WHERE_MAX = 500
+
+
+class TipStatus(models.TextChoices):
+    NEW = "new", "New"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class TipGroup(models.Model):
+    """Readers' tips about one claim: every tip whose words match an open group's
+    (claims.tips, the one home of the rule) is counted in it, so the desk sees one
+    line per claim asked about, with how many readers asked."""
+
+    Status = TipStatus
+
+    text = models.TextField("claim", help_text="The first tip's words, as sent.")
+    # The words as claims.tips.normalize gives them: what tips are matched on.
+    normalized = models.TextField(editable=False)
+    tip_count = models.PositiveIntegerField("tips", default=1, editable=False)
+    first_received_at = models.DateTimeField("first received", default=timezone.now, editable=False)
+    last_received_at = models.DateTimeField("last received", default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=TipStatus, default=TipStatus.NEW, editable=False
+    )
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tip_groups",
+        help_text="The claim the desk recorded from these tips, if any.",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-last_received_at", "-id"]
+        verbose_name = "reader tip"
+        verbose_name_plural = "reader tips"
+        indexes = [
+            # Tips are matched against open groups by trigram similarity (claims.tips).
+            GinIndex(
+                fields=["normalized"],
+                name="tipgroup_normalized_trgm_idx",
+                opclasses=["gin_trgm_ops"],
+                condition=models.Q(status=TipStatus.NEW),
+            ),
+            # The desk's queue: a status, newest first.
+            models.Index(fields=["status", "-last_received_at"], name="tipgroup_queue_idx"),
+        ]
+        constraints = [
+            # One open group per exact wording, whatever arrives at once. Hashed: a
+            # thousand characters of some scripts pass a b-tree entry's size limit.
+            models.UniqueConstraint(
+                MD5("normalized"),
+                condition=models.Q(status=TipStatus.NEW),
+                name="tipgroup_one_open_per_text",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=TipStatus.values), name="tipgroup_status_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(tip_count__gte=1), name="tipgroup_count"),
+            models.CheckConstraint(
+                condition=models.Q(status=TipStatus.NEW, handled_at__isnull=True)
+                | (~models.Q(status=TipStatus.NEW) & models.Q(handled_at__isnull=False)),
+                name="tipgroup_handled_when_not_new",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(claim__isnull=True) | models.Q(status=TipStatus.ACCEPTED),
+                name="tipgroup_claim_when_accepted",
+                violation_error_message="Only an accepted tip links to a claim.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Tip(models.Model):
+    """One reader's tip, as sent. The sender's address is never stored: the throttle
+    counts it in the cache, for a while, under a keyed hash (claims.site_pages)."""
+
+    group = models.ForeignKey(TipGroup, on_delete=models.CASCADE, related_name="tips")
+    text = models.TextField("what was said", max_length=TIP_TEXT_MAX)
+    where_seen = models.CharField("where seen", max_length=TIP_WHERE_MAX, blank=True)
+    email = models.EmailField(blank=True, help_text="Only to answer this reader about this tip.")
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["group", "received_at"], name="tip_group_received_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    ~models.Q(text=""),
+                    models.lookups.LessThanOrEqual(Length("text"), TIP_TEXT_MAX),
+                ),
+                name="tip_text_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
 
 
 import claims.webhooks.models  # noqa: E402, F401 - the webhooks' models are this app's

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.utils.formats import number_format
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,9 @@ class QuantityQualifier(models.TextChoices):
 
 def quantity_phrase(quantity: Decimal, unit_code: str, qualifier: str = "") -> str:
     """The quantity as readers read it: "nearly 7 tonnes", "50,000,000 US dollars"."""
-    number = number_format(quantity.normalize(), use_l10n=False, force_grouping=True)
+    # Grouped with commas whatever the settings' NUMBER_GROUPING (Django's default, 0,
+    # groups nothing: "50000000"); ",f" also keeps normalize()'s 5E+7 out of sight.
+    number = format(quantity.normalize(), ",f")
     words = QuantityQualifier(qualifier).label if qualifier else ""
     unit = unit_of(unit_code)
     amount = f"{number} {unit.words(quantity) if unit else unit_code}"

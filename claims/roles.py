@@ -36,8 +36,16 @@ def _content(actions: list[str]) -> list[tuple[str, str]]:
     ]
 
 
+# Readers' tips (migration 0017): the whole desk triages them; editors also delete
+# them, and edit the publisher's pages.
+_HANDLE_TIPS = [
+    ("claims", "change_tipgroup"),
+    ("claims", "view_tipgroup"),
+    ("claims", "view_tip"),
+]
+
 ROLES: dict[str, list[tuple[str, str]]] = {
-    CONTRIBUTORS: _content(["add", "change", "view"]) + _READ_LEDGER,
+    CONTRIBUTORS: _content(["add", "change", "view"]) + _READ_LEDGER + _HANDLE_TIPS,
     EDITORS: _content(["add", "change", "delete", "view"])
     + _READ_LEDGER
     + [
@@ -51,7 +59,11 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("claims", "view_webhooksubscription"),
         ("claims", "view_webhookdelivery"),
         ("claims", "view_webhookattempt"),
-    ],
+        ("claims", "change_sitepage"),
+        ("claims", "view_sitepage"),
+        ("claims", "delete_tipgroup"),
+    ]
+    + _HANDLE_TIPS,
 }
 
 

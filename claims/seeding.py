@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
-from claims.services import add_appearance, anchor_quote, publish_claim
+from claims.services import add_appearance, anchor_quote, locate_quote, publish_claim
 from sources.models import Source
 
 SEED_MODELS: tuple[type[models.Model], ...] = (
@@ -61,7 +61,7 @@ ALLOWED_KEYS = {
         "topics",
         "appearances",
     },
-    "appearances": {"source", "quote"},
+    "appearances": {"source", "quote", "relay", "relayed_by"},
     "quote": {"words", "speaker", "kind", "context_before"},
 }
 
@@ -226,8 +226,8 @@ def _load_claim(entry, where, speakers, topics, sources, report) -> None:
         source = _lookup(sources, Source, appearance.get("source"), f"{at}: source")
         quote = None
         if appearance.get("quote"):
-            quote = _anchor(appearance["quote"], source, fields["speaker"], speakers, at)
-        add_appearance(claim=claim, source=source, quote=quote)
+            quote = _anchor(appearance["quote"], source, fields["speaker"], speakers, at, report)
+        _ensure_appearance(claim, source, quote, appearance, at, report)
     if is_new:
         publish_claim(
             claim=claim,
@@ -256,12 +256,41 @@ def seed_loader():
     return user
 
 
-def _anchor(entry, source, claim_speaker, speakers, where) -> Quote:
+def _ensure_appearance(claim, source, quote, entry, where, report: SeedReport) -> None:
+    """Record the appearance, or keep the one recorded already (an editor may have
+    corrected how the source came by the claim) and note a different relay."""
+    relay = str(entry.get("relay") or "")
+    relayed_by = str(entry.get("relayed_by") or "")
+    existing = Appearance.objects.filter(claim=claim, source=source, quote=quote).first()
+    if existing is not None:
+        if (existing.relay, existing.relayed_by) != (relay, relayed_by.strip()):
+            report.kept_differing.append(
+                f"appearance of claim {claim.slug!r} in source {source.slug!r}: relay, "
+                "relayed_by differ from the seed; the stored version is kept"
+            )
+        return
+    try:
+        add_appearance(claim=claim, source=source, quote=quote, relay=relay, relayed_by=relayed_by)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+        raise SeedError(f"{where}: {problems}") from exc
+
+
+def _anchor(entry, source, claim_speaker, speakers, where, report: SeedReport) -> Quote:
     _check_keys(entry, "quote", f"{where} quote")
     speaker = claim_speaker
     if entry.get("speaker"):
         speaker = _lookup(speakers, Speaker, entry["speaker"], f"{where} quote: speaker")
     words = str(entry.get("words") or "")
+    kept = _anchored_for_another(source, speaker, words, entry.get("context_before", ""))
+    if kept is not None:
+        report.kept_differing.append(
+            f"quote {kept.exact!r} in source {source.slug!r}: speaker differs from the seed "
+            f"({kept.speaker.slug!r} stored, {speaker.slug!r} seeded); the stored version is kept"
+        )
+        return kept
     try:
         quote, _created = anchor_quote(
             source=source,
@@ -276,6 +305,22 @@ def _anchor(entry, source, claim_speaker, speakers, where) -> Quote:
         )
         raise SeedError(f"{where}: quote {words!r} in source {source.slug!r}: {problems}") from exc
     return quote
+
+
+def _anchored_for_another(source, speaker, words: str, context_before: str) -> Quote | None:
+    """The quote already anchored at these words for another speaker (an editor's
+    attribution, or an earlier seed's), which a reload keeps; None otherwise, and
+    when the words are not there (anchor_quote then says where they nearly are)."""
+    try:
+        anchor = locate_quote(source=source, words=words, context_before=context_before)
+    except ValidationError:
+        return None
+    return (
+        Quote.objects.select_related("speaker")
+        .filter(source=source, start=anchor.start, end=anchor.end)
+        .exclude(speaker=speaker)
+        .first()
+    )
 
 
 def _lookup(loaded: dict, model: type[models.Model], slug: str | None, where: str):

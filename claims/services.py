@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -153,15 +154,49 @@ def anchor_quote(
 
 
 def add_appearance(
-    *, claim: Claim, source: Source, quote: Quote | None = None
+    *,
+    claim: Claim,
+    source: Source,
+    quote: Quote | None = None,
+    relay: str = "",
+    relayed_by: str = "",
 ) -> tuple[Appearance, bool]:
     """Record that `claim` appears in `source` (through `quote`, if given); idempotent.
 
-    Returns `(appearance, created)`: the existing one and False when it was recorded already.
+    `relay` and `relayed_by` say how the source came by it when it only passes on
+    what an intermediary reported or posted ("according to", "The New York Times").
+    Returns `(appearance, created)`: the existing one and False when it was recorded
+    already; the same appearance recorded with another relay is a ValidationError on
+    `relay`, not a silent answer with the old one.
     """
-    if quote is not None and quote.source_id != source.pk:
-        raise ValidationError({"quote": "The quote must come from the appearance's source."})
-    return Appearance.objects.get_or_create(claim=claim, source=source, quote=quote)
+    candidate = Appearance(
+        claim=claim, source=source, quote=quote, relay=relay, relayed_by=relayed_by.strip()
+    )
+    # The model's own rules (relay choice, both-or-neither, the quote's source), without
+    # the queries that checking the foreign keys and unique constraints would cost:
+    # get_or_create below finds an appearance recorded already.
+    candidate.full_clean(
+        exclude=["claim", "source", "quote"], validate_unique=False, validate_constraints=False
+    )
+    appearance, created = Appearance.objects.get_or_create(
+        claim=claim,
+        source=source,
+        quote=quote,
+        defaults={"relay": candidate.relay, "relayed_by": candidate.relayed_by},
+    )
+    if not created and (appearance.relay, appearance.relayed_by) != (
+        candidate.relay,
+        candidate.relayed_by,
+    ):
+        recorded = appearance.relay_text or "without a relay"
+        raise ValidationError(
+            {
+                "relay": f"This appearance is recorded already, {recorded}: an editor can "
+                "change it in the admin."
+            },
+            code="appearance_relayed_otherwise",
+        )
+    return appearance, created
 
 
 @_in_a_transaction
@@ -180,6 +215,10 @@ def record_review(
     `expected_version` is the claim version the editor saw. If the claim
     moved on since, VersionConflict is raised and nothing is written: the
     second of two editors never overwrites the first.
+
+    A verdict needs an explanation, and, when the desk requires it
+    (settings.REQUIRE_VERDICT_EVIDENCE), at least one evidence source: both
+    refusals at once, so the editor fixes everything in one go.
     """
     _require(editor, RECORD_REVIEW_PERMISSION, "Only editors can record a verdict.")
     try:
@@ -187,11 +226,21 @@ def record_review(
     except ValueError as exc:
         raise ValidationError({"status": str(exc)}, code="invalid_status") from exc
     explanation = explanation.strip()
-    if rating.is_verdict and not explanation:
-        raise ValidationError(
-            {"explanation": "A verdict needs an explanation readers can follow."},
-            code="explanation_required",
-        )
+    sources = _unique_sources(evidence)
+    if rating.is_verdict:
+        missing: dict[str, ValidationError] = {}
+        if not explanation:
+            missing["explanation"] = ValidationError(
+                "A verdict needs an explanation readers can follow.", code="explanation_required"
+            )
+        if not sources and settings.REQUIRE_VERDICT_EVIDENCE:
+            missing["evidence"] = ValidationError(
+                "A verdict must cite at least one evidence source: the desk publishes no "
+                "verdict without the evidence readers can check.",
+                code="evidence_required",
+            )
+        if missing:
+            raise ValidationError(missing)
     return append_entry(
         claim=claim,
         editor=editor,
@@ -200,7 +249,7 @@ def record_review(
         status_after=rating.value,
         explanation=explanation,
         note=note,
-        evidence=_unique_sources(evidence),
+        evidence=sources,
     )
 
 

@@ -25,7 +25,7 @@ from claims.views import KeysetPage, keyset_page
 from factcheck.conditional import PageState, page_condition
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
-PAGE_VERSION = "speaker-3"
+PAGE_VERSION = "speaker-4"
 
 # Scorecard geometry (SVG user units; the chart scales to its container).
 CHART_WIDTH = 360

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims import feeds, speaker_views, views
+from claims import feeds, sharing, speaker_views, views
 
 app_name = "claims"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("claims/", views.claim_list, name="list"),
     path("claims/<slug:slug>/", views.claim_detail, name="detail"),
+    path("claims/<slug:slug>/share.png", sharing.share_image, name="share-image"),
+    path("claims/<slug:slug>/embed/", sharing.embed, name="embed"),
     path("speakers/", speaker_views.speaker_list, name="speaker_list"),
     path("speakers/<slug:slug>/", speaker_views.speaker_detail, name="speaker"),
     path("topics/", views.topic_list, name="topic_list"),
@@ -16,4 +18,5 @@ urlpatterns = [
     path("corrections/", views.corrections, name="corrections"),
     path("corrections/policy/", views.corrections_policy, name="corrections-policy"),
     path("feeds/verdicts.atom", feeds.VerdictFeed(), name="feed"),
+    path("oembed", sharing.oembed, name="oembed"),
 ]

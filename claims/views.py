@@ -30,7 +30,7 @@ from django.db.models import (
 )
 from django.db.models.query import RawQuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.defaultfilters import floatformat
 from django.utils import dateformat
 from django.utils.dateparse import parse_date
@@ -95,7 +95,7 @@ _JSON_SCRIPT_ESCAPES = {
 # a conditional GET costs one primary-key read, before anything is built.
 
 
-list_condition = page_condition("claims-list-2", freshness.page_state)
+list_condition = page_condition("claims-list-3", freshness.page_state)
 
 
 def _claim_state(request: HttpRequest, slug: str) -> dict | None:
@@ -477,6 +477,26 @@ class ClaimFilters:
             )
         )
 
+    @property
+    def narrowing(self) -> int:
+        """How many filters besides the words are in force: the list's filter menus
+        open when one is, so the reader sees what narrowed the list. Words alone (the
+        header's search) leave them closed, out of the way on a phone."""
+        return sum(
+            bool(value)
+            for value in (
+                self.status,
+                self.speaker,
+                self.topic,
+                self.kind,
+                self.source,
+                self.date_from,
+                self.date_to,
+                self.speaker_q,
+                self.source_q,
+            )
+        )
+
 
 def _choice(params, name: str, allowed: dict, label: str, notes: list[str]) -> str:
     value = params.get(name, "").strip()
@@ -654,12 +674,22 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 # --- A claim's page ----------------------------------------------------------
 
 
+# A claim's version is 1 before its first ledger entry and each entry adds one
+# (claims.ledger.entries): an entry's place in its claim's record is its version less this.
+FIRST_CLAIM_VERSION = 1
+
+
 @require_safe
-@page_condition("claim-3", _claim_state)
+@page_condition("claim-4", _claim_state)
 def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    claim = get_object_or_404(Claim.objects.published().public_detail(), slug=slug)
+    try:
+        claim = Claim.objects.published().public_detail().get(slug=slug)
+    except Claim.DoesNotExist:
+        return _withdrawn_or_missing(request, slug)
     rating = get_rating(claim.status)
     history = list(claim.reviews.all())  # newest first (public_detail)
+    for entry in history:
+        entry.entry_number = entry.claim_version - FIRST_CLAIM_VERSION
     latest_verdict = claim.latest_verdict
     # From the ledger the page already has: no query of their own.
     claim_corrections = [
@@ -686,6 +716,10 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
     media_review = (
         build_media_review(claim, markup, request) if markup and has_media_review(claim) else None
     )
+    appearances = list(claim.appearances.all())
+    # Who published it on this page: the latest publication (a claim may be
+    # withdrawn and published again).
+    publication = next((e for e in history if e.action == Review.Action.PUBLISH), None)
     return render(
         request,
         "claims/claim_detail.html",
@@ -693,8 +727,10 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "claim": claim,
             "rating": rating,
             "latest_verdict": latest_verdict,
+            "publication": publication,
+            "quoted": [appearance for appearance in appearances if appearance.quote_id],
             "evidence": evidence,
-            "appearances": list(claim.appearances.all()),
+            "appearances": appearances,
             "topics": list(claim.topics.all()),
             "history": history,
             "corrections": claim_corrections,
@@ -706,6 +742,28 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "media_review": json_ld_script(media_review) if media_review else "",
         },
     )
+
+
+def _withdrawn_or_missing(request: HttpRequest, slug: str) -> HttpResponse:
+    """410 for a claim readers could read until an editor unpublished it, saying when
+    and why (the unpublish entry's explanation); 404 for a claim never published, or none.
+
+    One query: the latest unpublish entry of a claim by that slug that is not published
+    now (a claim published again is answered by the page itself)."""
+    withdrawal = (
+        Review.objects.filter(
+            claim__slug=slug,
+            claim__published_at__isnull=True,
+            action=Review.Action.UNPUBLISH,
+        )
+        # The desk's internal note is never shown; the claim_content is not needed.
+        .only("sequence", "created_at", "explanation")
+        .order_by("-sequence")
+        .first()
+    )
+    if withdrawal is None:
+        raise Http404("No such claim.")
+    return render(request, "claims/claim_withdrawn.html", {"withdrawal": withdrawal}, status=410)
 
 
 def _similar_words(claim: Claim) -> SearchQuery | None:
@@ -769,7 +827,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@page_condition("topic-2", _topic_state)
+@page_condition("topic-3", _topic_state)
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topics = list(_topics_with_counts(only_used=False))
     topic = next((topic for topic in topics if topic.slug == slug), None)
@@ -787,7 +845,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@page_condition("status-2", _status_state)
+@page_condition("status-3", _status_state)
 def status_detail(request: HttpRequest, status: str) -> HttpResponse:
     rating = BY_VALUE.get(status)
     if rating is None:

@@ -302,6 +302,14 @@ AXES_ENABLE_ADMIN = False
 TOKEN_FAILURE_LIMIT = env_int("TOKEN_FAILURE_LIMIT", 10)
 TOKEN_FAILURE_WINDOW = env_int("TOKEN_FAILURE_WINDOW", 600)
 
+# Readers' tips (claims.site_pages): after TIP_RATE_LIMIT tips from one address within
+# TIP_RATE_WINDOW seconds of the first, more get 429 until the window ends; 0: no
+# limit. Counted in the cache under a keyed hash of the address, never in the database.
+TIP_RATE_LIMIT = env_int("TIP_RATE_LIMIT", 5)
+TIP_RATE_WINDOW = env_int("TIP_RATE_WINDOW", 3600)
+if TIP_RATE_LIMIT < 0 or TIP_RATE_WINDOW < 1:
+    raise ImproperlyConfigured("TIP_RATE_LIMIT must be 0 or more, TIP_RATE_WINDOW 1 or more.")
+
 # The public address of the site, for canonical URLs, feeds, sitemaps and
 # ClaimReview markup, and the organisation that publishes the verdicts. Set in
 # production: it is authoritative, whatever Host a request names. Unset (development),
@@ -325,6 +333,16 @@ LEDGER_CHECKPOINT_LOG = BASE_DIR / env(
 )
 # Never taken from a request: without SITE_URL, DEFAULT_SITE_URL's host ("127.0.0.1:8000/ledger").
 LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL or DEFAULT_SITE_URL).netloc + "/ledger")
+
+# The desk's rules and its dashboard (the admin index). A verdict (a status that
+# is not a workflow state) must cite at least one evidence source unless this is
+# off (claims.services.record_review): on for new installs, off in the demo
+# (`make run`), whose seeded claims cite nothing yet. A claim still open with no
+# ledger entry for more than DESK_STALE_DAYS days is stale (claims.dashboard).
+REQUIRE_VERDICT_EVIDENCE = env_bool("REQUIRE_VERDICT_EVIDENCE", "true")
+DESK_STALE_DAYS = env_int("DESK_STALE_DAYS", 7)
+if DESK_STALE_DAYS < 1:
+    raise ImproperlyConfigured("DESK_STALE_DAYS must be 1 or more.")
 
 # Webhooks (claims/webhooks, docs/webhooks.md): the worker `manage.py deliver_webhooks`
 # POSTs each event with this timeout (connecting, and each read), retries a failure
@@ -431,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "MediaAuthenticityEnum": "claims.models.MediaAuthenticity",
         "MediaTypeEnum": "claims.models.MediaType",
         "QuantityQualifierEnum": "claims.quantities.QuantityQualifier",
+        "RelayEnum": "claims.models.Relay",
     },
 }
 

@@ -171,6 +171,11 @@ class StaticSitemap(SiteUrlSitemap):
             "claims:corrections",
             "claims:corrections-policy",
             "ledger-format",
+            "site:about",
+            "site:methodology",
+            "site:rating-scale",
+            "site:contact",
+            "site:suggest",
         ]
 
     def location(self, item: str) -> str:

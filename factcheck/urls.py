@@ -1,12 +1,28 @@
 import os
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csp import csp_override
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from factcheck import bad_input, site_views
 from factcheck.security import REDOC_CSP
+
+
+@method_decorator(cache_control(max_age=86400, public=True), name="dispatch")
+class FaviconRedirect(RedirectView):
+    """Browsers ask /favicon.ico of every site whatever the pages link: the SVG icon,
+    under its static name (hashed in production, so looked up per request)."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("favicon.svg")
+
 
 admin.site.site_header = "Fact-check ledger"
 admin.site.site_title = "Fact-check ledger"
@@ -36,8 +52,10 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", site_views.robots_txt, name="robots"),
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("ledger/format/", site_views.ledger_format, name="ledger-format"),
     path("ledger/verifier.py", site_views.ledger_verifier, name="ledger-verifier"),
+    path("", include("claims.site_urls")),
     path("", include("claims.urls")),
 ]
 
@@ -46,5 +64,6 @@ if os.environ.get("BENCH_FLOOR_VIEWS", "").strip().lower() in {"1", "true", "yes
     urlpatterns.insert(0, path("bench/", include("factcheck.bench_views")))
 
 handler400 = "factcheck.bad_input.bad_request"
+handler403 = "factcheck.forbidden.permission_denied"
 handler404 = "factcheck.site_views.page_not_found"
 handler500 = "factcheck.site_views.server_error"

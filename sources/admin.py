@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, slugify
 
@@ -54,10 +55,24 @@ class SourceAddForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        fields = ["title", "slug", "kind", "outlet", "author", "url", "published_on", "snapshot"]
+        fields = [
+            "title",
+            "slug",
+            "kind",
+            "outlet",
+            "author",
+            "url",
+            "published_on",
+            "original_retrieved_at",
+            "snapshot",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # An editor pasting or uploading a page has just retrieved it; one archiving an
+        # older copy corrects the time, or empties it when nobody knows.
+        if "original_retrieved_at" in self.fields:
+            self.fields["original_retrieved_at"].initial = timezone.now
         # An uploaded page may supply the title; the slug is then made from it.
         for name in ("title", "slug"):
             if name in self.fields:
@@ -194,7 +209,21 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     inlines = [QuoteInline]
 
     add_fieldsets = [
-        (None, {"fields": ["title", "slug", "kind", "outlet", "author", "url", "published_on"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "kind",
+                    "outlet",
+                    "author",
+                    "url",
+                    "published_on",
+                    "original_retrieved_at",
+                ]
+            },
+        ),
         (
             "Text",
             {
@@ -202,7 +231,7 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                 "description": (
                     "Paste the text or upload a file, exactly one of the two. "
                     "The snapshot is archived as given and can never be edited; its SHA-256 "
-                    "and the retrieval time are set by the program."
+                    "and the time it was archived here are set by the program."
                 ),
             },
         ),

@@ -63,7 +63,15 @@ class Source(models.Model):
         db_persist=True,
         verbose_name="snapshot SHA-256",
     )
-    retrieved_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the text was stored here (the seeds: when they were loaded), which is not
+    # when anyone fetched it from the original: that is original_retrieved_at.
+    retrieved_at = models.DateTimeField("archived here", default=timezone.now, editable=False)
+    original_retrieved_at = models.DateTimeField(
+        "retrieved from the original",
+        null=True,
+        blank=True,
+        help_text="When the text was taken from the original document; empty when unknown.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,7 @@ from factcheck.conditional import PageState, page_condition
 from sources.models import Source
 
 # Bump when the page's markup changes, so conditional GETs see a new ETag.
-PAGE_VERSION = "source-3"
+PAGE_VERSION = "source-4"
 
 
 SOURCES_PER_PAGE = 50
@@ -221,10 +221,11 @@ _APPEARANCE_AFTER = re.compile(r"[0-9]{1,18}")
 
 
 def _claims_page(request: HttpRequest, source: Source) -> KeysetPage:
-    """The published claims that appear in the source, in the order they were linked
-    to it, a page at a time from `?after=<appearance id>`: a range of the source's
-    appearances by id, however deep, never the whole list sorted. A claim that appears
-    here more than once is listed at its first appearance."""
+    """The appearances of published claims in the source, in the order they were linked
+    to it (each with its claim, and its relay: "according to The New York Times"), a
+    page at a time from `?after=<appearance id>`: a range of the source's appearances
+    by id, however deep, never the whole list sorted. A claim that appears here more
+    than once is listed at its first appearance."""
     raw = request.GET.get("after", "").strip()
     after = int(raw) if _APPEARANCE_AFTER.fullmatch(raw) else None
     earlier = Appearance.objects.filter(
@@ -234,7 +235,7 @@ def _claims_page(request: HttpRequest, source: Source) -> KeysetPage:
         Appearance.objects.filter(source=source, claim__published_at__isnull=False)
         .exclude(Exists(earlier))
         .select_related("claim")
-        .only("claim", "claim__slug", "claim__statement", "claim__status")
+        .only("claim", "relay", "relayed_by", "claim__slug", "claim__statement", "claim__status")
         .order_by("pk")
     )
     if after is not None:
@@ -242,7 +243,7 @@ def _claims_page(request: HttpRequest, source: Source) -> KeysetPage:
     rows = list(appearances[: CLAIMS_PER_PAGE + 1])
     more = len(rows) > CLAIMS_PER_PAGE
     return KeysetPage(
-        [appearance.claim for appearance in rows[:CLAIMS_PER_PAGE]],
+        rows[:CLAIMS_PER_PAGE],
         str(rows[CLAIMS_PER_PAGE - 1].pk) if more else None,
         is_first=after is None,
     )
@@ -282,7 +283,7 @@ def source_detail(request, slug):
             "source": source,
             "quotes": quotes,
             "quote_page": quote_page,
-            "claims": page.object_list,
+            "appearances": page.object_list,
             "page_obj": page,
             "appearance_count": source.published_appearances or 0,
             "snapshot_html": snapshot_html,

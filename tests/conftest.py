@@ -85,6 +85,17 @@ def _ledger_checkpoints(settings, signing_key, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _verdicts_without_evidence(settings):
+    """The desk's evidence rule (settings.REQUIRE_VERDICT_EVIDENCE, on by default) off,
+    for the many tests about something else that record a verdict citing nothing, as
+    a desk with the rule off does. The tests of the rule turn it on themselves
+    (tests/claims/test_verdict_evidence.py), and so does the editor's day in a browser;
+    the factories stay faithful to what a test passes in (a verdict's evidence is part
+    of what its ledger entry hashes, which many tests compare)."""
+    settings.REQUIRE_VERDICT_EVIDENCE = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -233,6 +233,8 @@ def claim_detail_values(claims: QuerySet) -> QuerySet:
             id=F("pk"),
             created_us=_EpochMicroseconds("created_at"),
             quote_id=F("quote_id"),
+            relay=F("relay"),
+            relayed_by=F("relayed_by"),
             **source_ref,
             **{f"quote_{name}": F(f"quote__{name}") for name in _QUOTE_VALUES},
             quote_speaker_slug=F("quote__speaker__slug"),
@@ -306,6 +308,8 @@ def _appearance(row: dict[str, Any], sources: DetailURLs) -> dict[str, Any]:
         "id": row["id"],
         "source": _source_ref("source_", row, sources),
         "quote": quote,
+        "relay": row["relay"],
+        "relayed_by": row["relayed_by"],
         "created_at": api_datetime(_EPOCH + timedelta(microseconds=row["created_us"])),
     }
 

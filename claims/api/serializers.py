@@ -30,6 +30,7 @@ from claims.models import (
     MediaAuthenticity,
     MediaType,
     Quote,
+    Relay,
     Speaker,
     Topic,
 )
@@ -241,6 +242,7 @@ def document_url() -> serializers.CharField:
     )
 
 
+ORIGINAL_RETRIEVED_HELP = "When the text was taken from the original document; null when unknown."
 SOURCE_FIELDS = [
     "slug",
     "api_url",
@@ -251,6 +253,7 @@ SOURCE_FIELDS = [
     "published_on",
     "kind",
     "snapshot_sha256",
+    "original_retrieved_at",
     "retrieved_at",
     "created_at",
     "updated_at",
@@ -269,6 +272,11 @@ class SourceListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "snapshot_sha256": {"help_text": "SHA-256 (hex) of the snapshot's UTF-8 bytes."},
+            "original_retrieved_at": {"help_text": ORIGINAL_RETRIEVED_HELP},
+            "retrieved_at": {
+                "help_text": "When the snapshot was archived here (for the seeds, when they "
+                "were loaded), not when it was taken from the original."
+            },
         }
 
 
@@ -313,10 +321,12 @@ class SourceWriteSerializer(serializers.ModelSerializer):
             "url",
             "published_on",
             "kind",
+            "original_retrieved_at",
             "snapshot",
             "file_name",
             "file_content",
         ]
+        extra_kwargs = {"original_retrieved_at": {"help_text": ORIGINAL_RETRIEVED_HELP}}
 
     def validate(self, attrs):
         file_name = attrs.pop("file_name", None)
@@ -424,6 +434,17 @@ class QuoteCreateSerializer(serializers.Serializer):
     )
 
 
+RELAY_HELP = (
+    "How the source came by the claim when it only passes on what an intermediary "
+    "reported or posted: `reported_by` (as reported by), `according_to`, `posted_by` "
+    "(in a post by); empty when the source heard or saw it itself."
+)
+RELAYED_BY_HELP = (
+    "The intermediary's name (The New York Times, Mario Nawfal): given with `relay`, "
+    "empty without it."
+)
+
+
 class AppearanceSerializer(serializers.ModelSerializer):
     api_url = serializers.HyperlinkedIdentityField(view_name="api:appearance-detail")
     claim = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -432,13 +453,17 @@ class AppearanceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Appearance
-        fields = ["id", "api_url", "claim", "source", "quote", "created_at"]
+        fields = ["id", "api_url", "claim", "source", "quote", "relay", "relayed_by", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "relay": {"help_text": RELAY_HELP},
+            "relayed_by": {"help_text": RELAYED_BY_HELP},
+        }
 
 
 class ClaimAppearanceSerializer(AppearanceSerializer):
     class Meta(AppearanceSerializer.Meta):
-        fields = ["id", "source", "quote", "created_at"]
+        fields = ["id", "source", "quote", "relay", "relayed_by", "created_at"]
         read_only_fields = fields
 
 
@@ -450,6 +475,17 @@ class AppearanceCreateSerializer(serializers.Serializer):
     source = LookupField(slug_field="slug", queryset=Source.objects.all())
     quote = serializers.PrimaryKeyRelatedField(
         queryset=Quote.objects.all(), allow_null=True, required=False, default=None
+    )
+    # Both or neither: the rule is Appearance.clean's, which the service runs.
+    relay = serializers.ChoiceField(
+        choices=Relay.choices, allow_blank=True, required=False, default="", help_text=RELAY_HELP
+    )
+    relayed_by = serializers.CharField(
+        max_length=Appearance._meta.get_field("relayed_by").max_length,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text=RELAYED_BY_HELP,
     )
 
     def get_fields(self):

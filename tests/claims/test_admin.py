@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from claims.models import Claim, ExternalReview, Quote, Review
+from claims.tips import receive_tip
 from claims.webhooks.models import WebhookDelivery, WebhookSubscription
 from sources.models import Source
 from tests.conftest import SNAPSHOT
@@ -75,6 +76,8 @@ def test_it_opens_changelist_and_change_page_of_every_registered_model(
         event="verdict.recorded",
         body="{}",
     )
+    # Nor a reader's tip.
+    receive_tip("The strike footage was made with AI.")
     assert model._default_manager.exists(), f"no {model._meta.label} to open"
 
     # The query count must not grow with the number of rows (seeds: ~22 claims). The

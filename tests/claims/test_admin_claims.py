@@ -60,7 +60,8 @@ def test_recording_a_verdict_from_the_claim_page(users, claim, role, allowed):
     claim.refresh_from_db()
     if allowed:
         assert response.status_code == 302
-        assert response["Location"].endswith("#ledger")
+        # The top of the claim page, where the message says what was recorded.
+        assert response["Location"] == reverse("admin:claims_claim_change", args=[claim.pk])
         assert claim.status == "false"
         assert Review.objects.get().editor == users[role]
     else:

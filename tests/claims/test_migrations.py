@@ -13,6 +13,7 @@ ledger_v2 = importlib.import_module("claims.migrations.0007_ledger_v2_correction
 roles_0003 = importlib.import_module("claims.migrations.0003_roles")
 roles_0005 = importlib.import_module("claims.migrations.0005_search_and_editor_permissions")
 webhooks_0014 = importlib.import_module("claims.migrations.0014_webhooks")
+pages_tips_0017 = importlib.import_module("claims.migrations.0017_site_pages_tips")
 
 
 def test_the_format_2_migration_hashes_entries_exactly_as_the_ledger_does(claim, editor, source):
@@ -55,5 +56,7 @@ def test_the_role_migrations_add_up_to_the_roles_defined_today():
     migrated = {name: set(perms) for name, perms in roles_0003.ROLES.items()}
     migrated["Editors"] |= set(roles_0005.EDITORS_GAIN)
     migrated["Editors"] |= set(webhooks_0014.EDITORS_GAIN)
+    migrated["Editors"] |= set(pages_tips_0017.EDITORS_GAIN)
+    migrated["Contributors"] |= set(pages_tips_0017.CONTRIBUTORS_GAIN)
     # A role changed in claims/roles.py needs a migration of its own.
     assert migrated == {name: set(perms) for name, perms in ROLES.items()}

@@ -144,6 +144,92 @@ def test_it_keeps_an_editors_correction_when_reloading(seeded):
     assert any("ryan-berg" in line and "role" in line for line in report.kept_differing)
 
 
+# Outlets and accounts the articles only relay: "Reuters reported", "according to The
+# New York Times", "as reported in a tweet by Mario Nawfal".
+RELAYED = {
+    "pentagon-deploying-troops-to-southern-caribbean": "as reported by Reuters",
+    "trump-signed-order-for-anti-cartel-operations": "according to The New York Times",
+    "trump-hints-at-attacking-cartels-in-venezuela": "in a post by Mario Nawfal",
+}
+
+
+def test_no_outlet_that_only_reported_a_claim_is_its_speaker(seeded):
+    intermediaries = {"reuters", "the new york times", "nyt", "mario nawfal"}
+    intermediaries |= {
+        name.casefold()
+        for name in Appearance.objects.exclude(relayed_by="").values_list("relayed_by", flat=True)
+    }
+    for claim in Claim.objects.select_related("speaker"):
+        names = {claim.speaker.name.casefold(), *(a.casefold() for a in claim.speaker.aliases)}
+        assert not names & intermediaries, (claim.slug, claim.speaker.name)
+    for quote in Quote.objects.select_related("speaker"):
+        assert quote.speaker.name.casefold() not in intermediaries, quote.exact
+    assert not Speaker.objects.filter(slug__in=["reuters", "the-new-york-times"]).exists()
+
+
+def test_claims_the_articles_relay_name_their_intermediary(seeded):
+    relayed = {
+        appearance.claim.slug: appearance.relay_text
+        for appearance in Appearance.objects.exclude(relay="").select_related("claim")
+    }
+    assert relayed == RELAYED
+
+
+@pytest.mark.parametrize(
+    ("slug", "speaker"),
+    [
+        ("pentagon-deploying-troops-to-southern-caribbean", "unnamed-sources-briefed-on-the-move"),
+        ("trump-signed-order-for-anti-cartel-operations", "unnamed-source"),
+        ("ten-f35s-deployed-to-puerto-rico", "unnamed-source"),
+    ],
+)
+def test_a_claim_the_articles_attribute_to_no_one_has_an_unnamed_claimant(seeded, slug, speaker):
+    claim = Claim.objects.select_related("speaker").get(slug=slug)
+    assert claim.speaker.slug == speaker
+    assert claim.speaker.kind == Speaker.Kind.OTHER
+    assert "unnamed" in claim.speaker.name.casefold()
+
+
+def test_every_reported_passage_is_the_claims_speakers(seeded):
+    # A reported passage is the source's wording of what the speaker said or did: one
+    # backing a claim of someone else's would put one person's act in another's mouth.
+    appearances = Appearance.objects.filter(quote__kind=Quote.Kind.REPORTED).select_related(
+        "claim", "quote"
+    )
+    assert appearances.exists()
+    for appearance in appearances:
+        assert appearance.quote.speaker_id == appearance.claim.speaker_id, appearance.quote.exact
+    bounty = Claim.objects.get(slug="us-50-million-bounty-on-maduro")
+    assert {a.quote.speaker.slug for a in bounty.appearances.all()} == {"us-government"}
+
+
+def test_a_reload_keeps_an_editors_relay_and_says_so(seeded):
+    appearance = Appearance.objects.get(claim__slug="trump-signed-order-for-anti-cartel-operations")
+    Appearance.objects.filter(pk=appearance.pk).update(relay="reported_by")
+
+    report = load_seed_file(SEED_FILE)
+
+    assert not report.changed
+    appearance.refresh_from_db()
+    assert appearance.relay_text == "as reported by The New York Times"
+    assert any(
+        "trump-signed-order-for-anti-cartel-operations" in line and "relay" in line
+        for line in report.kept_differing
+    )
+
+
+def test_a_reload_keeps_a_quote_attributed_otherwise_and_says_so(seeded):
+    quote = Quote.objects.get(exact="raising the bounty on him to $50 million")
+    Quote.objects.filter(pk=quote.pk).update(speaker=Speaker.objects.get(slug="donald-trump"))
+
+    report = load_seed_file(SEED_FILE)
+
+    assert not report.changed
+    assert any(
+        "raising the bounty" in line and "donald-trump" in line for line in report.kept_differing
+    )
+
+
 def _copy_seeds(tmp_path):
     for path in settings.SEEDS_DIR.iterdir():
         shutil.copy(path, tmp_path / path.name)
@@ -195,6 +281,17 @@ def test_it_refuses_an_unknown_key(db, tmp_path):
 
     with pytest.raises(SeedError, match="unknown key.*currency"):
         load_seed_file(seed_file)
+
+
+def test_it_refuses_a_relay_without_its_intermediary(db, tmp_path):
+    seed_file = _copy_seeds(tmp_path)
+    text = seed_file.read_text(encoding="utf-8")
+    assert "        relayed_by: Reuters\n" in text
+    seed_file.write_text(text.replace("        relayed_by: Reuters\n", ""), encoding="utf-8")
+
+    with pytest.raises(SeedError, match=r"pentagon-deploying.*appearance 0: relayed_by"):
+        load_seed_file(seed_file)
+    assert Claim.objects.count() == 0
 
 
 def test_it_reports_broken_yaml_with_its_line(db, tmp_path):

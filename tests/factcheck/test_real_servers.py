@@ -349,7 +349,12 @@ def test_every_write_route_answers_as_documented(server, editor, contributor):
         f"{claim_path}reviews/",
         409,
         token=editor_token,
-        body={"status": "true", "explanation": "Looks right.", "version": 1},
+        body={
+            "status": "true",
+            "explanation": "Looks right.",
+            "evidence": ["port-article"],
+            "version": 1,
+        },
     )
 
     stored = Claim.objects.get(slug="port-12-million-tonnes")

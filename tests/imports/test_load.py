@@ -163,8 +163,7 @@ def test_a_claim_longer_than_a_statement_may_be_refuses_the_file_before_writing(
         load(parsed, label="t")
 
     assert str(refused.value) == (
-        "fixture, record 2: claim: 1,500 characters, longer than a claim's statement may be "
-        "(1,000)"
+        "fixture, record 2: claim: 1,500 characters, longer than a claim's statement may be (1,000)"
     )
     assert not ExternalReview.objects.exists() and not Claim.objects.exists()
 

@@ -469,12 +469,13 @@ def test_a_draft_is_a_404_and_absent_from_lists_and_search(client, seeded, claim
         assert claim.statement not in html(response)
 
 
-def test_an_unpublished_claim_is_a_404(client, seeded, editor, bounty):
+def test_an_unpublished_claim_is_gone(client, seeded, editor, bounty):
     unpublish_claim(
         claim=bounty, editor=editor, expected_version=bounty.version, explanation="Duplicate."
     )
 
-    assert client.get(reverse("claims:detail", args=[BOUNTY])).status_code == 404
+    # 410, saying when and why (tests/pages/test_reader_claim_page.py)
+    assert client.get(reverse("claims:detail", args=[BOUNTY])).status_code == 410
 
 
 # --- a claim's page ------------------------------------------------------------
@@ -509,20 +510,23 @@ def test_the_claim_page_shows_statement_speaker_status_quotes_and_history(
         '<a href="/speakers/us-government/">United States Government</a>, Trump administration'
         in text
     )
-    assert "Mostly true <small>(4 of 5)</small>" in text
+    assert '<span class="verdict-meter-word">Mostly true</span>' in text
     assert "Accurate, but needs clarification or additional information." in text
     status_part = section(response, "verdict", "appearances")
     assert "Correction: the reward was <em>raised</em> to $50 million" in status_part
     assert '<a href="/sources/treasury-notice/">Treasury reward notice</a>' in status_part
     assert "alert(2)" not in text  # the sanitiser dropped the script
-    # Every appearance, its quote in context, marked, linked to the quote in its source.
+    # Every quote in context under What was said, marked, linked to the quote in its
+    # source; every source under Where it appeared.
+    said = section(response, "said", "found")
     appearances = section(response, "appearances", "history")
     for appearance in bounty.appearances.select_related("quote", "source"):
         quote = appearance.quote
+        assert f'href="/sources/{appearance.source.slug}/#quote-{quote.pk}"' in said
         assert f'href="/sources/{appearance.source.slug}/#quote-{quote.pk}"' in appearances
-        assert f"<mark>{quote.exact}</mark>" in appearances
-        assert quote.prefix[-20:] in appearances and quote.suffix[:20] in appearances
-    assert appearances.count("Reported: the source’s own words") == 2
+        assert f"<mark>{quote.exact}</mark>" in said
+        assert quote.prefix[-20:] in said and quote.suffix[:20] in said
+    assert said.count("Reported: the source’s own words") == 2
     # The ledger, newest first: the correction, the first verdict, the publication.
     history = section(response, "history")
     positions = [
@@ -546,7 +550,7 @@ def test_a_direct_quote_is_told_apart_from_a_reported_one(client, seeded):
 
     response = client.get(reverse("claims:detail", args=[claim.slug]))
 
-    assert "Direct quote:" in section(response, "appearances", "history")
+    assert "Direct quote:" in section(response, "said", "found")
 
 
 def test_quotes_in_context_are_escaped(client, db, editor, speaker):

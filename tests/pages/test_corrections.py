@@ -118,7 +118,7 @@ def test_an_editors_typo_correction_keeps_the_verdict_and_shows_everywhere(
 
     text = html(response)
     status = section(response, "verdict", "corrections")
-    assert "Mostly true <small>(4 of 5)</small>" in status  # the verdict stands
+    assert '<span class="verdict-meter-word">Mostly true</span>' in status  # the verdict stands
     assert "Corrected since this verdict" in status
     assert f'href="#correction-{fixed.sequence}"' in status
     assert "Verdict withdrawn" not in text

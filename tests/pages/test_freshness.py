@@ -90,6 +90,15 @@ def _rename_editor(claim, editor):
     assert freshness.current_stamp() != freshness_before
 
 
+def _rename_editor_in_full(claim, editor):
+    """Bylines show the full name: a new last name is a new page."""
+    VerdictFactory(claim=claim, editor=editor, status="false")
+    freshness_before = freshness.current_stamp()
+    editor.last_name = "Renamed"
+    editor.save(update_fields=["last_name"])
+    assert freshness.current_stamp() != freshness_before
+
+
 def _verdict(claim, editor):
     VerdictFactory(claim=claim, editor=editor, status="false")
 
@@ -115,6 +124,7 @@ EDITS = [
     _add_appearance,
     _edit_quote,
     _rename_editor,
+    _rename_editor_in_full,
 ]
 
 
@@ -127,7 +137,7 @@ def test_every_kind_of_edit_changes_the_etags(client, seeded, editor, bounty, ed
 
     for url, etag in etags.items():
         response = client.get(url, headers={"if-none-match": etag})
-        if response.status_code == 404:  # the claim page, once unpublished
+        if response.status_code == 410:  # the claim page, once unpublished
             assert edit is _unpublish and url == f"/claims/{BOUNTY}/"
             continue
         assert response.status_code == 200, url

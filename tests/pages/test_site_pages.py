@@ -523,7 +523,8 @@ def test_sitemap_lists_published_pages_with_absolute_urls(client, seeded, editor
     assert f"{SITE}/sources/{SEEDED_SOURCES[1]}/" in urls
     assert f"{SITE}/topics/venezuela/" in urls
     assert f"{SITE}/speakers/" in urls and f"{SITE}/sources/" in urls
-    assert len(urls) == 8 + 22 + 11 + 2 + 6
+    # The site's own pages: 8, and about, methodology, rating scale, contact, suggest.
+    assert len(urls) == 8 + 5 + 22 + 11 + 2 + 6
     assert not any("testserver" in body for body in bodies)
 
 

@@ -6,9 +6,20 @@ from rest_framework.authtoken.models import Token
 
 from claims.roles import sync_roles
 
+# Username, group, full name (first, last: readers see it in bylines), description.
 DEMO_USERS = (
-    ("editor", "Editors", "Demo editor: records verdicts, publishes, assigns work"),
-    ("contributor", "Contributors", "Demo contributor: adds speakers, sources, claims, quotes"),
+    (
+        "editor",
+        "Editors",
+        ("Dana", "Whitfield"),
+        "Demo editor: records verdicts, publishes, assigns work",
+    ),
+    (
+        "contributor",
+        "Contributors",
+        ("Sam", "Ortega"),
+        "Demo contributor: adds speakers, sources, claims, quotes",
+    ),
 )
 
 
@@ -24,8 +35,9 @@ class Command(BaseCommand):
             raise CommandError("Demo accounts are for local development only: set DEBUG=true.")
         sync_roles()
         User = get_user_model()
-        for username, group_name, description in DEMO_USERS:
+        for username, group_name, (first_name, last_name), description in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
+            user.first_name, user.last_name = first_name, last_name
             user.is_staff = True
             user.is_active = True
             user.set_password(settings.DEMO_PASSWORD)
@@ -33,6 +45,6 @@ class Command(BaseCommand):
             user.groups.set([Group.objects.get(name=group_name)])
             token, _ = Token.objects.get_or_create(user=user)
             self.stdout.write(
-                f"{description}\n    username: {username}   password: {settings.DEMO_PASSWORD}"
+                f"{description} ({user.get_full_name()})\n    username: {username}   password: {settings.DEMO_PASSWORD}"
                 f"   API token: {token.key}"
             )

@@ -1,0 +1,147 @@
+"""Readers' tips, and the one rule that groups them.
+
+A tip joins the open group (status "new") whose words match its own, or opens a
+new group. Words are compared after `normalize`: case folded, accents and other
+marks removed, punctuation dropped, whitespace collapsed, so "Crime is UP 50%!"
+and "crime is up 50 %" are one wording. A group also takes tips whose normalized
+words are close to its own by pg_trgm's trigram similarity, at or above
+SIMILARITY_THRESHOLD, found through the GIN trigram index on the group's
+normalized words (the `%` operator, under that threshold). Trigrams cannot tell
+"rose to 5%" from "rose to 7%", nor "cause" from "do not cause", so a group takes a
+tip only when both state the same numbers and both, or neither, deny (`_guard`).
+The closest such open group wins; ties go to the most recent.
+
+Intake is serialized by a transaction-level advisory lock, so two readers sending
+the same claim at the same moment land in one group; the partial unique index on
+an open group's normalized words (its MD5) refuses a second open group of the
+same wording whoever writes it.
+
+The desk handles a group: accept (optionally with the claim it became) or
+dismiss. A handled group takes no more tips: the next reader to send those words
+opens a new group, so the desk sees that readers still ask.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from claims.models import Claim, Tip, TipGroup, TipStatus
+
+# pg_trgm similarity at or above which a tip may join an open group. Measured on
+# normalized rewordings of one claim: case, accents and punctuation aside they score
+# 1; a word added or dropped 0.8 to 0.85; the sentence turned around ("Nicolás Maduro
+# has a $50 million bounty on his head!" / "There is a $50 million bounty on
+# Maduro's head.") 0.54 to 0.6; claims on other subjects 0.1 to 0.35. Claims that
+# differ in one or two words of a short sentence score 0.55 to 0.75 ("Maduro stole
+# the election" / "Maduro won the election fairly", "raised taxes" / "cut taxes"),
+# so they can share a group: the desk reads each tip's own words before acting.
+SIMILARITY_THRESHOLD = 0.5
+# The closest open groups looked at, before the numbers and negations are compared.
+CANDIDATES = 10
+# The closest open groups, through the partial GIN trigram index on their words.
+MATCH_SQL = """
+    SELECT id, normalized FROM claims_tipgroup
+     WHERE status = %s AND normalized %% %s
+     ORDER BY similarity(normalized, %s) DESC, last_received_at DESC, id DESC
+     LIMIT %s
+"""
+# pg_advisory_xact_lock key serializing tip intake (the ledger's is 7_301_451_620).
+INTAKE_LOCK_KEY = 7_301_451_621
+
+# Apostrophes join their word ("don't" is "dont"); other punctuation separates words.
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"), None)
+_SPACES = re.compile(r"\s+")
+_NUMBERS = re.compile(r"\d+")
+# English, as the desk's search is (migration 0005); after normalize() ("don't" is "dont").
+_NEGATIONS = frozenset(
+    [
+        "no",
+        "not",
+        "never",
+        "none",
+        "nothing",
+        "nobody",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
+        "hasnt",
+        "havent",
+        "hadnt",
+    ]
+)
+
+
+def normalize(text: str) -> str:
+    """The words of a tip as tips are matched: case folded, accents and marks removed,
+    punctuation as spaces, runs of whitespace as one space."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
+    kept = []
+    for char in decomposed:
+        category = unicodedata.category(char)
+        if category.startswith("M"):
+            continue
+        kept.append(" " if category.startswith(("P", "C")) else char)
+    return _SPACES.sub(" ", "".join(kept)).strip()
+
+
+def _guard(normalized: str) -> tuple[tuple[str, ...], bool]:
+    """What trigrams miss: the numbers a tip states, and whether it denies."""
+    words = normalized.split()
+    return tuple(sorted(_NUMBERS.findall(normalized))), any(w in _NEGATIONS for w in words)
+
+
+def receive_tip(text: str, where_seen: str = "", email: str = "") -> Tip:
+    """Store a reader's tip in its group, opening one when no open group matches."""
+    text = text.strip()
+    normalized = normalize(text) or text
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTAKE_LOCK_KEY])
+            # SET LOCAL: the threshold of the `%` operator for this transaction only.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+                [str(SIMILARITY_THRESHOLD)],
+            )
+            cursor.execute(MATCH_SQL, [TipStatus.NEW, normalized, normalized, CANDIDATES])
+            guard = _guard(normalized)
+            row = next((row for row in cursor.fetchall() if _guard(row[1]) == guard), None)
+        if row is None:
+            group = TipGroup.objects.create(
+                text=text, normalized=normalized, first_received_at=now, last_received_at=now
+            )
+        else:
+            group = TipGroup(pk=row[0])
+            TipGroup.objects.filter(pk=group.pk).update(
+                tip_count=F("tip_count") + 1, last_received_at=now
+            )
+        return Tip.objects.create(
+            group=group, text=text, where_seen=where_seen.strip(), email=email, received_at=now
+        )
+
+
+def handle(groups, status: str, user, claim: Claim | None = None) -> int:
+    """Mark open groups accepted or dismissed by `user`; returns how many changed.
+    A group already handled keeps its first handling."""
+    if status not in (TipStatus.ACCEPTED, TipStatus.DISMISSED):
+        raise ValueError(f"{status!r} is not a handling of a tip")
+    if claim is not None and status != TipStatus.ACCEPTED:
+        raise ValueError("Only an accepted tip links to a claim.")
+    return groups.filter(status=TipStatus.NEW).update(
+        status=status, claim=claim, handled_by=user, handled_at=timezone.now()
+    )
