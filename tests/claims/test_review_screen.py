@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import STATEMENT_MAX, Claim, Review
+from claims.templatetags.reader import quote_in_context
 from sources.models import Source
 from tests.factories import AppearanceFactory, QuoteFactory, VerdictFactory
 
@@ -73,6 +74,8 @@ def test_the_verdict_form_comes_first_with_the_claims_sources_beside_it(editor, 
     sources = html[html.index('class="review-sources"') :]
     assert "Port article" in sources
     assert "<mark>12 million tonnes</mark>" in sources
+    # The words around the quote as readers see them: cut at word boundaries.
+    assert str(quote_in_context(quote)) in sources
     assert f'name="cite" value="{source.pk}"' in sources
     assert 'name="preview"' in html
     assert 'name="new_source-snapshot"' in html and 'enctype="multipart/form-data"' in html
