@@ -15,7 +15,16 @@ from django.db import models
 from django.utils.html import format_html
 
 from claims.ledger.entries import canonical_quantity
-from claims.models import Claim, CorrectionClass, Review
+from claims.models import (
+    SHORT_FORM_MAX,
+    STATEMENT_MAX,
+    Claim,
+    ClaimKind,
+    CorrectionClass,
+    Quote,
+    Review,
+    Speaker,
+)
 from claims.quantities import UNIT_CHOICES, UNITS
 from claims.ratings import Status
 from claims.services import check_claim_edit
@@ -223,3 +232,43 @@ class CorrectionForm(forms.Form):
             # The editor saw the short form beside the statement: as it stands is their word.
             changed.setdefault("short_form", self.cleaned_data["short_form"])
         return changed
+
+
+class DraftClaimForm(forms.Form):
+    """A claim drafted from words an editor selected (or pasted) in a source's text:
+    claims.services.draft_claim_from_quote anchors them and links the draft to them."""
+
+    words = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=False,
+        label="The words, exactly as the source prints them",
+        help_text="Select them in the text below, or paste them.",
+    )
+    speaker = forms.ModelChoiceField(queryset=Speaker.objects.all(), label="Who said it")
+    quote_kind = forms.ChoiceField(
+        choices=Quote.Kind.choices,
+        label="These words are",
+        help_text="A direct quote is the speaker's own words; a reported passage is the "
+        "source's wording of what the speaker said or did.",
+    )
+    statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=STATEMENT_MAX,
+        label="The claim, in neutral words",
+        help_text="Checkable on its own; left empty, the words above are the draft's "
+        "statement, to reword before it is published.",
+    )
+    short_form = forms.CharField(
+        required=False,
+        max_length=SHORT_FORM_MAX,
+        help_text=f"Required when the statement is longer than {SHORT_FORM_MAX} characters.",
+    )
+    kind = forms.ChoiceField(choices=[("", "---------"), *ClaimKind.choices])
+
+    def __init__(self, *args, admin_site=admin.site, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A select of every speaker would list them all into the page (20,000 at scale).
+        speaker = cast("forms.ModelChoiceField[Speaker]", self.fields["speaker"])
+        speaker.widget = AutocompleteSelect(Claim._meta.get_field("speaker"), admin_site)
+        speaker.widget.choices = speaker.choices  # as the field gives a widget it is made with

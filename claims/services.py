@@ -30,6 +30,7 @@ from claims.models import (
     Speaker,
 )
 from claims.ratings import Status, get_rating
+from claims.slugs import slug_for_statement
 from sources import anchoring
 from sources.models import Source
 
@@ -197,6 +198,49 @@ def add_appearance(
             code="appearance_relayed_otherwise",
         )
     return appearance, created
+
+
+@_in_a_transaction
+def draft_claim_from_quote(
+    *,
+    source: Source,
+    speaker: Speaker,
+    words: str,
+    statement: str,
+    kind: str,
+    editor: User,
+    short_form: str = "",
+    quote_kind: str = Quote.Kind.DIRECT,
+    context_before: str = "",
+) -> Claim:
+    """A draft claim whose first appearance is `words`, anchored in `source`, in one step.
+
+    The words are found in the snapshot and stored as `speaker`'s quote (an existing
+    quote of the same span is reused); the claim, in the editor's neutral `statement`,
+    is a draft, and it appears in the source through that quote. Nothing is written
+    unless all three are valid: a claim drafted from a source never lacks the words it
+    came from.
+    """
+    _require(editor, "claims.add_claim", "Only the desk can draft claims.")
+    quote, _ = anchor_quote(
+        source=source,
+        speaker=speaker,
+        words=words,
+        kind=quote_kind,
+        context_before=context_before,
+    )
+    statement = " ".join(statement.split()) or quote.exact
+    claim = Claim(
+        statement=statement,
+        short_form=short_form.strip(),
+        speaker=speaker,
+        kind=kind,
+        slug=slug_for_statement(Claim, statement),
+    )
+    claim.full_clean()
+    claim.save()
+    add_appearance(claim=claim, source=source, quote=quote)
+    return claim
 
 
 @_in_a_transaction

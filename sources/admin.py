@@ -1,15 +1,21 @@
 from typing import ClassVar
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, slugify
 
+from claims.forms import DraftClaimForm
 from claims.models import Appearance, Quote
+from claims.services import draft_claim_from_quote
 from factcheck.admin_history import EditHistoryMixin
 from factcheck.admin_lists import LargeTableAdmin, ReadOnlyAdmin
 from sources import ingest
@@ -267,8 +273,78 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     def quote_count(self, obj):
         return obj.quote_count
 
+    def get_urls(self):
+        draft = path(
+            "<path:object_id>/draft-claim/",
+            self.admin_site.admin_view(self.draft_claim_view),
+            name="sources_source_draft_claim",
+        )
+        return [draft, *super().get_urls()]
+
+    def draft_claim_view(self, request, object_id):
+        """Draft a claim from words of this source's text: the words anchored as a quote,
+        the draft appearing through it (claims.services.draft_claim_from_quote)."""
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            raise Http404("No such source.")
+        if not request.user.has_perm("claims.add_claim"):
+            raise PermissionDenied("Drafting claims is for the desk.")
+        form = DraftClaimForm(
+            request.POST if request.method == "POST" else None, admin_site=self.admin_site
+        )
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                claim = draft_claim_from_quote(
+                    source=source,
+                    speaker=data["speaker"],
+                    words=data["words"],
+                    statement=data["statement"],
+                    short_form=data["short_form"],
+                    kind=data["kind"],
+                    quote_kind=data["quote_kind"],
+                    editor=request.user,
+                )
+            except ValidationError as error:
+                _show_on(form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"Draft claim “{claim.short_statement}” created: it appears in this source "
+                    "through the words you chose. Word it neutrally before it is published.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Draft a claim from this source",
+            "source": source,
+            "original": source,
+            "form": form,
+            "opts": self.opts,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/sources/source/draft_claim.html",
+            context,
+            status=400 if form.errors else 200,
+        )
+
     def get_readonly_fields(self, request, obj=None):
         # The snapshot is archived evidence: set once, never edited (the database refuses too).
         if obj is not None:
             return [*self.readonly_fields, "snapshot"]
         return []
+
+
+def _show_on(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal on the form's fields, or above them for the fields the form
+    does not ask for (a numeric claim's quantity, say)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_of_field in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages_of_field:
+            form.add_error(target, message)

@@ -43,6 +43,7 @@ from psycopg import sql
 from claims.imports.records import ImportedReview, ImportRefused, ParsedFile, Problem
 from claims.models import STATEMENT_MAX, Claim, ClaimKind, ExternalReview, Speaker, SpeakerKind
 from claims.services import publish_claim
+from claims.slugs import free_slugs
 
 # Trigram similarity (pg_trgm) from which two wordings are one claim, when their
 # numbers agree. 0.85 joins rewordings such as a dropped article or a changed
@@ -476,7 +477,7 @@ def _speakers_for(claimants: Iterable[str], outcome: Outcome) -> dict[str, int]:
     found = _existing_speakers(names.values())
     missing = [name for lowered, name in names.items() if lowered not in found]
     if missing:
-        slugs = _free_slugs(Speaker, [slugify(name)[:100] or "speaker" for name in missing])
+        slugs = free_slugs(Speaker, [slugify(name)[:100] or "speaker" for name in missing])
         speakers = [
             {
                 "name": name,
@@ -517,25 +518,4 @@ def _unique_slugs(reviews: list[ImportedReview]) -> list[str]:
         words = slugify(review.claim_text)[:80].rstrip("-") or "claim"
         digest = hashlib.sha256(review.review_url.encode()).hexdigest()[:8]
         wanted.append(f"{words}-{digest}")
-    return _free_slugs(Claim, wanted)
-
-
-def _free_slugs(model: type[Claim] | type[Speaker], wanted: list[str]) -> list[str]:
-    """`wanted`, each made unique against the table and the rest of the list."""
-    manager: Any = model.objects
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT slug FROM {model._meta.db_table} WHERE slug = ANY(%s)",  # noqa: S608
-            [sorted(set(wanted))],
-        )
-        taken = {slug for (slug,) in cursor.fetchall()}
-    result = []
-    for slug in wanted:
-        candidate, number = slug, 2
-        # A numbered slug may be taken too: asked one by one, a rare path.
-        while candidate in taken or (candidate != slug and manager.filter(slug=candidate).exists()):
-            candidate = f"{slug[:110]}-{number}"
-            number += 1
-        taken.add(candidate)
-        result.append(candidate)
-    return result
+    return free_slugs(Claim, wanted)
