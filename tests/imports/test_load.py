@@ -270,7 +270,8 @@ def test_readers_see_other_fact_checkers_apart_from_the_desks_verdict(db, client
 
     assert after.status_code == 200  # the import changed the page: no 304
     html = after.content.decode()
-    section = html[html.index('id="also-checked"') : html.index('id="corrections"')]
+    start = html.index('id="also-checked"')
+    section = html[start : html.index("</section>", start)]
     assert "Ex &lt;b&gt;Check&lt;/b&gt;" in section
     assert "Engañoso &lt;script&gt;" in section and "<script>alert" not in html
     assert "2 of 5 on their scale" in section
