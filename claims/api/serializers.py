@@ -450,15 +450,17 @@ class AppearanceSerializer(serializers.ModelSerializer):
     claim = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     source = SourceRefSerializer(read_only=True)
     quote = QuoteRefSerializer(read_only=True, allow_null=True)
+    # Declared: read-only model fields lose allow_blank, and the schema would then
+    # refuse the empty relay of an appearance its source heard itself.
+    relay = serializers.ChoiceField(
+        choices=Relay.choices, allow_blank=True, read_only=True, help_text=RELAY_HELP
+    )
 
     class Meta:
         model = Appearance
         fields = ["id", "api_url", "claim", "source", "quote", "relay", "relayed_by", "created_at"]
         read_only_fields = fields
-        extra_kwargs = {
-            "relay": {"help_text": RELAY_HELP},
-            "relayed_by": {"help_text": RELAYED_BY_HELP},
-        }
+        extra_kwargs = {"relayed_by": {"help_text": RELAYED_BY_HELP}}
 
 
 class ClaimAppearanceSerializer(AppearanceSerializer):
