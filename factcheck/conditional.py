@@ -32,6 +32,10 @@ from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
 
 PageState = Mapping[str, Any]
+
+# Every page's ETag carries it: bump it when templates/base.html (the header, the
+# footer's links) changes, so that no reader keeps a page with the old frame.
+BASE_MARKUP_VERSION = "base-2"
 _View = TypeVar("_View", bound=Callable[..., Any])
 
 
@@ -55,7 +59,9 @@ def page_condition(
         current = remembered(request, *args, **kwargs)
         if current is None:
             return None
-        payload = markup_version + "|" + "|".join(f"{k}={current[k]}" for k in sorted(current))
+        payload = f"{BASE_MARKUP_VERSION}|{markup_version}|" + "|".join(
+            f"{k}={current[k]}" for k in sorted(current)
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     def last_modified(request: HttpRequest, *args: Any, **kwargs: Any) -> datetime | None:

@@ -13,6 +13,7 @@ from django.db import connection, connections, transaction
 from claims import freshness
 from claims.models import Claim, CorrectionClass, Quote, Speaker, Topic
 from claims.services import unpublish_claim
+from factcheck import conditional
 from factcheck.db.roles import as_owner
 from sources.models import Source
 from tests.factories import (
@@ -267,3 +268,16 @@ def test_the_suites_reset_between_tests_leaves_no_counter_behind(editor, speaker
         call_command("flush", interactive=False, verbosity=0)
 
     assert _counts() == {"status": {}, "topic": {}, "speaker": {}, "source": {}}
+
+
+def test_a_new_frame_of_the_site_changes_every_pages_etag(client, seeded, monkeypatch):
+    """The header and footer are on every page: a change to them (BASE_MARKUP_VERSION)
+    is a new page everywhere, not a 304 with the old frame."""
+    etags = {url: client.get(url)["ETag"] for url in PAGES}
+
+    monkeypatch.setattr(conditional, "BASE_MARKUP_VERSION", "base-next")
+
+    for url, etag in etags.items():
+        response = client.get(url, headers={"if-none-match": etag})
+        assert response.status_code == 200, url
+        assert response["ETag"] != etag, url
