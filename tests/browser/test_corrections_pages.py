@@ -64,7 +64,10 @@ def test_a_reader_finds_corrections_on_the_claim_the_log_and_the_policy(
         corrections = page.locator("section.corrections")
         expect(corrections).to_contain_text("Clarification")
         expect(corrections).to_contain_text("Statement:")
-        expect(page.locator("section.verdict")).to_contain_text("Corrected since this verdict")
+        expect(page.locator("section.ruling")).to_contain_text("Corrected since this verdict")
+        # Proofs sit behind each entry's "Verify this record" disclosure, closed at first.
+        expect(page.locator("a.proof-link").first).to_be_hidden()
+        page.locator("section.history details summary").first.click()
         expect(page.locator("a.proof-link").first).to_be_visible()
         assert fits_the_width(page)
         save_screenshot(page, f"corrections-{screen}-01-claim")
