@@ -185,7 +185,14 @@ def test_five_queries_whatever_the_data(db, editor, django_assert_num_queries):
 
 
 def test_the_admin_index_shows_the_dashboard_with_links_to_the_filtered_list(desk, editor):
+    editor.first_name, editor.last_name = "Dana", "Whitfield"
+    editor.save(update_fields=["first_name", "last_name"])
+
     html = _client(editor).get(INDEX).content.decode()
+
+    # The activity names editors as bylines do.
+    activity = html[html.index('id="ledger-activity"') :]
+    assert "<td>Dana Whitfield</td>" in activity
 
     assert 'id="desk-dashboard"' in html
     for key in ("unassigned", "mine", "in_review", "stale"):
