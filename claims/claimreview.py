@@ -118,6 +118,10 @@ def plain_text(markdown_text: str) -> str:
 
 def _speaker(claim: Claim) -> dict:
     speaker = claim.speaker
+    if speaker.kind == speaker.Kind.OTHER:
+        # "Unnamed sources briefed on the move", a chain message: neither a person nor an
+        # organisation that anyone could name, so no type is asserted, only the words.
+        return {"name": speaker.name}
     kind = "Person" if speaker.kind == speaker.Kind.PERSON else "Organization"
     author: dict[str, Any] = {"@type": kind, "name": speaker.name}
     if speaker.role:

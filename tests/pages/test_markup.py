@@ -305,3 +305,16 @@ def test_a_corrected_statement_takes_its_short_form_with_it(seeded, editor):
     assert (
         Claim.objects.get(pk=claim.pk).short_statement == "US offers $25 million reward for Maduro"
     )
+
+
+def test_an_unnamed_claimant_is_named_without_a_guessed_type(client, seeded, editor):
+    """The F-35 claim is the article's "Reports also indicate...": its claimant is
+    unnamed (a speaker of kind "other"), neither a Person nor an Organization."""
+    claim = rated(F35, editor)
+    assert claim.speaker.kind == "other"
+
+    [review] = of_type(structured_data(client, F35), "ClaimReview")
+
+    [author] = review[SCHEMA + "itemReviewed"][0][SCHEMA + "author"]
+    assert values(author, "name") == [claim.speaker.name]
+    assert "@type" not in author
