@@ -712,6 +712,17 @@ class Review(models.Model):
     editor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
     )
+    # The second editor who signed a verdict off (settings.VERDICT_SIGN_OFF): the
+    # entry's body commits to it, so who approved a verdict is as fixed as who wrote it.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="approved_reviews",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+    )
     evidence = models.ManyToManyField(
         "sources.Source", through="ReviewEvidence", related_name="cited_by_reviews", blank=True
     )
@@ -771,6 +782,14 @@ class Review(models.Model):
                 name="review_correction_class",
                 violation_error_message="A correction, and only a correction, has a class.",
             ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | (
+                    models.Q(action=ReviewAction.REVIEW) & ~models.Q(approved_by=models.F("editor"))
+                ),
+                name="review_approved_by_another",
+                violation_error_message="Only a verdict is approved, and by another editor.",
+            ),
         ]
         indexes = [
             models.Index(fields=["claim", "-sequence"], name="review_claim_seq_idx"),
@@ -820,6 +839,123 @@ class ReviewEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} (evidence for #{self.review.sequence})"
+
+
+class VerdictProposal(models.Model):
+    """A verdict waiting for a second editor's approval (settings.VERDICT_SIGN_OFF).
+
+    Written once and never changed, like the ledger: the app's database role may
+    only read and insert it. What became of it is its `ProposalDecision`, also
+    written once; a proposal without one is pending. Approving writes the verdict's
+    ledger entry, which names the proposer as its editor and the approver as
+    `approved_by`.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="proposals")
+    claim_version = models.PositiveIntegerField(help_text="The claim version the proposer saw.")
+    # What the proposer judged: approval applies the verdict only to the same content
+    # and status (a publication in between changes neither; a correction does).
+    claim_content = models.JSONField(editable=False)
+    status_before = models.CharField(max_length=20, choices=Status.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    explanation = models.TextField(help_text="Markdown, shown to readers once approved.")
+    note = models.TextField(blank=True, help_text="Internal note for the desk.")
+    evidence = models.ManyToManyField(
+        "sources.Source", through="ProposalEvidence", related_name="proposals", blank=True
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdict_proposals"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["claim", "-created_at"], name="proposal_claim_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=sorted(VERDICT_STATUSES)),
+                name="proposal_is_a_verdict",
+                violation_error_message="Only a verdict waits for a second editor.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} for {self.claim} by {self.proposed_by}"
+
+
+class ProposalEvidence(models.Model):
+    """A source a proposed verdict cites, in order; written once, like the proposal."""
+
+    proposal = models.ForeignKey(
+        VerdictProposal, on_delete=models.PROTECT, related_name="evidence_links"
+    )
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.PROTECT, related_name="proposal_links"
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["proposal", "position"]
+        default_permissions = ("view",)
+        verbose_name_plural = "proposal evidence"
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "source"], name="proposal_evidence_once"),
+            models.UniqueConstraint(
+                fields=["proposal", "position"], name="proposal_evidence_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} (evidence proposed with {self.proposal})"
+
+
+class ProposalDecision(models.Model):
+    """What became of a proposed verdict: approved (by another editor, with the ledger
+    entry it wrote), rejected (with the reason, for the proposer) or withdrawn by
+    the proposer. One per proposal, written once."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Sent back"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    proposal = models.OneToOneField(
+        VerdictProposal, on_delete=models.PROTECT, related_name="decision"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposal_decisions"
+    )
+    reason = models.TextField(blank=True, help_text="Why it was sent back, for the proposer.")
+    entry = models.OneToOneField(
+        Review,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approval",
+        help_text="The ledger entry the approval wrote.",
+    )
+    decided_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(outcome="approved") & models.Q(entry__isnull=False))
+                | (~models.Q(outcome="approved") & models.Q(entry__isnull=True)),
+                name="decision_approval_has_entry",
+                violation_error_message="An approval, and only an approval, writes an entry.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="rejected") | ~models.Q(reason=""),
+                name="decision_rejection_has_reason",
+                violation_error_message="Say why the verdict is sent back.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} by {self.decided_by}"
 
 
 class LedgerTreeHash(models.Model):

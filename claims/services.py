@@ -29,7 +29,7 @@ from claims.models import (
     Review,
     Speaker,
 )
-from claims.ratings import Status, get_rating
+from claims.ratings import Rating, Status, get_rating
 from claims.slugs import slug_for_statement
 from sources import anchoring
 from sources.models import Source
@@ -56,7 +56,7 @@ PUBLISH_PERMISSION = "claims.publish_claim"
 ASSIGN_PERMISSION = "claims.assign_claim"
 
 
-def _in_a_transaction[**P, R](service: Callable[P, R]) -> Callable[P, R]:
+def in_a_transaction[**P, R](service: Callable[P, R]) -> Callable[P, R]:
     """Run `service` in the caller's transaction, or in one of its own when there is none.
 
     Not `transaction.atomic`, whose savepoint inside a request's transaction
@@ -200,7 +200,7 @@ def add_appearance(
     return appearance, created
 
 
-@_in_a_transaction
+@in_a_transaction
 def draft_claim_from_quote(
     *,
     source: Source,
@@ -221,7 +221,7 @@ def draft_claim_from_quote(
     unless all three are valid: a claim drafted from a source never lacks the words it
     came from.
     """
-    _require(editor, "claims.add_claim", "Only the desk can draft claims.")
+    require_permission(editor, "claims.add_claim", "Only the desk can draft claims.")
     quote, _ = anchor_quote(
         source=source,
         speaker=speaker,
@@ -243,28 +243,14 @@ def draft_claim_from_quote(
     return claim
 
 
-@_in_a_transaction
-def record_review(
-    *,
-    claim: Claim,
-    editor: User,
-    status: str,
-    explanation: str,
-    expected_version: int,
-    evidence: Sequence[Source] = (),
-    note: str = "",
-) -> Review:
-    """Append a verdict to the ledger and make it the claim's current status.
-
-    `expected_version` is the claim version the editor saw. If the claim
-    moved on since, VersionConflict is raised and nothing is written: the
-    second of two editors never overwrites the first.
-
-    A verdict needs an explanation, and, when the desk requires it
-    (settings.REQUIRE_VERDICT_EVIDENCE), at least one evidence source: both
-    refusals at once, so the editor fixes everything in one go.
-    """
-    _require(editor, RECORD_REVIEW_PERMISSION, "Only editors can record a verdict.")
+def checked_verdict(
+    status: str, explanation: str, evidence: Iterable[Source]
+) -> tuple[Rating, str, list[Source]]:
+    """The rating, the explanation trimmed and the evidence without repeats, once the
+    desk's rules for a verdict hold: a verdict needs an explanation and, when the desk
+    requires it (settings.REQUIRE_VERDICT_EVIDENCE), at least one evidence source.
+    Both refusals at once, so the editor fixes everything in one go. The one home of
+    these rules, for a verdict recorded and for one proposed for sign-off."""
     try:
         rating = get_rating(status)
     except ValueError as exc:
@@ -285,6 +271,53 @@ def record_review(
             )
         if missing:
             raise ValidationError(missing)
+    return rating, explanation, sources
+
+
+def needs_sign_off(status: str) -> bool:
+    """Whether recording `status` waits for a second editor (settings.VERDICT_SIGN_OFF):
+    verdicts do; the desk's workflow statuses (not yet verified, in review) never."""
+    try:
+        return settings.VERDICT_SIGN_OFF and get_rating(status).is_verdict
+    except ValueError:
+        return False
+
+
+@in_a_transaction
+def record_review(
+    *,
+    claim: Claim,
+    editor: User,
+    status: str,
+    explanation: str,
+    expected_version: int,
+    evidence: Sequence[Source] = (),
+    note: str = "",
+) -> Review:
+    """Append a verdict to the ledger and make it the claim's current status.
+
+    `expected_version` is the claim version the editor saw. If the claim
+    moved on since, VersionConflict is raised and nothing is written: the
+    second of two editors never overwrites the first.
+
+    A verdict needs an explanation, and, when the desk requires it
+    (settings.REQUIRE_VERDICT_EVIDENCE), at least one evidence source
+    (checked_verdict). Where verdicts need a second editor's approval
+    (settings.VERDICT_SIGN_OFF), a verdict is refused here: it is proposed
+    (claims.sign_off.propose_verdict) and written by the approval.
+    """
+    require_permission(editor, RECORD_REVIEW_PERMISSION, "Only editors can record a verdict.")
+    rating, explanation, sources = checked_verdict(status, explanation, evidence)
+    if needs_sign_off(status):
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    "On this desk a verdict waits for a second editor's approval: "
+                    "propose it, and another editor approves it.",
+                    code="sign_off_required",
+                )
+            }
+        )
     return append_entry(
         claim=claim,
         editor=editor,
@@ -297,10 +330,10 @@ def record_review(
     )
 
 
-@_in_a_transaction
+@in_a_transaction
 def publish_claim(*, claim: Claim, editor: User, expected_version: int, note: str = "") -> Review:
     """Make a draft visible to readers; the ledger records who and when."""
-    _require(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
+    require_permission(editor, PUBLISH_PERMISSION, "Only editors can publish a claim.")
     return append_entry(
         claim=claim,
         editor=editor,
@@ -310,12 +343,12 @@ def publish_claim(*, claim: Claim, editor: User, expected_version: int, note: st
     )
 
 
-@_in_a_transaction
+@in_a_transaction
 def unpublish_claim(
     *, claim: Claim, editor: User, expected_version: int, explanation: str
 ) -> Review:
     """Withdraw a claim from readers. Readers' links break, so the reason is required."""
-    _require(editor, PUBLISH_PERMISSION, "Only editors can unpublish a claim.")
+    require_permission(editor, PUBLISH_PERMISSION, "Only editors can unpublish a claim.")
     explanation = explanation.strip()
     if not explanation:
         raise ValidationError(
@@ -331,7 +364,7 @@ def unpublish_claim(
     )
 
 
-@_in_a_transaction
+@in_a_transaction
 def correct_claim(
     *,
     claim: Claim,
@@ -351,7 +384,7 @@ def correct_claim(
     editor records a new verdict. The reason is published with the claim.
     Editors only; a stale `expected_version` is a VersionConflict.
     """
-    _require(editor, RECORD_REVIEW_PERMISSION, "Only editors can correct a claim.")
+    require_permission(editor, RECORD_REVIEW_PERMISSION, "Only editors can correct a claim.")
     try:
         correction = CorrectionClass(correction_class)
     except ValueError:
@@ -440,16 +473,16 @@ def assign_claim(*, claim: Claim, assignee: User | None, by: User) -> None:
     someone else is the editors' call.
     """
     if assignee is not None and assignee.pk == by.pk:
-        _require(by, "claims.change_claim", "You cannot work on claims.")
+        require_permission(by, "claims.change_claim", "You cannot work on claims.")
     else:
-        _require(by, ASSIGN_PERMISSION, "Only editors can assign claims to others.")
+        require_permission(by, ASSIGN_PERMISSION, "Only editors can assign claims to others.")
     if assignee is not None and not (assignee.is_active and assignee.is_staff):
         raise ValidationError({"assignee": f"{assignee} is not an active member of the desk."})
     Claim.objects.filter(pk=claim.pk).update(assignee=assignee, updated_at=timezone.now())
     claim.assignee = assignee
 
 
-def _require(user: User, permission: str, message: str) -> None:
+def require_permission(user: User, permission: str, message: str) -> None:
     if not getattr(user, "is_active", False) or not user.has_perm(permission):
         raise PermissionDenied(message)
 

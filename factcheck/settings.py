@@ -340,6 +340,11 @@ LEDGER_ORIGIN = env("LEDGER_ORIGIN", urlsplit(SITE_URL or DEFAULT_SITE_URL).netl
 # (`make run`), whose seeded claims cite nothing yet. A claim still open with no
 # ledger entry for more than DESK_STALE_DAYS days is stale (claims.dashboard).
 REQUIRE_VERDICT_EVIDENCE = env_bool("REQUIRE_VERDICT_EVIDENCE", "true")
+# Second-editor sign-off (claims.sign_off): with it on, a verdict is proposed by one
+# editor and written to the ledger only when another approves it. Off by default: a
+# desk of one editor could never publish a verdict. Any editor may ask for a second
+# opinion either way.
+VERDICT_SIGN_OFF = env_bool("VERDICT_SIGN_OFF", "false")
 DESK_STALE_DAYS = env_int("DESK_STALE_DAYS", 7)
 if DESK_STALE_DAYS < 1:
     raise ImproperlyConfigured("DESK_STALE_DAYS must be 1 or more.")

@@ -43,12 +43,15 @@ from claims.models import (
     Claim,
     ExternalReview,
     LedgerTreeHash,
+    ProposalDecision,
+    ProposalEvidence,
     Quote,
     RatingWord,
     Review,
     ReviewEvidence,
     Speaker,
     Topic,
+    VerdictProposal,
 )
 from sources.models import Source
 
@@ -522,6 +525,10 @@ def _build_sections() -> tuple[Section, ...]:
         _model_section("external_reviews", ExternalReview),
         _model_section("reviews", Review, key="sequence"),
         _model_section("review_evidence", ReviewEvidence),
+        # Second-editor sign-off: what was proposed, and what became of it.
+        _model_section("verdict_proposals", VerdictProposal),
+        _model_section("proposal_evidence", ProposalEvidence),
+        _model_section("proposal_decisions", ProposalDecision),
         _model_section("tree_hashes", LedgerTreeHash),
         _checkpoints_section(),
         _model_section("history_contexts", pghistory.models.Context),

@@ -88,6 +88,9 @@ WRITE_ORDER = (
     "external_reviews",
     "reviews",
     "review_evidence",
+    "verdict_proposals",
+    "proposal_evidence",
+    "proposal_decisions",
     "tree_hashes",
     "history_contexts",
     *(name for name in fmt.SECTION_NAMES if name.endswith("_events")),
@@ -551,6 +554,7 @@ class _Entry:
     status_after: str
     explanation: str
     editor_id: int
+    approved_by_id: int | None
     correction_class: str
     changes: dict[str, Any]
     salt: str

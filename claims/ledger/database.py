@@ -3,7 +3,8 @@
 Migrations run as the owner of the tables (factcheck.db.roles); after every
 `migrate`, the owner grants the app's role what the running app needs and
 no more. On the append-only tables (the review ledger, its evidence, its
-Merkle tree, and the edit history) that is SELECT and INSERT: the app's
+Merkle tree, the verdicts proposed for sign-off and their decisions, and the
+edit history) that is SELECT and INSERT: the app's
 role can never UPDATE, DELETE or TRUNCATE them, nor ALTER them or disable
 their triggers (only an owner can), whatever its session sets.
 """
@@ -21,9 +22,18 @@ def append_only_tables() -> list[str]:
     """The ledger's tables and the edit history's: written once, never changed."""
     import pghistory.models
 
-    from claims.models import LedgerTreeHash, Review, ReviewEvidence
+    from claims.models import (
+        LedgerTreeHash,
+        ProposalDecision,
+        ProposalEvidence,
+        Review,
+        ReviewEvidence,
+        VerdictProposal,
+    )
 
     models = [Review, ReviewEvidence, LedgerTreeHash]
+    # The second-editor sign-off's record: what was proposed, and what became of it.
+    models += [VerdictProposal, ProposalEvidence, ProposalDecision]
     models += [
         model
         for model in apps.get_models()

@@ -6,8 +6,8 @@ An entry is hashed in two parts (docs/ledger-format.md, byte by byte):
   speaker, date, kind, quantity, unit, media authenticity), the claim
   version, the action, the statuses before and after, the explanation,
   the evidence (each source's id and snapshot SHA-256), the editor, the
-  correction (class and what changed from what) and a salted digest of the
-  internal note. A random salt makes the body's digest safe to publish in
+  correction (class and what changed from what), a salted digest of the
+  internal note and, for a verdict a second editor signed off, the approver. A random salt makes the body's digest safe to publish in
   place of the body, for claims readers may not see;
 - its **header**: format version, sequence, time, previous entry's hash and
   the body's SHA-256. The header's canonical bytes are the Merkle tree's
@@ -158,6 +158,7 @@ class EntryFields(Protocol):
     status_after: str
     explanation: str
     editor_id: int
+    approved_by_id: int | None
     correction_class: str
     changes: dict[str, Any]
     salt: str
@@ -172,7 +173,7 @@ def entry_body(
     correction = None
     if review.action == Review.Action.CORRECTION:
         correction = {"class": review.correction_class, "changes": review.changes}
-    return {
+    body = {
         "salt": review.salt,
         "claim": {"id": review.claim_id, **review.claim_content},
         "claim_version": review.claim_version,
@@ -187,6 +188,11 @@ def entry_body(
             review.note, review.note_salt
         ),
     }
+    # Only where there is one: every entry written without sign-off keeps the
+    # body (and so the hash) it always had.
+    if review.approved_by_id is not None:
+        body["approved_by"] = review.approved_by_id
+    return body
 
 
 def stored_body_digest(body: dict[str, Any]) -> str:
@@ -290,6 +296,7 @@ def append_entry(
     evidence: Sequence[Source] = (),
     correction_class: str = "",
     new_content: dict[str, Any] | None = None,
+    approved_by: User | None = None,
 ) -> Review:
     """Write one ledger entry and apply it to the claim, in one transaction.
 
@@ -299,7 +306,8 @@ def append_entry(
     advisory lock orders writers, so the entry extends the chain's tip; the
     entry commits to the claim's content (`new_content` for a correction,
     the stored content otherwise); its Merkle tree hashes are stored with
-    it; a checkpoint is signed once the transaction commits.
+    it; a checkpoint is signed once the transaction commits. `approved_by` is the
+    second editor who signed a verdict off (claims.sign_off), whom the entry names.
 
     In the caller's transaction when there is one, without a savepoint (two
     statements per entry): every refusal is raised before the first write, and
@@ -319,6 +327,7 @@ def append_entry(
                 evidence=evidence,
                 correction_class=correction_class,
                 new_content=new_content,
+                approved_by=approved_by,
             )
     # Lock order, the same for every writer: the claim's row, then the ledger.
     if claim.__dict__.get(_LOCKED_IN) is _transaction():
@@ -349,6 +358,7 @@ def append_entry(
         explanation=explanation,
         note=note.strip(),
         editor=editor,
+        approved_by=approved_by,
         claim_content=content_after,
         correction_class=correction_class,
         changes=changes,

@@ -42,8 +42,9 @@ SELECT r.sequence,
        to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
        r.previous_hash, r.entry_hash, r.claim_id,
        r.claim_version, r.action, r.status_before, r.status_after, r.explanation,
-       r.note, r.note_salt, r.salt, r.editor_id, r.correction_class, r.changes,
-       r.claim_content, c.slug, c.published_at IS NOT NULL, u.username,
+       r.note, r.note_salt, r.salt, r.editor_id, r.approved_by_id, r.correction_class,
+       r.changes, r.claim_content, c.slug, c.published_at IS NOT NULL, u.username,
+       (SELECT a.username FROM auth_user a WHERE a.id = r.approved_by_id),
        (SELECT coalesce(json_agg(json_build_array(e.source_id, s.snapshot_sha256)
                                  ORDER BY e.position), '[]')::text
           FROM claims_reviewevidence e JOIN sources_source s ON s.id = e.source_id
@@ -75,12 +76,14 @@ class ExportedEntry:
     note_salt: str
     salt: str
     editor_id: int
+    approved_by_id: int | None
     correction_class: str
     changes: dict[str, Any]
     claim_content: dict[str, Any]
     claim_slug: str
     claim_published: bool
     editor_username: str
+    approver_username: str | None
     evidence: list[tuple[int, str]]
 
     @classmethod
@@ -109,12 +112,14 @@ class ExportedEntry:
             note_salt=review.note_salt,
             salt=review.salt,
             editor_id=review.editor_id,
+            approved_by_id=review.approved_by_id,
             correction_class=review.correction_class,
             changes=review.changes,
             claim_content=review.claim_content,
             claim_slug=review.claim.slug,
             claim_published=review.claim.is_published,
             editor_username=review.editor.username,
+            approver_username=review.approved_by.username if review.approved_by else None,
             evidence=entries.evidence_of(review),
         )
 
@@ -161,6 +166,8 @@ def export_line(entry: ExportedEntry | Review, *, full: bool) -> dict[str, Any]:
         line["body"] = body
         line["claim"] = entry.claim_slug
         line["editor"] = entry.editor_username
+        if entry.approver_username is not None:
+            line["approved_by"] = entry.approver_username
     else:
         line["redacted"] = True
     if full:

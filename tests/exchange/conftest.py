@@ -34,9 +34,11 @@ from claims.models import (
     Quote,
     RatingWord,
     Speaker,
+    VerdictProposal,
 )
 from claims.seeding import load_seed_file
 from claims.services import assign_claim, unpublish_claim
+from claims.sign_off import approve_proposal, propose_verdict, send_back_proposal
 from factcheck.db.roles import as_owner
 from tests.conftest import SNAPSHOT
 from tests.factories import (
@@ -142,6 +144,18 @@ def build_desk(*, seeds: bool = False) -> dict[str, object]:
     draft = ClaimFactory(statement="A draft nobody has checked.", speaker=minister)
     assign_claim(claim=draft, assignee=contributor, by=editor)
     VerdictFactory(claim=ClaimFactory(speaker=critics), editor=editor, status="mixed")
+    # Second-editor sign-off: one verdict approved (its entry names the approver), one
+    # sent back with evidence cited, one still pending.
+    chief = EditorFactory(username="chief")
+    signed = ClaimFactory(speaker=minister, statement="Signed off by a second editor.")
+    approve_proposal(proposal=_proposed(signed, editor, "misleading", [filing]), editor=chief)
+    sent_back = ClaimFactory(speaker=critics, statement="Sent back once, then pending.")
+    send_back_proposal(
+        proposal=_proposed(sent_back, chief, "true", [article, filing]),
+        editor=editor,
+        reason="The filing contradicts it.",
+    )
+    _proposed(sent_back, chief, "mixed", [filing])
 
     ExternalReview.objects.create(
         claim=numeric,
@@ -175,6 +189,18 @@ def build_desk(*, seeds: bool = False) -> dict[str, object]:
         change_message='[{"changed": {"fields": ["Slug"]}}]',
     )
     return {"editor": editor, "numeric": numeric}
+
+
+def _proposed(claim: Claim, editor, status: str, evidence: list) -> VerdictProposal:
+    return propose_verdict(
+        claim=claim,
+        editor=editor,
+        status=status,
+        explanation=f"Proposed as {status}.",
+        expected_version=Claim.objects.get(pk=claim.pk).version,
+        evidence=evidence,
+        note="For a second pair of eyes.",
+    )
 
 
 def empty_database() -> None:

@@ -8,8 +8,9 @@ import json
 import pytest
 from django.db.models import Prefetch
 
-from claims.ledger import entries, export
+from claims.ledger import entries, export, verifier
 from claims.models import Claim, Review, ReviewEvidence
+from claims.sign_off import approve_proposal, propose_verdict
 from tests.factories import CorrectionFactory, VerdictFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def orm_export(*, full: bool) -> bytes:
     """The export as it was built before the row reader: Review instances with their
     claim, editor and evidence, the header from entries.entry_header, json.dumps."""
     reviews = (
-        Review.objects.select_related("claim", "editor")
+        Review.objects.select_related("claim", "editor", "approved_by")
         .prefetch_related(
             Prefetch(
                 "evidence_links",
@@ -42,6 +43,8 @@ def orm_export(*, full: bool) -> bytes:
         }
         if full or review.claim.is_published:
             line |= {"body": body, "claim": review.claim.slug, "editor": review.editor.username}
+            if review.approved_by is not None:
+                line["approved_by"] = review.approved_by.username
         else:
             line["redacted"] = True
         if full:
@@ -51,8 +54,11 @@ def orm_export(*, full: bool) -> bytes:
 
 
 @pytest.mark.parametrize("full", [False, True])
-def test_export_is_byte_identical_to_the_orm_export_on_the_seeds(seeded, editor, full):
-    # Evidence, a correction (changes), a note and a draft's redacted entry too.
+def test_export_is_byte_identical_to_the_orm_export_on_the_seeds(
+    seeded, editor, second_editor, full
+):
+    # Evidence, a correction (changes), a note, a verdict signed off by a second
+    # editor, and a draft's redacted entry too.
     claim = Claim.objects.filter(published_at__isnull=False).order_by("pk")[0]
     sources = list(claim.appearances.values_list("source", flat=True))
     VerdictFactory(
@@ -64,10 +70,24 @@ def test_export_is_byte_identical_to_the_orm_export_on_the_seeds(seeded, editor,
         evidence=[a.source for a in claim.appearances.all()][:2],
     )
     CorrectionFactory(claim=claim.slug, editor=editor, changes={"statement": "Fixed wörding."})
+    for other in Claim.objects.exclude(pk=claim.pk).order_by("pk")[:2]:
+        proposal = propose_verdict(
+            claim=other,
+            editor=editor,
+            status="mixed",
+            explanation="Signed off.",
+            expected_version=other.version,
+        )
+        approve_proposal(proposal=proposal, editor=second_editor)
     assert sources
     expected = orm_export(full=full)
     assert expected.count(b"\n") == Review.objects.count()
     assert b"".join(export.export_lines(full=full, chunk_size=7)) == expected
+    assert b'"approved_by":"ed2"' in expected
+    report = verifier.verify_export(
+        expected.splitlines(keepends=True), checkpoint_note=None, verifier_key=None
+    )
+    assert report.ok, report.problems
     if not full:
         assert b'"redacted":true' in expected or not Claim.objects.drafts().exists()
 
