@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -13,14 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 
-from claims import dashboard
+from claims import dashboard, sign_off
 from claims.forms import ClaimAdminForm, CorrectionForm, ReviewForm, UnpublishForm
 from claims.ledger.verification import verify_ledger
 from claims.markdown import render_markdown
@@ -36,6 +37,7 @@ from claims.models import (
     ReviewEvidence,
     Speaker,
     Topic,
+    VerdictProposal,
     normalized_rating_words,
     rating_word_statuses,
 )
@@ -51,6 +53,7 @@ from claims.services import (
     check_claim_edit,
     correct_claim,
     find_quote,
+    needs_sign_off,
     publish_claim,
     record_review,
     unpublish_claim,
@@ -525,6 +528,11 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                 name="claims_claim_record_review",
             ),
             path(
+                "<path:object_id>/proposals/<int:proposal_id>/",
+                self.admin_site.admin_view(self.proposal_decision_view),
+                name="claims_claim_decide_proposal",
+            ),
+            path(
                 "<path:object_id>/publication/",
                 self.admin_site.admin_view(self.publication_view),
                 name="claims_claim_publication",
@@ -573,7 +581,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         correction_conflict=None,
     ):
         entries = (
-            claim.reviews.select_related("editor")
+            claim.reviews.select_related("editor", "approved_by")
             .prefetch_related(
                 Prefetch(
                     "evidence_links",
@@ -591,8 +599,12 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             )
         if correction_form is None and can_review and claim.is_locked:
             correction_form = CorrectionForm(claim=claim, admin_site=self.admin_site)
+        proposal = sign_off.pending_for(claim)
         return {
             "claim": claim,
+            "pending_proposal": proposal,
+            "proposal_stale": sign_off.stale_because(proposal, claim) if proposal else "",
+            "sign_off_required": settings.VERDICT_SIGN_OFF,
             # The newest LEDGER_SHOWN, and whether there are more (the ledger list has them all).
             "ledger_entries": SimpleLazyObject(lambda: _with_change_rows(entries)[:LEDGER_SHOWN]),
             "ledger_more": SimpleLazyObject(lambda: len(entries) > LEDGER_SHOWN),
@@ -640,9 +652,10 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         if review_ok and source_ok:
             conflict = _edited_since_loaded(claim, form)
             if conflict is None:
+                proposing = "propose" in request.POST or needs_sign_off(form.cleaned_data["status"])
                 try:
-                    entry, source = self._record_verdict(
-                        request, claim, form, new_source if adding else None
+                    written, source = self._record_verdict(
+                        request, claim, form, new_source if adding else None, propose=proposing
                     )
                 except VersionConflict as exc:
                     conflict = str(exc)
@@ -651,11 +664,16 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                     _add_errors(form, exc)
                 else:
                     added = f" The new source “{source.title}” is cited." if source else ""
-                    self.message_user(
-                        request,
-                        f"Recorded ledger entry #{entry.sequence}: {entry.summary}.{added}",
-                        messages.SUCCESS,
-                    )
+                    if isinstance(written, VerdictProposal):
+                        done = (
+                            f"Proposed “{written.get_status_display()}” for a second editor's "
+                            "approval: it reaches the ledger and readers once another editor "
+                            f"approves it.{added}"
+                        )
+                    else:
+                        done = f"Recorded ledger entry #{written.sequence}: {written.summary}."
+                        done += added
+                    self.message_user(request, done, messages.SUCCESS)
                     return HttpResponseRedirect(change_url)
             if conflict is not None:
                 form = self._review_form_after_conflict(request, claim)
@@ -664,12 +682,19 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         )
 
     def _record_verdict(
-        self, request, claim: Claim, form: DeskReviewForm, new_source: NewSourceForm | None
-    ) -> tuple[Review, Source | None]:
+        self,
+        request,
+        claim: Claim,
+        form: DeskReviewForm,
+        new_source: NewSourceForm | None,
+        *,
+        propose: bool = False,
+    ) -> tuple[Review | VerdictProposal, Source | None]:
         # A savepoint: a refused verdict takes the source added for it along.
         with transaction.atomic():
             source = new_source.save() if new_source is not None else None
-            entry = record_review(
+            write = sign_off.propose_verdict if propose else record_review
+            written = write(
                 claim=claim,
                 editor=request.user,
                 status=form.cleaned_data["status"],
@@ -678,7 +703,47 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data["expected_version"],
             )
-        return entry, source
+        return written, source
+
+    def proposal_decision_view(self, request, object_id, proposal_id):
+        """Approve, send back or withdraw the claim's proposed verdict (a POST from the
+        review screen); then back to the claim, the message saying what happened or
+        why nothing did. The rules are claims.sign_off's."""
+        claim = self.get_object(request, unquote(object_id))
+        if claim is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_record_review_permission(request):
+            raise PermissionDenied(EDITORS_ONLY.format("Deciding a proposed verdict"))
+        change_url = reverse("admin:claims_claim_change", args=[claim.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(f"{change_url}#record-review")
+        proposal = sign_off.proposals().filter(claim=claim, pk=proposal_id).first()
+        if proposal is None:
+            raise Http404("No such proposed verdict for this claim.")
+        decision = request.POST.get("decision")
+        try:
+            if decision == "approve":
+                entry = sign_off.approve_proposal(proposal=proposal, editor=request.user)
+                done = (
+                    f"Approved: ledger entry #{entry.sequence}, {entry.summary}, by "
+                    f"{proposal.proposed_by} and approved by you."
+                )
+            elif decision == "send_back":
+                sign_off.send_back_proposal(
+                    proposal=proposal, editor=request.user, reason=request.POST.get("reason", "")
+                )
+                done = f"Sent back to {proposal.proposed_by}, with your reason."
+            elif decision == "withdraw":
+                sign_off.withdraw_proposal(proposal=proposal, editor=request.user)
+                done = "Your proposed verdict is withdrawn."
+            else:
+                return HttpResponseBadRequest("Unknown decision.")
+        except (PermissionDenied, ValidationError) as refused:
+            reason = " ".join(refused.messages) if isinstance(refused, ValidationError) else refused
+            self.message_user(request, f"Nothing was changed: {reason}", messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
 
     def _new_source_form(self, request, *, bound: bool = False) -> NewSourceForm | None:
         """The review screen's "add a source" form, for those who may add sources."""

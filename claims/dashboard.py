@@ -44,7 +44,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from claims.models import Claim, Review
+from claims.models import Claim, Review, VerdictProposal
 from claims.ratings import VERDICT_STATUSES, WORKFLOW_STATUSES, Status
 
 # Counted exactly up to this many; beyond, the dashboard says "1,000+".
@@ -84,6 +84,13 @@ def stale_claims(claims: QuerySet[Claim], at: datetime) -> QuerySet[Claim]:
     return open_claims(claims).filter(created_at__lt=cutoff).filter(~Exists(recent))
 
 
+def awaiting_approval(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Claims with a verdict proposed and not yet decided (claims.sign_off). Read from
+    the proposals' side (few) rather than probing each open claim for one."""
+    waiting = VerdictProposal.objects.filter(decision__isnull=True).values("claim_id")
+    return claims.filter(pk__in=waiting)
+
+
 @dataclass(frozen=True)
 class Queue:
     key: str
@@ -111,6 +118,11 @@ QUEUES: tuple[Queue, ...] = (
         lambda: "In review",
         lambda claims, user, at: claims.filter(status=Status.IN_REVIEW),
         order=("status_changed_at", "pk"),
+    ),
+    Queue(
+        "awaiting_approval",
+        lambda: "Awaiting a second editor",
+        lambda claims, user, at: awaiting_approval(claims),
     ),
     Queue(
         "stale",

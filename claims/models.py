@@ -174,7 +174,7 @@ class ClaimQuerySet(models.QuerySet):
             ),
             models.Prefetch(
                 "reviews",
-                queryset=Review.objects.select_related("editor")
+                queryset=Review.objects.select_related("editor", "approved_by")
                 .prefetch_related(
                     models.Prefetch(
                         "evidence_links",

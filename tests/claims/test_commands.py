@@ -15,8 +15,12 @@ def test_ensure_demo_users_creates_an_editor_and_a_contributor(db, settings, cap
     out = capsys.readouterr().out
     assert "username: editor   password: demo-pass-123" in out
     User = get_user_model()
-    assert User.objects.filter(username__in=["editor", "contributor"]).count() == 2
+    assert User.objects.filter(username__in=["editor", "chief", "contributor"]).count() == 3
     editor = authenticate(username="editor", password="demo-pass-123")
+    # A second editor, so that a verdict proposed under sign-off can be approved.
+    assert authenticate(username="chief", password="demo-pass-123").has_perm(
+        "claims.record_review"
+    )
     contributor = authenticate(username="contributor", password="demo-pass-123")
     assert editor.is_staff and editor.has_perm("claims.record_review")
     assert contributor.is_staff and not contributor.has_perm("claims.record_review")

@@ -15,6 +15,12 @@ DEMO_USERS = (
         "Demo editor: records verdicts, publishes, assigns work",
     ),
     (
+        "chief",
+        "Editors",
+        ("Morgan", "Reyes"),
+        "Second demo editor: approves verdicts when sign-off is on (VERDICT_SIGN_OFF=true)",
+    ),
+    (
         "contributor",
         "Contributors",
         ("Sam", "Ortega"),
@@ -25,7 +31,7 @@ DEMO_USERS = (
 
 class Command(BaseCommand):
     help = (
-        "Create or reset the demo editor and contributor accounts (DEBUG only) and print "
+        "Create or reset the demo editors and contributor accounts (DEBUG only) and print "
         "their credentials. The password comes from DEMO_PASSWORD.\n\n"
         "Example: DEBUG=true python manage.py ensure_demo_users"
     )
