@@ -257,17 +257,22 @@ def _too_many(request: HttpRequest, wait: int) -> HttpResponse:
     return response
 
 
+def _suggest_form(request: HttpRequest, form: TipForm) -> HttpResponse:
+    retention = settings.TIP_EMAIL_RETENTION_DAYS
+    return render(request, "claims/suggest.html", {"form": form, "email_retention_days": retention})
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def suggest(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return render(request, "claims/suggest.html", {"form": TipForm()})
+        return _suggest_form(request, TipForm())
     wait = _retry_after(request)
     if wait is not None:
         return _too_many(request, wait)
     form = TipForm(request.POST)
     if not form.is_valid():
-        return render(request, "claims/suggest.html", {"form": form})
+        return _suggest_form(request, form)
     _count_tip(request)
     data = form.cleaned_data
     if not data["website"]:

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -145,3 +147,11 @@ def handle(groups, status: str, user, claim: Claim | None = None) -> int:
     return groups.filter(status=TipStatus.NEW).update(
         status=status, claim=claim, handled_by=user, handled_at=timezone.now()
     )
+
+
+def forget_emails(*, now: datetime | None = None) -> int:
+    """Erase the email address of every tip older than TIP_EMAIL_RETENTION_DAYS; returns
+    how many were erased. The tip's words stay: only the means of reaching the reader
+    goes, as the suggest form promises."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TIP_EMAIL_RETENTION_DAYS)
+    return Tip.objects.filter(received_at__lt=cutoff).exclude(email="").update(email="")

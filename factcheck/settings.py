@@ -309,6 +309,12 @@ TIP_RATE_LIMIT = env_int("TIP_RATE_LIMIT", 5)
 TIP_RATE_WINDOW = env_int("TIP_RATE_WINDOW", 3600)
 if TIP_RATE_LIMIT < 0 or TIP_RATE_WINDOW < 1:
     raise ImproperlyConfigured("TIP_RATE_LIMIT must be 0 or more, TIP_RATE_WINDOW 1 or more.")
+# A reader's email address, given to hear back about a tip, is erased once the tip is
+# this many days old (`manage.py forget_tip_emails`, run daily): the suggest form
+# promises it.
+TIP_EMAIL_RETENTION_DAYS = env_int("TIP_EMAIL_RETENTION_DAYS", 90)
+if TIP_EMAIL_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("TIP_EMAIL_RETENTION_DAYS must be 1 or more.")
 
 # The public address of the site, for canonical URLs, feeds, sitemaps and
 # ClaimReview markup, and the organisation that publishes the verdicts. Set in

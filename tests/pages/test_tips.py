@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -138,6 +141,28 @@ def test_no_client_address_is_stored(client, db):
     # Nor in the cache's keys or values: the throttle keeps a keyed hash.
     stored = " ".join(f"{key} {value!r}" for key, value in cache._cache.items())  # type: ignore[attr-defined]
     assert address not in stored and "tips:count:" in stored
+
+
+def test_readers_emails_are_erased_once_the_tip_is_old_enough(client, db, settings):
+    settings.TIP_EMAIL_RETENTION_DAYS = 30
+    assert "erased 30 days after you send it" in client.get(SUGGEST).content.decode()
+    _send(client, text="An old tip.", email="old@example.org")
+    _send(client, text="A recent tip.", email="recent@example.org")
+    _send(client, text="A tip without an address.")
+    old = Tip.objects.get(text="An old tip.")
+    Tip.objects.filter(pk=old.pk).update(received_at=old.received_at - timedelta(days=31))
+
+    out = StringIO()
+    call_command("forget_tip_emails", stdout=out)
+
+    assert "Erased 1 email address of tips older than 30 days." in out.getvalue()
+    emails = dict(Tip.objects.values_list("text", "email"))
+    assert emails == {
+        "An old tip.": "",
+        "A recent tip.": "recent@example.org",
+        "A tip without an address.": "",
+    }
+    assert tips.forget_emails() == 0  # nothing left to erase
 
 
 # Grouping (claims.tips)
