@@ -140,9 +140,12 @@ class TipGroupAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: TipGroup, form: Any, change: bool) -> None:
-        if obj.handled_at and obj.handled_by_id is None:
+        just_handled = bool(obj.handled_at) and obj.handled_by_id is None
+        if just_handled:
             obj.handled_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+        if just_handled:
+            tips.reply_after_commit([obj.pk])
 
     @admin.display(description="claim asked about", ordering="text")
     def summary(self, obj: TipGroup) -> str:

@@ -23,16 +23,24 @@ opens a new group, so the desk sees that readers still ask.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from smtplib import SMTPException
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from claims.claimreview import absolute_url, claim_url
 from claims.models import Claim, Tip, TipGroup, TipStatus
+
+logger = logging.getLogger(__name__)
 
 # pg_trgm similarity at or above which a tip may join an open group. Measured on
 # normalized rewordings of one claim: case, accents and punctuation aside they score
@@ -144,9 +152,75 @@ def handle(groups, status: str, user, claim: Claim | None = None) -> int:
         raise ValueError(f"{status!r} is not a handling of a tip")
     if claim is not None and status != TipStatus.ACCEPTED:
         raise ValueError("Only an accepted tip links to a claim.")
-    return groups.filter(status=TipStatus.NEW).update(
+    handled = list(groups.filter(status=TipStatus.NEW).values_list("pk", flat=True))
+    changed = TipGroup.objects.filter(pk__in=handled, status=TipStatus.NEW).update(
         status=status, claim=claim, handled_by=user, handled_at=timezone.now()
     )
+    reply_after_commit(handled)
+    return changed
+
+
+def reply_after_commit(group_ids: list[int]) -> None:
+    """Tell the readers of these just-handled groups what the desk did, once the
+    handling is committed (a rolled-back handling tells nobody anything)."""
+    if group_ids:
+        transaction.on_commit(lambda: reply_to_readers(group_ids))
+
+
+def reply_to_readers(group_ids: list[int]) -> tuple[int, int]:
+    """Write to every reader of these handled groups who left an address, then erase
+    the address: it was given for this one answer. Returns (sent, failed); an address
+    whose message could not be sent is kept, to try again (the retention still ends
+    it: forget_emails)."""
+    waiting = list(
+        Tip.objects.filter(group__in=group_ids, group__status__in=HANDLED)
+        .exclude(email="")
+        .select_related("group__claim")
+    )
+    sent: list[int] = []
+    failed = 0
+    for tip in waiting:
+        try:
+            send_mail(*_reply(tip), from_email=None, recipient_list=[tip.email])
+        except (OSError, SMTPException):
+            logger.exception("Could not write to the reader of tip %s", tip.pk)
+            failed += 1
+        else:
+            sent.append(tip.pk)
+    Tip.objects.filter(pk__in=sent).update(email="")
+    return len(sent), failed
+
+
+HANDLED = (TipStatus.ACCEPTED, TipStatus.DISMISSED)
+
+
+def _reply(tip: Tip) -> tuple[str, str]:
+    """The subject and text of the answer to one tip."""
+    group = tip.group
+    publisher = settings.PUBLISHER_NAME
+    asked = f"You asked us to check: “{Truncator(tip.text).chars(200)}”"
+    if group.status == TipStatus.ACCEPTED:
+        claim = group.claim
+        if claim is not None and claim.is_published:
+            where = f"Our fact-check is here: {claim_url(claim)}"
+        else:
+            where = (
+                f"When our fact-check is published, it will be listed at {absolute_url('/claims/')}"
+            )
+        body = f"{asked}\n\nOur desk is checking this claim. {where}\n"
+        subject = f"{publisher}: we are checking the claim you sent"
+    else:
+        body = (
+            f"{asked}\n\nOur desk read it and will not check it: we cannot check every claim, "
+            "and choose those we can verify with evidence and that reach the most readers. "
+            f"How we choose: {absolute_url(reverse('site:methodology'))}\n"
+        )
+        subject = f"{publisher}: about the claim you sent"
+    body += (
+        "\nThank you for writing to us. We used your address only for this answer and "
+        "have now erased it.\n"
+    )
+    return subject, body
 
 
 def forget_emails(*, now: datetime | None = None) -> int:

@@ -326,6 +326,27 @@ DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Fact-check ledger")
 PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
 
+# Mail: the desk's replies to readers who left an address with a tip (claims.tips),
+# through Django's MAILERS. In development the messages are printed on the console;
+# otherwise SMTP, configured from the environment.
+if env_bool("EMAIL_TO_CONSOLE", "true" if DEBUG else "false"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env("EMAIL_HOST", "localhost"),
+                "port": int(env("EMAIL_PORT", "25")),
+                "username": env("EMAIL_HOST_USER"),
+                "password": env("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", "false"),
+                "timeout": 10,
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "desk@localhost")
+
 # The review ledger's signed checkpoints (claims/ledger/checkpoints.py): the
 # Ed25519 key the database never holds (the key itself, or a file holding it:
 # `make run` creates a development key in .ledger/), the log the checkpoints

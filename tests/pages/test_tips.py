@@ -145,7 +145,7 @@ def test_no_client_address_is_stored(client, db):
 
 def test_readers_emails_are_erased_once_the_tip_is_old_enough(client, db, settings):
     settings.TIP_EMAIL_RETENTION_DAYS = 30
-    assert "erased 30 days after you send it" in client.get(SUGGEST).content.decode()
+    assert "30 days after you send it at the latest" in client.get(SUGGEST).content.decode()
     _send(client, text="An old tip.", email="old@example.org")
     _send(client, text="A recent tip.", email="recent@example.org")
     _send(client, text="A tip without an address.")
@@ -293,6 +293,59 @@ def test_the_desk_accepts_and_dismisses_groups(editor, editor_client, db):
     assert (accepted.status, accepted.handled_by) == (TipStatus.ACCEPTED, editor)
     assert (dismissed.status, dismissed.handled_by) == (TipStatus.DISMISSED, editor)
     assert accepted.handled_at and dismissed.handled_at
+
+
+def test_readers_who_left_an_address_are_told_and_the_address_erased(
+    editor, editor_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    first = tips.receive_tip("The port handled 12 million tonnes.", email="a@example.org")
+    tips.receive_tip("the port handled 12 million tonnes!", email="b@example.org")
+    tips.receive_tip("The port handled 12 million tonnes.")  # no address: nobody to tell
+    dismissed = tips.receive_tip("Quite another tip entirely.", email="c@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(QUEUE, {"action": "accept", "_selected_action": [first.group_id]})
+        editor_client.post(QUEUE, {"action": "dismiss", "_selected_action": [dismissed.group_id]})
+
+    by_reader = {message.to[0]: message for message in mailoutbox}
+    assert sorted(by_reader) == ["a@example.org", "b@example.org", "c@example.org"]
+    assert "we are checking the claim you sent" in by_reader["a@example.org"].subject
+    assert "“the port handled 12 million tonnes!”" in by_reader["b@example.org"].body
+    assert "will not check it" in by_reader["c@example.org"].body
+    assert "/methodology/" in by_reader["c@example.org"].body
+    assert "have now erased it" in by_reader["a@example.org"].body
+    assert not Tip.objects.exclude(email="").exists()
+
+
+def test_a_published_claim_is_linked_in_the_reply(
+    editor, editor_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    group = tips.receive_tip("The port handled 12 million tonnes.", email="a@example.org").group
+    claim = ClaimFactory(published=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            reverse("admin:claims_tipgroup_change", args=[group.pk]),
+            {"claim": claim.pk, "tips-TOTAL_FORMS": 0, "tips-INITIAL_FORMS": 0},
+        )
+
+    assert response.status_code == 302
+    assert f"/claims/{claim.slug}/" in mailoutbox[0].body
+
+
+def test_an_address_that_cannot_be_written_to_is_kept(editor, db, monkeypatch, mailoutbox):
+    tip = tips.receive_tip("The port handled 12 million tonnes.", email="a@example.org")
+    TipGroup.objects.filter(pk=tip.group_id).update(
+        status=TipStatus.DISMISSED, handled_at=tip.received_at
+    )
+
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(tips, "send_mail", refused)
+    assert tips.reply_to_readers([tip.group_id]) == (0, 1)
+    tip.refresh_from_db()
+    assert tip.email == "a@example.org"
 
 
 def test_linking_a_claim_accepts_the_group(editor, editor_client, db):
