@@ -242,7 +242,7 @@ class DraftClaimForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         strip=False,
         label="The words, exactly as the source prints them",
-        help_text="Select them in the text below, or paste them.",
+        help_text="Select them in the source's text, or paste them.",
     )
     speaker = forms.ModelChoiceField(queryset=Speaker.objects.all(), label="Who said it")
     quote_kind = forms.ChoiceField(

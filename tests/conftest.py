@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations
-from django.test import TransactionTestCase
+from django.test import Client, TransactionTestCase
 from django.test.utils import setup_databases, teardown_databases
 
 from claims.ledger import verifier
@@ -125,6 +125,23 @@ def second_editor(db):
 @pytest.fixture
 def contributor(db):
     return ContributorFactory(username="contrib")
+
+
+@pytest.fixture
+def client_for(db):
+    """A function from a user to a test client signed in as them (`force_login`,
+    no password): `client_for(editor).get(url)`. `client_for(None)` is an anonymous
+    client, for tests that go through the roles including no one; pass
+    `enforce_csrf_checks=True` for a client that sends no CSRF token, as a forged
+    form would."""
+
+    def signed_in(user, *, enforce_csrf_checks: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return signed_in
 
 
 @pytest.fixture

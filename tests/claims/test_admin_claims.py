@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from claims import admin as claims_admin
@@ -11,13 +10,6 @@ from factcheck.admin_lists import EstimatedCountPaginator
 from tests.factories import ClaimFactory, PublicationFactory, UserFactory, VerdictFactory
 
 BOUNTY = "us-50-million-bounty-on-maduro"
-
-
-def _client(user):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -54,8 +46,8 @@ MATRIX = [
 
 
 @pytest.mark.parametrize(("role", "allowed"), MATRIX)
-def test_recording_a_verdict_from_the_claim_page(users, claim, role, allowed):
-    response = _client(users[role]).post(_review_url(claim), _review_data(claim))
+def test_recording_a_verdict_from_the_claim_page(client_for, users, claim, role, allowed):
+    response = client_for(users[role]).post(_review_url(claim), _review_data(claim))
 
     claim.refresh_from_db()
     if allowed:
@@ -73,10 +65,10 @@ def test_recording_a_verdict_from_the_claim_page(users, claim, role, allowed):
 
 
 @pytest.mark.parametrize(("role", "allowed"), MATRIX)
-def test_publishing_from_the_claim_page(users, claim, role, allowed):
+def test_publishing_from_the_claim_page(client_for, users, claim, role, allowed):
     url = reverse("admin:claims_claim_publication", args=[claim.pk])
 
-    _client(users[role]).post(url, {"action": "publish", "expected_version": claim.version})
+    client_for(users[role]).post(url, {"action": "publish", "expected_version": claim.version})
 
     claim.refresh_from_db()
     assert claim.is_published is allowed
@@ -85,9 +77,9 @@ def test_publishing_from_the_claim_page(users, claim, role, allowed):
 
 @pytest.mark.parametrize(("role", "allowed"), MATRIX)
 @pytest.mark.parametrize("action", ["mark_in_review", "publish"])
-def test_the_changelist_actions(users, claim, role, allowed, action):
+def test_the_changelist_actions(client_for, users, claim, role, allowed, action):
     changelist = reverse("admin:claims_claim_changelist")
-    client = _client(users[role])
+    client = client_for(users[role])
 
     client.post(changelist, {"action": action, "_selected_action": [claim.pk]})
 
@@ -99,9 +91,9 @@ def test_the_changelist_actions(users, claim, role, allowed, action):
         assert (f'value="{action}"' in offered) is allowed
 
 
-def test_unpublishing_asks_for_a_reason_then_records_it(editor, claim):
+def test_unpublishing_asks_for_a_reason_then_records_it(client_for, editor, claim):
     PublicationFactory(claim=claim, editor=editor)
-    client = _client(editor)
+    client = client_for(editor)
     changelist = reverse("admin:claims_claim_changelist")
 
     first = client.post(changelist, {"action": "unpublish", "_selected_action": [claim.pk]})
@@ -123,23 +115,25 @@ def test_unpublishing_asks_for_a_reason_then_records_it(editor, claim):
 
 
 @pytest.mark.parametrize("role", ["contributor", "editor"])
-def test_anyone_on_the_desk_can_assign_a_claim_to_themselves(users, claim, role):
-    _client(users[role]).post(
+def test_anyone_on_the_desk_can_assign_a_claim_to_themselves(client_for, users, claim, role):
+    client_for(users[role]).post(
         reverse("admin:claims_claim_changelist"),
         {"action": "assign_to_me", "_selected_action": [claim.pk]},
     )
     assert Claim.objects.get(pk=claim.pk).assignee == users[role]
 
 
-def test_a_contributor_cannot_assign_work_to_others_from_the_form(contributor, editor, claim):
-    page = _client(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+def test_a_contributor_cannot_assign_work_to_others_from_the_form(
+    client_for, contributor, editor, claim
+):
+    page = client_for(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
     assert 'name="assignee"' not in page.content.decode()
-    page = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+    page = client_for(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
     assert 'name="assignee"' in page.content.decode()
 
 
-def test_a_contributor_sees_no_way_to_record_a_verdict(contributor, claim):
-    page = _client(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+def test_a_contributor_sees_no_way_to_record_a_verdict(client_for, contributor, claim):
+    page = client_for(contributor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
 
     html = page.content.decode()
     assert page.status_code == 200
@@ -148,8 +142,8 @@ def test_a_contributor_sees_no_way_to_record_a_verdict(contributor, claim):
     assert 'id="ledger"' in html  # the ledger itself is readable
 
 
-def test_a_claim_entered_by_a_contributor_is_a_draft(contributor, speaker):
-    response = _client(contributor).post(
+def test_a_claim_entered_by_a_contributor_is_a_draft(client_for, contributor, speaker):
+    response = client_for(contributor).post(
         reverse("admin:claims_claim_add"),
         {
             "statement": "The bridge cost $2 billion.",
@@ -168,14 +162,16 @@ def test_a_claim_entered_by_a_contributor_is_a_draft(contributor, speaker):
     assert claim.status == "unverified"
 
 
-def test_the_second_editor_gets_the_conflict_and_keeps_their_text(editor, second_editor, claim):
+def test_the_second_editor_gets_the_conflict_and_keeps_their_text(
+    client_for, editor, second_editor, claim
+):
     loaded_version = claim.version  # both editors open the claim page
     VerdictFactory(
         claim=claim, editor=editor, explanation="First verdict.", expected_version=loaded_version
     )
 
     their_text = "My own careful explanation, with *emphasis*."
-    response = _client(second_editor).post(
+    response = client_for(second_editor).post(
         _review_url(claim),
         _review_data(claim, status="true", explanation=their_text, expected_version=loaded_version),
     )
@@ -192,15 +188,17 @@ def test_the_second_editor_gets_the_conflict_and_keeps_their_text(editor, second
     assert claim.status == "false"
 
 
-def test_a_verdict_without_explanation_is_shown_again_with_the_error(editor, claim):
-    response = _client(editor).post(_review_url(claim), _review_data(claim, explanation="  "))
+def test_a_verdict_without_explanation_is_shown_again_with_the_error(client_for, editor, claim):
+    response = client_for(editor).post(_review_url(claim), _review_data(claim, explanation="  "))
 
     assert response.status_code == 400
     assert "A verdict needs an explanation" in response.content.decode()
     assert not Review.objects.exists()
 
 
-def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(editor, claim, source):
+def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(
+    client_for, editor, claim, source
+):
     first = VerdictFactory(claim=claim, editor=editor, status="in_review", explanation="")
     second = VerdictFactory(
         claim=claim,
@@ -210,7 +208,7 @@ def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(editor, 
         evidence=[source],
     )
 
-    html = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content
+    html = client_for(editor).get(reverse("admin:claims_claim_change", args=[claim.pk])).content
     html = html.decode()
     assert html.index(f'id="entry-{second.sequence}"') < html.index(f'id="entry-{first.sequence}"')
     assert f'<code title="previous: {first.entry_hash}">{second.entry_hash}</code>' in html
@@ -220,9 +218,9 @@ def test_the_claim_page_shows_the_whole_ledger_newest_first_with_hashes(editor, 
 
 
 def test_the_changelist_runs_the_same_queries_for_10_or_1000_claims(
-    editor, speaker, django_assert_num_queries, monkeypatch
+    client_for, editor, speaker, django_assert_num_queries, monkeypatch
 ):
-    client = _client(editor)
+    client = client_for(editor)
     url = reverse("admin:claims_claim_changelist")
     # Past this many claims the list shows the planner's estimate instead of counting.
     monkeypatch.setattr(EstimatedCountPaginator, "exact_up_to", 100)
@@ -256,9 +254,9 @@ def test_the_changelist_runs_the_same_queries_for_10_or_1000_claims(
 
 
 def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
-    editor, claim, source, django_assert_num_queries, monkeypatch
+    client_for, editor, claim, source, django_assert_num_queries, monkeypatch
 ):
-    client = _client(editor)
+    client = client_for(editor)
     url = reverse("admin:claims_claim_change", args=[claim.pk])
     # The page shows this many of the newest entries, then links to the ledger's list.
     monkeypatch.setattr(claims_admin, "LEDGER_SHOWN", 5)
@@ -268,9 +266,10 @@ def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
     # appearance count joined in), 4. the user's permissions and its groups' (one query),
     # 5. the claim again for the change form, 6. its topics (the picker shows only those),
     # 7. its appearances with sources and quotes, 8. the newest entries of its ledger with
-    # their editors, 9. those entries' evidence with sources, 10. the speaker the form
-    # shows. No list of every topic, speaker or user.
-    with django_assert_num_queries(10) as short:
+    # their editors and approvers, 9. those entries' evidence with sources, 10. a verdict
+    # pending a second editor's approval (none here: its evidence is not read), 11. the
+    # speaker the form shows. No list of every topic, speaker or user.
+    with django_assert_num_queries(11) as short:
         response = client.get(url)
     assert "every entry of this claim" not in response.content.decode()
     entries = [
@@ -283,7 +282,7 @@ def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
         )
         for version in range(2, 12)
     ]
-    # The same 11 with 11 entries in the ledger, of which the newest 5 are shown.
+    # The same 11 queries with 11 entries in the ledger, of which the newest 5 are shown.
     with django_assert_num_queries(len(short.captured_queries)):
         response = client.get(url)
     html = response.content.decode()
@@ -297,37 +296,37 @@ def test_the_change_page_runs_the_same_queries_however_long_the_ledger(
     assert listed.context["cl"].result_count == 11
 
 
-def test_full_text_search_finds_claims_by_quoted_words(editor, seeded):
+def test_full_text_search_finds_claims_by_quoted_words(client_for, editor, seeded):
     url = reverse("admin:claims_claim_changelist")
-    html = _client(editor).get(url, {"q": "blow"}).content.decode()
+    html = client_for(editor).get(url, {"q": "blow"}).content.decode()
     assert "Lethal strikes on drug traffickers" in html
-    html = _client(editor).get(url, {"q": '"50 million" -seven'}).content.decode()
+    html = client_for(editor).get(url, {"q": '"50 million" -seven'}).content.decode()
     assert "$50 million reward" in html
     assert "1 claim" in html
 
 
-def test_assigned_to_me_filter(editor, second_editor, speaker):
+def test_assigned_to_me_filter(client_for, editor, second_editor, speaker):
     ClaimFactory(slug="mine", statement="Mine", speaker=speaker, assignee=editor)
     ClaimFactory(slug="theirs", statement="Theirs", speaker=speaker, assignee=second_editor)
-    html = _client(editor).get(reverse("admin:claims_claim_changelist"), {"assignee": "me"})
+    html = client_for(editor).get(reverse("admin:claims_claim_changelist"), {"assignee": "me"})
     html = html.content.decode()
     assert ">Mine<" in html
     assert ">Theirs<" not in html
 
 
-def test_the_admin_index_says_whether_the_ledger_verifies(editor, seeded, superuser):
-    html = _client(editor).get(reverse("admin:index")).content.decode()
+def test_the_admin_index_says_whether_the_ledger_verifies(client_for, editor, seeded, superuser):
+    html = client_for(editor).get(reverse("admin:index")).content.decode()
     count = Review.objects.count()
     assert f"Ledger verified: {count} entries" in html
 
-    page = _client(superuser).get(reverse("admin:claims_review_verify"))
+    page = client_for(superuser).get(reverse("admin:claims_review_verify"))
     assert page.status_code == 200
     assert f"{count} entries" in page.content.decode()
 
 
-def test_the_history_page_shows_who_changed_the_wording(editor, claim):
+def test_the_history_page_shows_who_changed_the_wording(client_for, editor, claim):
     editor.groups.add(Group.objects.get(name="Editors"))
-    client = _client(editor)
+    client = client_for(editor)
     url = reverse("admin:claims_claim_change", args=[claim.pk])
     form = {
         "statement": "The port handled 12.5 million tonnes last year.",
@@ -347,15 +346,17 @@ def test_the_history_page_shows_who_changed_the_wording(editor, claim):
     assert ">ed<" in history
 
 
-def test_a_verdict_on_wording_edited_since_it_was_loaded_is_held_back(editor, contributor, claim):
-    page = _client(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
+def test_a_verdict_on_wording_edited_since_it_was_loaded_is_held_back(
+    client_for, editor, contributor, claim
+):
+    page = client_for(editor).get(reverse("admin:claims_claim_change", args=[claim.pk]))
     loaded_etag = page.context["review_form"]["expected_etag"].value()
     assert loaded_etag == claim.etag
     # A contributor rewords the claim; the ledger version does not move.
     claim.statement = "The port handled 2 million tonnes last year."
     claim.save()
 
-    held = _client(editor).post(
+    held = client_for(editor).post(
         _review_url(claim),
         _review_data(
             claim, status="true", explanation="Matches the report.", expected_etag=loaded_etag
@@ -369,7 +370,7 @@ def test_a_verdict_on_wording_edited_since_it_was_loaded_is_held_back(editor, co
     assert not Review.objects.exists()
     claim.refresh_from_db()
     # Sent again with the wording in view, it is recorded.
-    again = _client(editor).post(
+    again = client_for(editor).post(
         _review_url(claim),
         _review_data(
             claim, status="true", explanation="Matches the report.", expected_etag=claim.etag

@@ -5,7 +5,6 @@ which writes a correction entry in the ledger."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from claims.forms import ClaimAdminForm
@@ -19,12 +18,6 @@ from tests.factories import (
 )
 
 LOCKED_NOTE = "change only through a correction recorded in the ledger"
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _change_url(claim):
@@ -130,11 +123,11 @@ def _edit(name, other_speaker):
 @pytest.mark.parametrize("state", ["published", "rated_draft"])
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_a_contributor_cannot_edit_the_checkable_fields_of_a_published_or_rated_claim(
-    request, contributor, other_speaker, state, edit
+    client_for, request, contributor, other_speaker, state, edit
 ):
     claim = request.getfixturevalue(state)
     before = _snapshot(claim)
-    client = _client(contributor)
+    client = client_for(contributor)
 
     response = client.post(_change_url(claim), _change_form(claim, **_edit(edit, other_speaker)))
 
@@ -156,13 +149,15 @@ def test_a_contributor_cannot_edit_the_checkable_fields_of_a_published_or_rated_
     assert 'id="correct"' not in html  # the correction form is for editors
 
 
-def test_a_change_form_without_the_locked_fields_saves_the_others(contributor, published):
+def test_a_change_form_without_the_locked_fields_saves_the_others(
+    client_for, contributor, published
+):
     before_statement = published.statement
     form = _change_form(published, slug="port-tonnes-2024")
     for name in Claim.CHECKABLE_FIELDS:
         form.pop(name)
 
-    response = _client(contributor).post(_change_url(published), form)
+    response = client_for(contributor).post(_change_url(published), form)
 
     assert response.status_code == 302
     published.refresh_from_db()
@@ -172,12 +167,12 @@ def test_a_change_form_without_the_locked_fields_saves_the_others(contributor, p
 
 @pytest.mark.parametrize("status", [None, "in_review"])
 def test_a_draft_without_a_verdict_stays_editable(
-    contributor, editor, claim, other_speaker, status
+    client_for, contributor, editor, claim, other_speaker, status
 ):
     if status:
         VerdictFactory(claim=claim, editor=editor, status=status, explanation="")
         claim.refresh_from_db()
-    client = _client(contributor)
+    client = client_for(contributor)
     page = client.get(_change_url(claim)).content.decode()
     assert 'name="statement"' in page
     assert LOCKED_NOTE not in page
@@ -200,9 +195,9 @@ def test_a_draft_without_a_verdict_stays_editable(
 
 
 def test_an_edit_sent_from_a_form_opened_before_the_claim_was_published_is_refused(
-    contributor, editor, claim
+    client_for, contributor, editor, claim
 ):
-    client = _client(contributor)
+    client = client_for(contributor)
     assert 'name="statement"' in client.get(_change_url(claim)).content.decode()
     PublicationFactory(claim=claim, editor=editor)
     before = _snapshot(claim)
@@ -218,7 +213,7 @@ def test_an_edit_sent_from_a_form_opened_before_the_claim_was_published_is_refus
 
 
 def test_the_last_check_before_the_save_refuses_what_the_form_let_through(
-    monkeypatch, contributor, editor, claim
+    client_for, monkeypatch, contributor, editor, claim
 ):
     # The claim is published between the form's check and the save.
     def clean_then_publish(form):
@@ -228,7 +223,7 @@ def test_the_last_check_before_the_save_refuses_what_the_form_let_through(
     monkeypatch.setattr(ClaimAdminForm, "clean", clean_then_publish)
     before = _snapshot(claim)
 
-    response = _client(contributor).post(
+    response = client_for(contributor).post(
         _change_url(claim), _change_form(claim, statement="The port handled 1 tonne.")
     )
 
@@ -239,8 +234,10 @@ def test_the_last_check_before_the_save_refuses_what_the_form_let_through(
 # --- the correction form ---------------------------------------------------------
 
 
-def test_an_editor_sees_the_correction_form_prefilled_with_no_class_chosen(editor, rated):
-    page = _client(editor).get(_change_url(rated))
+def test_an_editor_sees_the_correction_form_prefilled_with_no_class_chosen(
+    client_for, editor, rated
+):
+    page = client_for(editor).get(_change_url(rated))
 
     html = page.content.decode()
     form = page.context["correction_form"]
@@ -257,19 +254,19 @@ def test_an_editor_sees_the_correction_form_prefilled_with_no_class_chosen(edito
     assert 'href="#correct">Correct this claim</a>, below' in html  # the locked fields' line
 
 
-def test_a_draft_says_it_is_edited_directly(editor, claim):
-    html = _client(editor).get(_change_url(claim)).content.decode()
+def test_a_draft_says_it_is_edited_directly(client_for, editor, claim):
+    html = client_for(editor).get(_change_url(claim)).content.decode()
 
     assert 'id="correct-draft"' in html
     assert "edit its fields directly" in html
     assert 'name="correction_class"' not in html
 
 
-def test_a_typo_correction_keeps_the_verdict_and_records_the_change(editor, rated):
+def test_a_typo_correction_keeps_the_verdict_and_records_the_change(client_for, editor, rated):
     before = _ledger(rated)
     new_statement = "The port handled 12 million tonnes last year, it said."
 
-    response = _client(editor).post(
+    response = client_for(editor).post(
         _correct_url(rated), _correction(rated, statement=new_statement), follow=True
     )
 
@@ -293,9 +290,9 @@ def test_a_typo_correction_keeps_the_verdict_and_records_the_change(editor, rate
 
 
 def test_a_substantive_correction_puts_the_claim_back_in_review(
-    editor, rated, speaker, other_speaker
+    client_for, editor, rated, speaker, other_speaker
 ):
-    response = _client(editor).post(
+    response = client_for(editor).post(
         _correct_url(rated),
         _correction(
             rated,
@@ -323,7 +320,9 @@ def test_a_substantive_correction_puts_the_claim_back_in_review(
     }
 
 
-def test_a_stale_version_is_a_conflict_that_keeps_the_editors_text(editor, second_editor, rated):
+def test_a_stale_version_is_a_conflict_that_keeps_the_editors_text(
+    client_for, editor, second_editor, rated
+):
     loaded = rated.version
     VerdictFactory(
         claim=rated,
@@ -335,7 +334,7 @@ def test_a_stale_version_is_a_conflict_that_keeps_the_editors_text(editor, secon
     before = _ledger(rated)
     typed = "The port handled 12 million tonnes in 2024."
 
-    response = _client(editor).post(
+    response = client_for(editor).post(
         _correct_url(rated),
         _correction(
             rated,
@@ -361,7 +360,7 @@ def test_a_stale_version_is_a_conflict_that_keeps_the_editors_text(editor, secon
 
 
 def test_sending_again_after_a_conflict_does_not_undo_the_other_correction(
-    editor, second_editor, rated
+    client_for, editor, second_editor, rated
 ):
     loaded = Claim.objects.get(pk=rated.pk)  # the first editor opens the page
     CorrectionFactory(
@@ -369,7 +368,7 @@ def test_sending_again_after_a_conflict_does_not_undo_the_other_correction(
     )
     typed = "The port handled 12 million tonnes last year, the minister said."
 
-    conflict = _client(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))
+    conflict = client_for(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))
 
     assert conflict.status_code == 409
     form = conflict.context["correction_form"]
@@ -378,14 +377,14 @@ def test_sending_again_after_a_conflict_does_not_undo_the_other_correction(
     again = {
         name: form[name].value() if form[name].value() is not None else "" for name in form.fields
     }
-    assert _client(editor).post(_correct_url(rated), again).status_code == 302
+    assert client_for(editor).post(_correct_url(rated), again).status_code == 302
     rated.refresh_from_db()
     assert rated.statement == typed
     assert rated.quantity == Decimal("12500000")
 
 
 def test_a_field_both_editors_corrected_keeps_yours_and_says_what_it_reads_now(
-    editor, second_editor, rated
+    client_for, editor, second_editor, rated
 ):
     loaded = Claim.objects.get(pk=rated.pk)
     CorrectionFactory(
@@ -393,7 +392,7 @@ def test_a_field_both_editors_corrected_keeps_yours_and_says_what_it_reads_now(
     )
     typed = "The port handled 12 million metric tonnes last year."
 
-    response = _client(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))
+    response = client_for(editor).post(_correct_url(loaded), _correction(loaded, statement=typed))
 
     assert response.status_code == 409
     form = response.context["correction_form"]
@@ -403,10 +402,10 @@ def test_a_field_both_editors_corrected_keeps_yours_and_says_what_it_reads_now(
     )
 
 
-def test_a_correction_without_a_reason_is_shown_again_naming_the_reason(editor, rated):
+def test_a_correction_without_a_reason_is_shown_again_naming_the_reason(client_for, editor, rated):
     before = _snapshot(rated)
 
-    response = _client(editor).post(
+    response = client_for(editor).post(
         _correct_url(rated), _correction(rated, statement="The port handled 12 Mt.", reason="  ")
     )
 
@@ -424,20 +423,24 @@ def test_a_correction_without_a_reason_is_shown_again_naming_the_reason(editor, 
         ({}, "__all__"),  # nothing changed
     ],
 )
-def test_an_invalid_correction_is_shown_again_with_its_error(editor, rated, overrides, field):
+def test_an_invalid_correction_is_shown_again_with_its_error(
+    client_for, editor, rated, overrides, field
+):
     before = _snapshot(rated)
 
-    response = _client(editor).post(_correct_url(rated), _correction(rated, **overrides))
+    response = client_for(editor).post(_correct_url(rated), _correction(rated, **overrides))
 
     assert response.status_code == 400
     assert field in response.context["correction_form"].errors
     assert _snapshot(rated) == before
 
 
-def test_a_correction_the_claims_rules_refuse_is_shown_again_with_the_rule(editor, rated):
+def test_a_correction_the_claims_rules_refuse_is_shown_again_with_the_rule(
+    client_for, editor, rated
+):
     before = _snapshot(rated)
 
-    response = _client(editor).post(_correct_url(rated), _correction(rated, quantity=""))
+    response = client_for(editor).post(_correct_url(rated), _correction(rated, quantity=""))
 
     assert response.status_code == 400
     errors = response.context["correction_form"].errors
@@ -447,18 +450,18 @@ def test_a_correction_the_claims_rules_refuse_is_shown_again_with_the_rule(edito
     assert _snapshot(rated) == before
 
 
-def test_a_draft_without_a_verdict_is_not_corrected_but_edited(editor, claim):
-    response = _client(editor).post(_correct_url(claim), _correction(claim, statement="Other."))
+def test_a_draft_without_a_verdict_is_not_corrected_but_edited(client_for, editor, claim):
+    response = client_for(editor).post(_correct_url(claim), _correction(claim, statement="Other."))
 
     assert response.status_code == 400
     assert "edit its fields directly" in response.content.decode()
     assert not Review.objects.exists()
 
 
-def test_a_contributor_cannot_send_a_correction(contributor, rated):
+def test_a_contributor_cannot_send_a_correction(client_for, contributor, rated):
     before = _snapshot(rated)
 
-    response = _client(contributor).post(
+    response = client_for(contributor).post(
         _correct_url(rated), _correction(rated, statement="The port handled 1 tonne.")
     )
 
@@ -470,9 +473,9 @@ def test_a_contributor_cannot_send_a_correction(contributor, rated):
 
 
 def test_the_ledger_shows_a_correction_with_its_changes_and_reason_escaped(
-    editor, rated, other_speaker
+    client_for, editor, rated, other_speaker
 ):
-    _client(editor).post(
+    client_for(editor).post(
         _correct_url(rated),
         _correction(
             rated,
@@ -485,7 +488,7 @@ def test_the_ledger_shows_a_correction_with_its_changes_and_reason_escaped(
     )
     entry = Review.objects.latest("sequence")
 
-    html = _client(editor).get(_change_url(rated)).content.decode()
+    html = client_for(editor).get(_change_url(rated)).content.decode()
     row = html.split(f'id="entry-{entry.sequence}"')[1].split("</tr>")[0]
     assert "Clarification correction" in row
     assert "Statement:" in row

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -21,12 +20,6 @@ from tests.factories import (
     SpeakerFactory,
     VerdictFactory,
 )
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _sidebar(response) -> str:
@@ -75,24 +68,24 @@ def test_a_long_list_takes_the_planners_estimate_never_less_than_counted(db, spe
 # --- filters that never list every related row -------------------------------------
 
 
-def test_the_claims_filters_list_no_speaker_source_or_outsider(editor, speaker, db):
+def test_the_claims_filters_list_no_speaker_source_or_outsider(client_for, editor, speaker, db):
     speakers = SpeakerFactory.create_batch(25)
     for each in speakers:
         AppearanceFactory(claim=ClaimFactory(speaker=each))
-    sidebar = _sidebar(_client(editor).get(CLAIMS))
+    sidebar = _sidebar(client_for(editor).get(CLAIMS))
     assert not any(each.name in sidebar for each in speakers)
     assert not any(source.title in sidebar for source in Source.objects.all())
     assert 'name="speaker"' in sidebar
     assert 'name="source"' in sidebar
 
 
-def test_the_speaker_filter_takes_a_typed_name_and_offers_the_matches(editor, db):
+def test_the_speaker_filter_takes_a_typed_name_and_offers_the_matches(client_for, editor, db):
     ada = SpeakerFactory(name="Ada Lovelace")
     adam = SpeakerFactory(name="Adam Smith")
     bob = SpeakerFactory(name="Bob Dylan")
     for each in (ada, adam, bob):
         ClaimFactory(speaker=each, statement=f"{each.name} said it.")
-    client = _client(editor)
+    client = client_for(editor)
 
     response = client.get(CLAIMS, {"speaker": "ada", "status": "unverified"})
     assert _listed(response) == {"Ada Lovelace said it.", "Adam Smith said it."}
@@ -114,11 +107,11 @@ def test_the_speaker_filter_takes_a_typed_name_and_offers_the_matches(editor, db
     assert "No speaker matches" in _sidebar(response)
 
 
-def test_the_speaker_filter_offers_only_the_first_matches(editor, db, monkeypatch):
+def test_the_speaker_filter_offers_only_the_first_matches(client_for, editor, db, monkeypatch):
     monkeypatch.setattr(SpeakerFilter, "shown", 3)
     for n in range(5):
         ClaimFactory(speaker=SpeakerFactory(name=f"Same name {n}"), statement=f"Said {n}.")
-    response = _client(editor).get(CLAIMS, {"speaker": "same name"})
+    response = client_for(editor).get(CLAIMS, {"speaker": "same name"})
     sidebar = _sidebar(response)
     assert sidebar.count("Same name") == 3
     assert "more: type more of the name" in sidebar
@@ -126,7 +119,7 @@ def test_the_speaker_filter_offers_only_the_first_matches(editor, db, monkeypatc
     assert _listed(response) == {"Said 0.", "Said 1.", "Said 2."}
 
 
-def test_the_source_filter_finds_claims_appearing_in_sources_by_title_or_id(editor, db):
+def test_the_source_filter_finds_claims_appearing_in_sources_by_title_or_id(client_for, editor, db):
     port = SourceFactory(title="Port authority report")
     harbour = SourceFactory(title="Harbour news")
     in_port = ClaimFactory(statement="In the port report.")
@@ -135,14 +128,16 @@ def test_the_source_filter_finds_claims_appearing_in_sources_by_title_or_id(edit
     AppearanceFactory(claim=in_port, source=port)
     AppearanceFactory(claim=in_both, source=port)
     AppearanceFactory(claim=in_both, source=harbour)
-    client = _client(editor)
+    client = client_for(editor)
     # Each claim once, though it appears in the source twice over.
     assert _listed(client.get(CLAIMS, {"source": "port"})) == {in_port.statement, in_both.statement}
     assert _listed(client.get(CLAIMS, {"source": str(harbour.pk)})) == {in_both.statement}
 
 
-def test_the_assignee_filter_lists_the_desk_not_everyone_with_a_claim(editor, second_editor, db):
-    sidebar = _sidebar(_client(editor).get(CLAIMS))
+def test_the_assignee_filter_lists_the_desk_not_everyone_with_a_claim(
+    client_for, editor, second_editor, db
+):
+    sidebar = _sidebar(client_for(editor).get(CLAIMS))
     assert "Assigned to me" in sidebar
     assert f"?assignee={second_editor.pk}" in sidebar
 
@@ -156,9 +151,9 @@ def _page_query(client, url, params=None) -> str:
     return queries.captured_queries[-1]["sql"]
 
 
-def test_the_claims_list_breaks_ties_in_the_direction_of_its_sort(editor, speaker):
+def test_the_claims_list_breaks_ties_in_the_direction_of_its_sort(client_for, editor, speaker):
     ClaimFactory(speaker=speaker)
-    client = _client(editor)
+    client = client_for(editor)
     newest_first = _page_query(client, CLAIMS)
     assert 'ORDER BY "claims_claim"."created_at" DESC, "claims_claim"."id" DESC' in newest_first
     index = ClaimAdmin.list_display.index("status_changed_at") + 1  # after the checkbox
@@ -170,9 +165,9 @@ def test_the_claims_list_breaks_ties_in_the_direction_of_its_sort(editor, speake
     )
 
 
-def test_the_claims_list_sorts_only_by_columns_an_index_serves(editor, speaker):
+def test_the_claims_list_sorts_only_by_columns_an_index_serves(client_for, editor, speaker):
     ClaimFactory(speaker=speaker)
-    html = _client(editor).get(CLAIMS).content.decode()
+    html = client_for(editor).get(CLAIMS).content.decode()
     sortable = re.findall(r'<th scope="col" class="sortable column-([\w-]+)', html)
     assert sortable == ["status_changed_at"]
 
@@ -205,10 +200,10 @@ LISTS = [
     ("app", "model", "params"), LISTS, ids=[f"{m}-{'-'.join(p)}" for _, m, p in LISTS]
 )
 def test_each_list_runs_the_same_queries_for_few_or_many_rows(
-    editor, app, model, params, monkeypatch, django_assert_num_queries
+    client_for, editor, app, model, params, monkeypatch, django_assert_num_queries
 ):
     monkeypatch.setattr(EstimatedCountPaginator, "exact_up_to", 3)
-    client = _client(editor)
+    client = client_for(editor)
     url = reverse(f"admin:{app}_{model}_changelist")
     _many(editor, 2)
     client.get(url, params)
@@ -224,10 +219,12 @@ def test_each_list_runs_the_same_queries_for_few_or_many_rows(
     assert response.context["cl"].full_result_count is None
 
 
-def test_the_quotes_and_appearances_lists_filter_by_typed_speaker_and_source(editor, db):
+def test_the_quotes_and_appearances_lists_filter_by_typed_speaker_and_source(
+    client_for, editor, db
+):
     _many(editor, 1)
     quote = Quote.objects.get()
-    client = _client(editor)
+    client = client_for(editor)
     quotes = reverse("admin:claims_quote_changelist")
     assert client.get(quotes, {"speaker": quote.speaker.name}).context["cl"].result_count == 1
     assert client.get(quotes, {"source": "no such title"}).context["cl"].result_count == 0
@@ -239,11 +236,11 @@ def test_the_quotes_and_appearances_lists_filter_by_typed_speaker_and_source(edi
     assert Appearance.objects.count() == 1
 
 
-def test_the_ledger_list_finds_an_entry_by_its_hash_or_its_claims_words(editor, db):
+def test_the_ledger_list_finds_an_entry_by_its_hash_or_its_claims_words(client_for, editor, db):
     _many(editor, 2)
     entry = Review.objects.order_by("sequence").first()
     assert entry is not None
-    client = _client(editor)
+    client = client_for(editor)
     url = reverse("admin:claims_review_changelist")
     response = client.get(url, {"q": entry.entry_hash[:10].upper()})
     assert [found.pk for found in response.context["cl"].result_list] == [entry.pk]

@@ -5,7 +5,6 @@ claim list's queue filter the counts link to."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,12 +19,6 @@ from tests.factories import (
 
 INDEX = reverse("admin:index")
 CHANGELIST = reverse("admin:claims_claim_changelist")
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _created_days_ago(claim, days):
@@ -88,6 +81,7 @@ def test_the_queues_count_and_list_the_right_claims(desk, editor):
         "unassigned": 3,
         "mine": 1,
         "in_review": 1,
+        "awaiting_approval": 0,
         "stale": 1,
     }
     listed = {key: [row["statement"] for row in queue.claims] for key, queue in queues.items()}
@@ -110,7 +104,7 @@ def test_mine_is_the_viewers_own(desk, second_editor):
     assert [row["statement"] for row in queues["mine"].claims] == ["Being checked."]
 
 
-def test_stale_follows_the_setting_and_the_clock(desk, editor, settings, monkeypatch):
+def test_stale_follows_the_setting_and_the_clock(client_for, desk, editor, settings, monkeypatch):
     settings.DESK_STALE_DAYS = 30
     assert _queues(dashboard.dashboard(editor))["stale"].count == 0
 
@@ -120,7 +114,7 @@ def test_stale_follows_the_setting_and_the_clock(desk, editor, settings, monkeyp
     stale = _queues(dashboard.dashboard(editor, at=later))["stale"]
     assert stale.count == 5
     monkeypatch.setattr(dashboard, "now", lambda: later)
-    listed = _client(editor).get(CHANGELIST, {"queue": "stale"}).context["cl"].result_list
+    listed = client_for(editor).get(CHANGELIST, {"queue": "stale"}).context["cl"].result_list
     assert len(listed) == 5
 
 
@@ -184,18 +178,20 @@ def test_five_queries_whatever_the_data(db, editor, django_assert_num_queries):
     assert _queues(board)["in_review"].count == 3
 
 
-def test_the_admin_index_shows_the_dashboard_with_links_to_the_filtered_list(desk, editor):
+def test_the_admin_index_shows_the_dashboard_with_links_to_the_filtered_list(
+    client_for, desk, editor
+):
     editor.first_name, editor.last_name = "Dana", "Whitfield"
     editor.save(update_fields=["first_name", "last_name"])
 
-    html = _client(editor).get(INDEX).content.decode()
+    html = client_for(editor).get(INDEX).content.decode()
 
     # The activity names editors as bylines do.
     activity = html[html.index('id="ledger-activity"') :]
     assert "<td>Dana Whitfield</td>" in activity
 
     assert 'id="desk-dashboard"' in html
-    for key in ("unassigned", "mine", "in_review", "stale"):
+    for key in ("unassigned", "mine", "in_review", "awaiting_approval", "stale"):
         assert f'href="{CHANGELIST}?queue={key}"' in html
     assert "Old and forgotten." in html
     assert 'id="time-to-verdict"' in html and "4 days" in html
@@ -214,17 +210,17 @@ def test_the_admin_index_shows_the_dashboard_with_links_to_the_filtered_list(des
         ("stale", {"Old and forgotten."}),
     ],
 )
-def test_the_claim_list_filters_by_queue(desk, editor, queue, expected):
-    response = _client(editor).get(CHANGELIST, {"queue": queue})
+def test_the_claim_list_filters_by_queue(client_for, desk, editor, queue, expected):
+    response = client_for(editor).get(CHANGELIST, {"queue": queue})
 
     assert response.status_code == 200
     assert {claim.statement for claim in response.context["cl"].result_list} == expected
 
 
 def test_the_admin_index_costs_the_same_however_much_the_desk_holds(
-    db, editor, django_assert_num_queries
+    client_for, db, editor, django_assert_num_queries
 ):
-    client = _client(editor)
+    client = client_for(editor)
     client.get(INDEX)  # the ledger's verification is cached from here on
     # The session, its user, the user's permissions, the ledger's tip (for the cached
     # verification), the dashboard's five, the user's recent edits.
@@ -241,9 +237,9 @@ def test_the_admin_index_costs_the_same_however_much_the_desk_holds(
     assert 'id="desk-dashboard"' in response.content.decode()
 
 
-def test_only_the_desk_sees_it(db):
+def test_only_the_desk_sees_it(client_for, db):
     outsider = UserFactory(is_staff=True)  # in the admin, but in no role of the desk
-    response = _client(outsider).get(INDEX)
+    response = client_for(outsider).get(INDEX)
 
     assert response.status_code == 200
     assert 'id="desk-dashboard"' not in response.content.decode()

@@ -3,7 +3,7 @@ member of the desk's own API token page."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -11,12 +11,6 @@ from factcheck.forbidden import permission_denied
 from tests.factories import UserFactory
 
 OWN_TOKEN = reverse("admin:authtoken_tokenproxy_own")
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -27,8 +21,10 @@ def _client(user):
         ("admin:claims_claim_correct", "Correcting a published or rated claim is for"),
     ],
 )
-def test_a_contributor_is_refused_inside_the_admin_layout(contributor, editor, claim, route, lacks):
-    response = _client(contributor).post(reverse(route, args=[claim.pk]), {"status": "false"})
+def test_a_contributor_is_refused_inside_the_admin_layout(
+    client_for, contributor, editor, claim, route, lacks
+):
+    response = client_for(contributor).post(reverse(route, args=[claim.pk]), {"status": "false"})
 
     html = response.content.decode()
     assert response.status_code == 403
@@ -38,12 +34,12 @@ def test_a_contributor_is_refused_inside_the_admin_layout(contributor, editor, c
     assert "Editors group" in html
 
 
-def test_a_refusal_without_words_still_says_what_and_whom(contributor, editor):
+def test_a_refusal_without_words_still_says_what_and_whom(client_for, contributor, editor):
     # Django's own views refuse without a message: a contributor may not delete a source.
     from tests.factories import SourceFactory
 
     source = SourceFactory()
-    response = _client(contributor).get(reverse("admin:sources_source_delete", args=[source.pk]))
+    response = client_for(contributor).get(reverse("admin:sources_source_delete", args=[source.pk]))
 
     html = response.content.decode()
     assert response.status_code == 403
@@ -77,15 +73,15 @@ def test_the_api_gets_its_json_error(db):
 # --- the API token page ---------------------------------------------------------
 
 
-def test_each_member_reaches_their_own_token_from_the_menu_and_the_index(editor):
-    html = _client(editor).get(reverse("admin:index")).content.decode()
+def test_each_member_reaches_their_own_token_from_the_menu_and_the_index(client_for, editor):
+    html = client_for(editor).get(reverse("admin:index")).content.decode()
 
     assert f'href="{OWN_TOKEN}" id="own-token-link"' in html  # the user menu
     assert html.count(f'href="{OWN_TOKEN}"') >= 2  # and the dashboard
 
 
-def test_a_member_creates_then_replaces_their_token_only_with_confirmation(editor):
-    client = _client(editor)
+def test_a_member_creates_then_replaces_their_token_only_with_confirmation(client_for, editor):
+    client = client_for(editor)
 
     page = client.get(OWN_TOKEN)
     assert page.status_code == 200
@@ -109,17 +105,16 @@ def test_a_member_creates_then_replaces_their_token_only_with_confirmation(edito
     assert second in html and first not in html
 
 
-def test_the_token_page_needs_csrf(editor):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(editor)
+def test_the_token_page_needs_csrf(client_for, editor):
+    client = client_for(editor, enforce_csrf_checks=True)
 
     assert client.post(OWN_TOKEN, {}).status_code == 403
     assert not Token.objects.filter(user=editor).exists()
 
 
-def test_a_member_never_sees_another_users_token(editor, second_editor, contributor):
+def test_a_member_never_sees_another_users_token(client_for, editor, second_editor, contributor):
     theirs = Token.objects.create(user=second_editor).key
-    client = _client(contributor)
+    client = client_for(contributor)
 
     assert theirs not in client.get(OWN_TOKEN).content.decode()
     # The Tokens list sends them to their own page; another's token page is refused.
@@ -130,10 +125,10 @@ def test_a_member_never_sees_another_users_token(editor, second_editor, contribu
     assert theirs not in other.content.decode()
 
 
-def test_superusers_keep_the_full_list(editor, second_editor):
+def test_superusers_keep_the_full_list(client_for, editor, second_editor):
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     keys = [Token.objects.create(user=user).key for user in (editor, second_editor)]
 
-    html = _client(root).get(reverse("admin:authtoken_tokenproxy_changelist")).content.decode()
+    html = client_for(root).get(reverse("admin:authtoken_tokenproxy_changelist")).content.decode()
 
     assert all(key in html for key in keys)

@@ -5,7 +5,6 @@ claim form's message for a statement over the limit."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from claims.models import STATEMENT_MAX, Claim, Review
@@ -14,12 +13,6 @@ from sources.models import Source
 from tests.factories import AppearanceFactory, QuoteFactory, VerdictFactory
 
 NEW_TEXT = "The port authority's 2024 report: 9.1 million tonnes handled.\nPage 4."
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _change_url(claim):
@@ -64,11 +57,13 @@ def _in_the_admin_layout(html: str) -> bool:
     )
 
 
-def test_the_verdict_form_comes_first_with_the_claims_sources_beside_it(editor, claim, source):
+def test_the_verdict_form_comes_first_with_the_claims_sources_beside_it(
+    client_for, editor, claim, source
+):
     quote = QuoteFactory(source=source, speaker=claim.speaker, words="12 million tonnes")
     AppearanceFactory(claim=claim, quote=quote)
 
-    html = _client(editor).get(_change_url(claim)).content.decode()
+    html = client_for(editor).get(_change_url(claim)).content.decode()
 
     assert html.index('id="record-review"') < html.index('id="claim_form"')
     sources = html[html.index('class="review-sources"') :]
@@ -81,10 +76,10 @@ def test_the_verdict_form_comes_first_with_the_claims_sources_beside_it(editor, 
     assert 'name="new_source-snapshot"' in html and 'enctype="multipart/form-data"' in html
 
 
-def test_preview_renders_the_markdown_escaped_and_records_nothing(editor, claim):
+def test_preview_renders_the_markdown_escaped_and_records_nothing(client_for, editor, claim):
     explanation = "The report says **9.1 million**. <script>alert('x')</script>"
 
-    response = _client(editor).post(
+    response = client_for(editor).post(
         _review_url(claim), {**_verdict(claim, explanation=explanation), "preview": "Preview"}
     )
 
@@ -102,8 +97,8 @@ def test_preview_renders_the_markdown_escaped_and_records_nothing(editor, claim)
     assert Claim.objects.get(pk=claim.pk).version == claim.version
 
 
-def test_preview_keeps_a_new_source_unsaved(editor, claim):
-    response = _client(editor).post(
+def test_preview_keeps_a_new_source_unsaved(client_for, editor, claim):
+    response = client_for(editor).post(
         _review_url(claim), {**_verdict(claim), **_new_source(), "preview": "Preview"}
     )
 
@@ -112,8 +107,8 @@ def test_preview_keeps_a_new_source_unsaved(editor, claim):
     assert "port.example.org/report-2024" in response.content.decode()
 
 
-def test_a_source_added_in_place_is_created_and_cited(editor, claim):
-    response = _client(editor).post(_review_url(claim), {**_verdict(claim), **_new_source()})
+def test_a_source_added_in_place_is_created_and_cited(client_for, editor, claim):
+    response = client_for(editor).post(_review_url(claim), {**_verdict(claim), **_new_source()})
 
     assert response.status_code == 302
     source = Source.objects.get(url="https://port.example.org/report-2024")
@@ -128,11 +123,11 @@ def test_a_source_added_in_place_is_created_and_cited(editor, claim):
     assert list(entry.evidence.all()) == [source]
 
 
-def test_a_source_uploaded_in_place_is_created_and_cited(editor, claim):
+def test_a_source_uploaded_in_place_is_created_and_cited(client_for, editor, claim):
     upload = SimpleUploadedFile("report.txt", NEW_TEXT.encode(), content_type="text/plain")
     data = {**_verdict(claim), **_new_source(**{"new_source-snapshot": ""})}
 
-    response = _client(editor).post(_review_url(claim), {**data, "new_source-upload": upload})
+    response = client_for(editor).post(_review_url(claim), {**data, "new_source-upload": upload})
 
     assert response.status_code == 302
     source = Source.objects.get(url="https://port.example.org/report-2024")
@@ -140,8 +135,8 @@ def test_a_source_uploaded_in_place_is_created_and_cited(editor, claim):
     assert list(Review.objects.get().evidence.all()) == [source]
 
 
-def test_a_refused_verdict_adds_no_source(editor, claim):
-    response = _client(editor).post(
+def test_a_refused_verdict_adds_no_source(client_for, editor, claim):
+    response = client_for(editor).post(
         _review_url(claim), {**_verdict(claim, explanation="  "), **_new_source()}
     )
 
@@ -155,11 +150,11 @@ def test_a_refused_verdict_adds_no_source(editor, claim):
     assert "https://port.example.org/report-2024" in html
 
 
-def test_a_verdict_refused_by_a_conflict_adds_no_source(editor, second_editor, claim):
+def test_a_verdict_refused_by_a_conflict_adds_no_source(client_for, editor, second_editor, claim):
     loaded = _verdict(claim)
     VerdictFactory(claim=claim, editor=second_editor, expected_version=claim.version)
 
-    response = _client(editor).post(_review_url(claim), {**loaded, **_new_source()})
+    response = client_for(editor).post(_review_url(claim), {**loaded, **_new_source()})
 
     assert response.status_code == 409
     assert "someone else changed this claim" in response.content.decode()
@@ -167,10 +162,12 @@ def test_a_verdict_refused_by_a_conflict_adds_no_source(editor, second_editor, c
     assert Review.objects.count() == 1
 
 
-def test_a_new_source_with_errors_is_shown_with_them_and_nothing_is_recorded(editor, claim):
+def test_a_new_source_with_errors_is_shown_with_them_and_nothing_is_recorded(
+    client_for, editor, claim
+):
     data = {**_verdict(claim), **_new_source(**{"new_source-snapshot": ""})}
 
-    response = _client(editor).post(_review_url(claim), data)
+    response = client_for(editor).post(_review_url(claim), data)
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -179,17 +176,17 @@ def test_a_new_source_with_errors_is_shown_with_them_and_nothing_is_recorded(edi
     assert not Review.objects.exists()
 
 
-def test_ticking_the_claims_source_cites_it(editor, claim, source):
+def test_ticking_the_claims_source_cites_it(client_for, editor, claim, source):
     AppearanceFactory(claim=claim, source=source)
 
-    response = _client(editor).post(_review_url(claim), {**_verdict(claim), "cite": [source.pk]})
+    response = client_for(editor).post(_review_url(claim), {**_verdict(claim), "cite": [source.pk]})
 
     assert response.status_code == 302
     assert list(Review.objects.get().evidence.all()) == [source]
 
 
-def test_after_recording_the_message_is_at_the_top_of_the_claim_page(editor, claim):
-    response = _client(editor).post(_review_url(claim), _verdict(claim), follow=True)
+def test_after_recording_the_message_is_at_the_top_of_the_claim_page(client_for, editor, claim):
+    response = client_for(editor).post(_review_url(claim), _verdict(claim), follow=True)
 
     (url, status), *_ = response.redirect_chain
     assert url == _change_url(claim)  # no fragment: the page opens at its top
@@ -200,8 +197,8 @@ def test_after_recording_the_message_is_at_the_top_of_the_claim_page(editor, cla
     assert html.index('class="messagelist"') < html.index('id="record-review"')
 
 
-def test_a_field_error_is_shown_on_its_field(editor, claim):
-    response = _client(editor).post(_review_url(claim), _verdict(claim, status=""))
+def test_a_field_error_is_shown_on_its_field(client_for, editor, claim):
+    response = client_for(editor).post(_review_url(claim), _verdict(claim, status=""))
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -210,7 +207,7 @@ def test_a_field_error_is_shown_on_its_field(editor, claim):
 
 
 @pytest.mark.parametrize("page", ["change", "add"])
-def test_a_statement_over_the_limit_is_refused_in_words(editor, claim, page):
+def test_a_statement_over_the_limit_is_refused_in_words(client_for, editor, claim, page):
     statement = "The port handled a lot. " * 249 + "The port handled a lot!!"
     assert len(statement) == 6000
     data = {
@@ -223,7 +220,7 @@ def test_a_statement_over_the_limit_is_refused_in_words(editor, claim, page):
     }
     url = reverse("admin:claims_claim_add") if page == "add" else _change_url(claim)
 
-    response = _client(editor).post(url, data)
+    response = client_for(editor).post(url, data)
 
     html = response.content.decode()
     assert response.status_code == 200

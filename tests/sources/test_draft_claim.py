@@ -4,19 +4,12 @@ nothing written when any part is refused."""
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 
 from claims.models import Appearance, Claim, Quote
 from tests.factories import EditorFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _url(source):
@@ -35,14 +28,14 @@ def _form(speaker, **overrides):
     }
 
 
-def test_the_source_page_offers_to_draft_a_claim_from_its_words(editor, source):
-    html = _client(editor).get(reverse("admin:sources_source_change", args=[source.pk]))
+def test_the_source_page_offers_to_draft_a_claim_from_its_words(client_for, editor, source):
+    html = client_for(editor).get(reverse("admin:sources_source_change", args=[source.pk]))
 
     assert _url(source) in html.content.decode()
 
 
-def test_an_editor_drafts_a_claim_anchored_in_the_chosen_words(editor, source, speaker):
-    client = _client(editor)
+def test_an_editor_drafts_a_claim_anchored_in_the_chosen_words(client_for, editor, source, speaker):
+    client = client_for(editor)
     page = client.get(_url(source)).content.decode()
     assert 'id="draft-snapshot"' in page and "12 million tonnes" in page
 
@@ -61,52 +54,54 @@ def test_an_editor_drafts_a_claim_anchored_in_the_chosen_words(editor, source, s
     assert (appearance.claim, appearance.source, appearance.quote) == (claim, source, quote)
 
 
-def test_without_a_statement_the_draft_says_the_quoted_words(editor, source, speaker):
-    _client(editor).post(_url(source), _form(speaker, statement=""))
+def test_without_a_statement_the_draft_says_the_quoted_words(client_for, editor, source, speaker):
+    client_for(editor).post(_url(source), _form(speaker, statement=""))
 
     assert Claim.objects.get().statement == Quote.objects.get().exact
 
 
-def test_words_that_are_not_in_the_text_are_refused_and_nothing_is_written(editor, source, speaker):
-    response = _client(editor).post(_url(source), _form(speaker, words="13 million tonnes"))
+def test_words_that_are_not_in_the_text_are_refused_and_nothing_is_written(
+    client_for, editor, source, speaker
+):
+    response = client_for(editor).post(_url(source), _form(speaker, words="13 million tonnes"))
 
     assert response.status_code == 400
     assert response.context["form"].errors["words"]
     assert not Claim.objects.exists() and not Quote.objects.exists()
 
 
-def test_a_claim_the_model_refuses_leaves_no_quote_behind(editor, source, speaker):
+def test_a_claim_the_model_refuses_leaves_no_quote_behind(client_for, editor, source, speaker):
     """A numeric claim needs its quantity, which this form does not ask for: the refusal
     is shown above the fields, and the quote anchored first is rolled back with it."""
-    response = _client(editor).post(_url(source), _form(speaker, kind="numeric"))
+    response = client_for(editor).post(_url(source), _form(speaker, kind="numeric"))
 
     assert response.status_code == 400
     assert "quantity" in " ".join(response.context["form"].non_field_errors())
     assert not Claim.objects.exists() and not Quote.objects.exists()
 
 
-def test_a_long_statement_needs_its_short_form(editor, source, speaker):
+def test_a_long_statement_needs_its_short_form(client_for, editor, source, speaker):
     long_statement = "The port handled twelve million tonnes of cargo last year, " * 2
 
-    response = _client(editor).post(_url(source), _form(speaker, statement=long_statement))
+    response = client_for(editor).post(_url(source), _form(speaker, statement=long_statement))
 
     assert response.status_code == 400
     assert response.context["form"].errors["short_form"]
     assert not Claim.objects.exists()
 
 
-def test_a_contributor_drafts_claims_too(contributor, source, speaker):
-    assert _client(contributor).post(_url(source), _form(speaker)).status_code == 302
+def test_a_contributor_drafts_claims_too(client_for, contributor, source, speaker):
+    assert client_for(contributor).post(_url(source), _form(speaker)).status_code == 302
     assert Claim.objects.count() == 1
 
 
-def test_a_desk_member_who_may_not_add_claims_is_refused(source, speaker):
+def test_a_desk_member_who_may_not_add_claims_is_refused(client_for, source, speaker):
     member = EditorFactory(username="viewer")
     member.user_permissions.remove(*Permission.objects.filter(codename="add_claim"))
     member.groups.clear()
     member.user_permissions.add(*Permission.objects.filter(codename="view_source"))
 
-    response = _client(member).post(_url(source), _form(speaker))
+    response = client_for(member).post(_url(source), _form(speaker))
 
     assert response.status_code == 403
     assert not Claim.objects.exists()
