@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import MD5, Coalesce, Length, Lower
 from django.utils import timezone
 
+from claims.languages import LANGUAGE_MAX, Language
 from claims.quantities import QuantityQualifier, quantity_phrase, unit_of
 from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
 from claims.roles import is_desk_member
@@ -225,6 +226,29 @@ class Claim(models.Model):
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="claims")
     claim_date = models.DateField(
         null=True, blank=True, help_text="When it was said; empty when the sources do not say."
+    )
+    language = models.CharField(
+        max_length=LANGUAGE_MAX,
+        choices=Language.choices,
+        blank=True,
+        help_text="The language of the statement; detected from it when left blank.",
+    )
+    # Claims in time: what the claim's figures hold as of, and the newer claim that
+    # replaced it (the bounty's $15M, then $25M, then $50M). The older claim and its
+    # verdict stay as they were: superseding is not a correction.
+    holds_as_of = models.DateField(
+        "holds as of",
+        null=True,
+        blank=True,
+        help_text="The date the claim is true or false as of, when it can change over time.",
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        help_text="A newer claim that replaces this one (a new figure, a later state).",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     quantity = models.DecimalField(
@@ -526,10 +550,27 @@ class Quote(models.Model):
     suffix = models.TextField(blank=True)
     start = models.PositiveIntegerField(help_text="Offset of the first character (0-based).")
     end = models.PositiveIntegerField(help_text="Offset just past the last character.")
+    language = models.CharField(
+        max_length=LANGUAGE_MAX,
+        choices=Language.choices,
+        blank=True,
+        help_text="The language of the words as printed; detected when left blank.",
+    )
+    # The words stay as printed (and anchored); a translation sits beside them.
+    translation = models.TextField(
+        blank=True, help_text="The words translated for readers, when they are in another language."
+    )
+    translation_language = models.CharField(
+        max_length=LANGUAGE_MAX, choices=Language.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["source", "start"]
+        indexes = [
+            # Likely duplicates of a claim being entered are looked for among quotes too.
+            GinIndex(fields=["exact"], name="quote_exact_trgm_idx", opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="quote_span"
@@ -538,6 +579,11 @@ class Quote(models.Model):
                 condition=models.Q(kind__in=QuoteKind.values), name="quote_kind_valid"
             ),
             models.UniqueConstraint(fields=["source", "start", "end"], name="quote_span_unique"),
+            models.CheckConstraint(
+                condition=models.Q(translation="") | ~models.Q(translation_language=""),
+                name="quote_translation_language",
+                violation_error_message="Say which language the translation is in.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -839,6 +885,133 @@ class ReviewEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} (evidence for #{self.review.sequence})"
+
+
+class CandidateStatus(models.TextChoices):
+    NEW = "new", "New"
+    DRAFTED = "drafted", "Drafted as a claim"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class CandidateSentence(models.Model):
+    """A sentence of a source that may hold a claim worth checking (claims.candidates),
+    with its check-worthiness score and the features that made it, for the editor to
+    turn into a claim or dismiss. Derived from the source's snapshot: recomputed at
+    will, so it goes with its source."""
+
+    Status = CandidateStatus
+
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.CASCADE, related_name="candidate_sentences"
+    )
+    start = models.PositiveIntegerField(help_text="Offset of the sentence in the snapshot.")
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    # Decimal, not float: scores are compared, ranked and exported exactly.
+    score = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        help_text="Check-worthiness, 0 to 1: higher is more worth it.",
+    )
+    features = models.JSONField(
+        default=list, help_text='What scored it: [{"feature", "weight", "evidence"}].'
+    )
+    status = models.CharField(max_length=10, choices=CandidateStatus, default=CandidateStatus.NEW)
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="candidate_sentences",
+        help_text="The claim drafted from it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["source", "-score", "start"]
+        indexes = [models.Index(fields=["source", "-score"], name="candidate_source_score_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "start"], name="candidate_once_per_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="candidate_span"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0) & models.Q(score__lte=1),
+                name="candidate_score_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted as an appearance"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class RepeatSuggestion(models.Model):
+    """A passage of a new source that repeats a claim the desk has published a verdict
+    on (claims.repeats): an appearance suggested to the editor, who accepts it (the
+    appearance is recorded) or dismisses it."""
+
+    Status = SuggestionStatus
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="repeat_suggestions")
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.CASCADE, related_name="repeat_suggestions"
+    )
+    start = models.PositiveIntegerField(help_text="Offset of the passage in the snapshot.")
+    end = models.PositiveIntegerField()
+    text = models.TextField(help_text="The passage, as the snapshot holds it.")
+    score = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="How closely it matches the claim, 0 to 1."
+    )
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus, default=SuggestionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    appearance = models.OneToOneField(
+        "Appearance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="suggested_by",
+        help_text="The appearance recorded when it was accepted.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="repeat_status_idx"),
+            models.Index(fields=["source"], name="repeat_source_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "source", "start"], name="repeat_once_per_passage"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="repeat_span"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=SuggestionStatus.PENDING, decided_at__isnull=True)
+                | (~models.Q(status=SuggestionStatus.PENDING) & models.Q(decided_at__isnull=False)),
+                name="repeat_decided_when_not_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text[:60]} (repeats {self.claim})"
 
 
 class VerdictProposal(models.Model):

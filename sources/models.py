@@ -4,6 +4,8 @@ import pghistory
 from django.db import models
 from django.utils import timezone
 
+from claims.languages import LANGUAGE_MAX, Language
+
 
 class SnapshotSha256(models.Func):
     """SHA-256 (hex) of a text's UTF-8 bytes, computed by PostgreSQL.
@@ -57,6 +59,12 @@ class Source(models.Model):
     published_on = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     snapshot = models.TextField(help_text="The archived text, exactly as retrieved.")
+    language = models.CharField(
+        max_length=LANGUAGE_MAX,
+        choices=Language.choices,
+        blank=True,
+        help_text="The language of the text; detected from it when left blank.",
+    )
     snapshot_sha256 = models.GeneratedField(
         expression=SnapshotSha256("snapshot"),
         output_field=models.CharField(max_length=64),

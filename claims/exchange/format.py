@@ -40,6 +40,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from claims.ledger import verifier
 from claims.models import (
     Appearance,
+    CandidateSentence,
     Claim,
     ExternalReview,
     LedgerTreeHash,
@@ -47,6 +48,7 @@ from claims.models import (
     ProposalEvidence,
     Quote,
     RatingWord,
+    RepeatSuggestion,
     Review,
     ReviewEvidence,
     Speaker,
@@ -523,6 +525,9 @@ def _build_sections() -> tuple[Section, ...]:
         _model_section("quotes", Quote),
         _model_section("appearances", Appearance),
         _model_section("external_reviews", ExternalReview),
+        # What the desk was shown and decided about new sources (issue: claim detection).
+        _model_section("candidate_sentences", CandidateSentence),
+        _model_section("repeat_suggestions", RepeatSuggestion),
         _model_section("reviews", Review, key="sequence"),
         _model_section("review_evidence", ReviewEvidence),
         # Second-editor sign-off: what was proposed, and what became of it.
@@ -553,11 +558,13 @@ def _build_sections() -> tuple[Section, ...]:
             columns.append(column)
         linked.append(replace(section, columns=tuple(columns)))
     # A restore checks each reference in one reading of the file: every section may
-    # name only sections before it.
+    # name only sections before it, or itself.
     order = [section.name for section in linked]
     for position, section in enumerate(linked):
         for column in section.columns:
-            if column.references is not None and order.index(column.references) >= position:
+            # Its own section is allowed (a claim superseded by another claim): a restore
+            # checks those references once the section is read.
+            if column.references is not None and order.index(column.references) > position:
                 raise AssertionError(f"{section.name}.{column.key} names a later section")
     return tuple(linked)
 

@@ -86,6 +86,8 @@ WRITE_ORDER = (
     "claims",
     "claim_topics",
     "external_reviews",
+    "candidate_sentences",
+    "repeat_suggestions",
     "reviews",
     "review_evidence",
     "verdict_proposals",
@@ -394,6 +396,8 @@ def _check_records(
         pk_field = section.model._meta.pk if section.model is not None else None
         pk = pk_field.attname if pk_field is not None else None
         ids = array("q") if section.name in _REFERENCED else None
+        # References to records of this very section, checked once it is all read.
+        own_references: list[tuple[str, int]] = []
         previous: Any = None
         with _bar(counts[section.name], f"checking {section.name}", progress, stream) as bar:
             for _ in range(counts[section.name]):
@@ -439,7 +443,9 @@ def _check_records(
                         )
                     if column.sort and value != sorted(set(value)):
                         raise _refuse(f"{where} must be sorted, without repeats.")
-                    if column.references is not None and not _holds(
+                    if column.references == section.name:
+                        own_references.append((where, value))
+                    elif column.references is not None and not _holds(
                         state.ids[column.references], value
                     ):
                         raise _refuse(
@@ -463,6 +469,12 @@ def _check_records(
         checked.spans[section.name] = span
         if ids is not None:
             state.ids[section.name] = array("q", sorted(ids))
+        for where, value in own_references:
+            if not _holds(state.ids[section.name], value):
+                raise _refuse(
+                    f"{where} is {value}, which is not in {section.name}: the record it names "
+                    "is not in the file."
+                )
     if position != end:
         raise _refuse(
             "the file holds more records than its header counts: its counts and its "

@@ -27,12 +27,14 @@ from rest_framework.authtoken.models import Token
 from claims import roles
 from claims.exchange import format as fmt
 from claims.models import (
+    CandidateSentence,
     Claim,
     CorrectionClass,
     ExternalReview,
     MediaAuthenticity,
     Quote,
     RatingWord,
+    RepeatSuggestion,
     Speaker,
     VerdictProposal,
 )
@@ -147,6 +149,45 @@ def build_desk(*, seeds: bool = False) -> dict[str, object]:
     # Second-editor sign-off: one verdict approved (its entry names the approver), one
     # sent back with evidence cited, one still pending.
     chief = EditorFactory(username="chief")
+    # Claims in time and in their language: an older figure superseded by a newer one,
+    # a quote in Spanish with its translation; what the desk was shown about a source.
+    newer = ClaimFactory(
+        speaker=minister, statement="The bounty is 50 million.", holds_as_of=date(2025, 8, 7)
+    )
+    ClaimFactory(
+        speaker=minister,
+        statement="The bounty is 25 million.",
+        holds_as_of=date(2025, 1, 10),
+        superseded_by=newer,
+        language="en",
+    )
+    spanish = SourceFactory(
+        snapshot="El ministro dijo: «El puerto movió 12 millones de toneladas».", language="es"
+    )
+    in_spanish = QuoteFactory(
+        source=spanish, speaker=minister, words="El puerto movió 12 millones de toneladas"
+    )
+    Quote.objects.filter(pk=in_spanish.pk).update(
+        language="es",
+        translation="The port moved 12 million tonnes",
+        translation_language="en",
+    )
+    CandidateSentence.objects.create(
+        source=article,
+        start=0,
+        end=40,
+        text=SNAPSHOT[:40],
+        score=Decimal("0.7500"),
+        features=[{"feature": "quantity", "weight": 0.3, "evidence": "12 million tonnes"}],
+    )
+    RepeatSuggestion.objects.create(
+        claim=numeric,
+        source=spanish,
+        start=0,
+        end=20,
+        text=spanish.snapshot[:20],
+        score=Decimal("0.6"),
+    )
     signed = ClaimFactory(speaker=minister, statement="Signed off by a second editor.")
     approve_proposal(proposal=_proposed(signed, editor, "misleading", [filing]), editor=chief)
     sent_back = ClaimFactory(speaker=critics, statement="Sent back once, then pending.")
