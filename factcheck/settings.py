@@ -330,7 +330,9 @@ PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
 # through Django's MAILERS. In development the messages are printed on the console;
 # otherwise SMTP, configured from the environment.
 if env_bool("EMAIL_TO_CONSOLE", "true" if DEBUG else "false"):
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS: dict[str, dict[str, object]] = {
+        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    }
 else:
     MAILERS = {
         "default": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -92,6 +93,7 @@ LOCATION_HEADER = OpenApiParameter(
     response=[201],
     description="This claim's ledger (`/api/v1/claims/{slug}/reviews/`).",
 )
+SIGN_OFF_REQUIRED = "sign_off_required"
 VERSION_MISSING = (
     "Send the claim version you saw in `version`, or the claim's ETag in an If-Match header."
 )
@@ -146,7 +148,15 @@ class LedgerEntrySerializer(serializers.Serializer):
     correction = serializers.SerializerMethodField(help_text="Null unless a correction.")
     note = serializers.CharField(required=False, help_text="Internal; desk members only.")
     evidence = LedgerEvidenceSerializer(source="evidence_links.all", many=True)
-    editor = serializers.CharField(source="editor.username")
+    editor = serializers.CharField(
+        source="editor.username",
+        help_text="Who wrote it (for a signed-off verdict: who proposed it).",
+    )
+    approved_by = serializers.CharField(
+        source="approved_by.username",
+        allow_null=True,
+        help_text="The second editor who approved the verdict (sign-off); null otherwise.",
+    )
     created_at = _EntryTimeField(help_text="UTC, microseconds, as the entry's header holds it.")
     claim_version = serializers.IntegerField(help_text="The claim's version after this entry.")
     previous_hash = serializers.CharField(help_text="The previous entry's entry_hash.")
@@ -223,6 +233,7 @@ class LedgerEntrySerializer(serializers.Serializer):
                 for link in entry.evidence_links.all()
             ],
             "editor": entry.editor.username,
+            "approved_by": approver.username if (approver := entry.approved_by) else None,
             "created_at": entry_time(entry.created_at),
             "claim_version": entry.claim_version,
             "previous_hash": entry.previous_hash,
@@ -286,8 +297,9 @@ class UnpublishSerializer(serializers.Serializer):
 
 
 def ledger_entries():
-    """Entries with their editor, and their evidence with its source: two queries."""
-    return Review.objects.select_related("editor").prefetch_related(
+    """Entries with their editor and approver, and their evidence with its source: two
+    queries."""
+    return Review.objects.select_related("editor", "approved_by").prefetch_related(
         Prefetch(
             "evidence_links",
             queryset=ReviewEvidence.objects.select_related("source").order_by("position"),
@@ -305,16 +317,17 @@ def as_stored_json(value):
     return value
 
 
-def ledger_write(request, slug: str, body_class, service, *, created: bool = False) -> Response:
-    """Append an entry to a claim's ledger through `service`, called with the body's
-    validated fields, the editor and the version the client saw.
+def settled_write(request, slug: str, body_class, service):
+    """Call `service` on the claim `slug` with the body's validated fields, the editor
+    and the version the client saw; answer the claim (as the write left it) and what
+    the service returned.
 
     That version is the body's `version`, or the claim's when `If-Match` matched
     (checked first: claims.api.common.check_if_match). The claim is locked before
     that check, so no other write can come between it and this one (were one to,
-    the answer would be 412); a stale `version` is 409 (VersionConflict).
-    Answers the entry with the claim's new `ETag`: 201 with `Location` (the
-    claim's ledger) for `created`, else 200.
+    the answer would be 412); a stale `version` is 409 (VersionConflict). The path
+    of every ledger write (`ledger_write`) and of a proposed verdict
+    (claims.api.sign_off), which settles the version the same way.
     """
     try:
         # Locked now, so that the service's ledger write uses this very read.
@@ -329,7 +342,7 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
     if seen is None and not if_matched:
         raise serializers.ValidationError({"version": [VERSION_MISSING]})
     try:
-        entry = service(
+        written = service(
             claim=claim,
             editor=request.user,
             expected_version=claim.version if seen is None else seen,
@@ -339,6 +352,12 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
         if seen is None:
             raise PreconditionFailed(str(conflict), claim=conflict.claim) from conflict
         raise
+    return claim, written
+
+
+def entry_response(request, entry: Review, claim: Claim, *, created: bool = False) -> Response:
+    """A ledger entry just written, with the claim's new `ETag`: 201 with `Location`
+    (the claim's ledger) for `created`, else 200."""
     # Shown as written, not read back (two queries): the JSON fields in the order
     # PostgreSQL's jsonb gives them back, as a read of the entry shows them.
     entry.claim_content = as_stored_json(entry.claim_content)
@@ -352,6 +371,54 @@ def ledger_write(request, slug: str, body_class, service, *, created: bool = Fal
     return Response(
         data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, headers=headers
     )
+
+
+def ledger_write(request, slug: str, body_class, service, *, created: bool = False) -> Response:
+    """Append an entry to a claim's ledger through `service`, called with the body's
+    validated fields, the editor and the version the client saw (`settled_write`).
+    Answers the entry with the claim's new `ETag`: 201 with `Location` (the
+    claim's ledger) for `created`, else 200.
+    """
+    claim, entry = settled_write(request, slug, body_class, service)
+    return entry_response(request, entry, claim, created=created)
+
+
+class RuleRefused(serializers.ValidationError):
+    """A 400 by one of the desk's rules rather than for malformed input: its
+    `error.code` names the rule (`sign_off_required`) where other 400s say
+    `invalid` (ClaimReviewsView.handle_exception)."""
+
+    def __init__(self, detail, *, rule: str):
+        super().__init__(detail, code=rule)
+        self.rule = rule
+
+
+def refused_code(refused: DjangoValidationError, field: str) -> str | None:
+    """The code of a service's first refusal of `field`, if it refused that field."""
+    errors = getattr(refused, "error_dict", {}).get(field) or []
+    return errors[0].code if errors else None
+
+
+def record_review_here(request):
+    """`record_review`, whose refusal of a verdict where verdicts wait for a second
+    editor (settings.VERDICT_SIGN_OFF) says where to propose it instead."""
+
+    def record(**fields):
+        try:
+            return record_review(**fields)
+        except DjangoValidationError as refused:
+            if refused_code(refused, "status") != SIGN_OFF_REQUIRED:
+                raise
+            proposals = reverse(
+                "api:claim-proposals", kwargs={"slug": fields["claim"].slug}, request=request
+            )
+            message = (
+                f"{refused.message_dict['status'][0]} Propose it with the same body: "
+                f"POST {proposals}"
+            )
+            raise RuleRefused({"status": [message]}, rule=SIGN_OFF_REQUIRED) from refused
+
+    return record
 
 
 ENTRY_RESPONSE = OpenApiResponse(
@@ -395,13 +462,22 @@ class ClaimReviewsView(CachingHeadersMixin, APIView):
     @extend_schema(
         operation_id="claims_reviews_create",
         summary="Record a review",
-        description="Append a verdict or workflow status to the claim's ledger. Editors only.",
+        description="Append a verdict or workflow status to the claim's ledger. Editors only. "
+        "Where verdicts need a second editor's approval (sign-off), a verdict is a 400 on "
+        "`status` with code `sign_off_required`: propose it at the claim's `proposals/`.",
         parameters=[IF_MATCH, ETAG_HEADER, LOCATION_HEADER],
         request=json_body(RecordReviewSerializer),
         responses={201: ENTRY_RESPONSE, **LEDGER_WRITE_ERRORS},
     )
     def post(self, request, slug: str):
-        return ledger_write(request, slug, RecordReviewSerializer, record_review, created=True)
+        record = record_review_here(request)
+        return ledger_write(request, slug, RecordReviewSerializer, record, created=True)
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, RuleRefused) and isinstance(response.data, dict):
+            response.data["error"]["code"] = exc.rule
+        return response
 
 
 class CorrectionSerializer(serializers.Serializer):

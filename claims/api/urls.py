@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter, DynamicRoute
 
-from claims.api import interop, ledger, resources, transparency
+from claims.api import interop, ledger, resources, sign_off, transparency
 
 
 class Router(DefaultRouter):
@@ -45,6 +45,28 @@ urlpatterns = [
         "claims/<slug:slug>/corrections",
         ledger.ClaimCorrectionsView.as_view(),
         name="claim-corrections",
+    ),
+    path(
+        "claims/<slug:slug>/proposals/",
+        sign_off.ClaimProposalsView.as_view(),
+        name="claim-proposals",
+    ),
+    path("proposals/", sign_off.ProposalQueueView.as_view(), name="proposals"),
+    path("proposals/<int:id>", sign_off.ProposalView.as_view(), name="proposal-detail"),
+    path(
+        "proposals/<int:id>/approve",
+        sign_off.ProposalApproveView.as_view(),
+        name="proposal-approve",
+    ),
+    path(
+        "proposals/<int:id>/send-back",
+        sign_off.ProposalSendBackView.as_view(),
+        name="proposal-send-back",
+    ),
+    path(
+        "proposals/<int:id>/withdraw",
+        sign_off.ProposalWithdrawView.as_view(),
+        name="proposal-withdraw",
     ),
     path("ledger/", transparency.LedgerView.as_view(), name="ledger"),
     path("ledger/checkpoint", transparency.CheckpointView.as_view(), name="ledger-checkpoint"),

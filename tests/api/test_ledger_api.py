@@ -114,22 +114,36 @@ def test_the_ledger_lists_every_entry_newest_first(api_client, claim, editor, so
 
 
 @pytest.mark.parametrize("show_note", [True, False])
-def test_an_entry_is_built_as_drfs_field_walk_would_build_it(claim, editor, source, show_note):
+def test_an_entry_is_built_as_drfs_field_walk_would_build_it(
+    claim, editor, second_editor, source, show_note
+):
     """LedgerEntrySerializer builds its answer by hand, for speed: the same keys, in
     the same order, with the same values as its declared fields give."""
     from rest_framework import serializers
     from rest_framework.test import APIRequestFactory
 
     from claims.api.ledger import LedgerEntrySerializer, ledger_entries
+    from claims.sign_off import approve_proposal, propose_verdict
     from tests.factories import CorrectionFactory
 
     PublicationFactory(claim=claim, editor=editor)
     VerdictFactory(claim=claim, editor=editor, status="false", evidence=[source], note="N.")
     CorrectionFactory(claim=claim.slug, editor=editor, changes={"statement": "Corrected."})
+    # A verdict signed off by a second editor: `approved_by` names them.
+    proposal = propose_verdict(
+        claim=claim,
+        editor=editor,
+        status="true",
+        explanation=EXPLANATION,
+        expected_version=fresh(claim).version,
+        evidence=[source],
+    )
+    approve_proposal(proposal=proposal, editor=second_editor)
     request = APIRequestFactory().get("/")
     context = {"show_note": show_note, "request": request}
     entries = list(ledger_entries().filter(claim=claim).order_by("sequence"))
-    assert [e.action for e in entries] == ["publish", "review", "correction"]
+    assert [e.action for e in entries] == ["publish", "review", "correction", "review"]
+    assert [e.approved_by_id for e in entries] == [None, None, None, second_editor.pk]
     for entry in entries:
         built = LedgerEntrySerializer(entry, context=context).data
         walked = dict(

@@ -15,7 +15,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 
-from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
+from claims.models import (
+    Appearance,
+    Claim,
+    ProposalDecision,
+    Quote,
+    Review,
+    Speaker,
+    Topic,
+    VerdictProposal,
+)
+from claims.sign_off import propose_verdict
 from factcheck import bad_input
 from sources.models import Source
 from tests.factories import (
@@ -40,6 +50,10 @@ WRITE_ROUTES = [
     ("POST", "claim-publish"),
     ("POST", "claim-unpublish"),
     ("POST", "claim-corrections"),
+    ("POST", "claim-proposals"),
+    ("POST", "proposal-approve"),
+    ("POST", "proposal-send-back"),
+    ("POST", "proposal-withdraw"),
     ("POST", "speaker-list"),
     ("PUT", "speaker-detail"),
     ("PATCH", "speaker-detail"),
@@ -115,6 +129,14 @@ def desk(db, speaker, source):
     topic = TopicFactory(slug=TOPIC, name="Ports")
     claim = ClaimFactory(slug=CLAIM, speaker=speaker, topics=[topic], published=True)
     AppearanceFactory(claim=claim, source=source)
+    # A verdict another editor proposed, for the routes that decide one.
+    propose_verdict(
+        claim=claim,
+        editor=EditorFactory(username="proposer"),
+        status="false",
+        explanation="The port's report gives 9.1 million tonnes.",
+        expected_version=claim.version,
+    )
     return EditorFactory(username="ed", is_superuser=True)
 
 
@@ -137,6 +159,8 @@ def _address(name: str) -> str:
         kwargs = {"slug": TOPIC}
     elif name == "appearance-detail":
         kwargs = {"pk": Appearance.objects.order_by("pk").values_list("pk", flat=True).first()}
+    elif name.startswith("proposal-"):
+        kwargs = {"id": VerdictProposal.objects.values_list("pk", flat=True).get()}
     return reverse(f"api:{name}", kwargs=kwargs or None)
 
 
@@ -144,7 +168,19 @@ def _everything() -> tuple:
     """What a write would change: every row count, the ledger's tip, the newest change
     of each table that records one, the claims' versions and the topics."""
     return (
-        [model.objects.count() for model in (Claim, Speaker, Source, Topic, Quote, Appearance)],
+        [
+            model.objects.count()
+            for model in (
+                Claim,
+                Speaker,
+                Source,
+                Topic,
+                Quote,
+                Appearance,
+                VerdictProposal,
+                ProposalDecision,
+            )
+        ],
         Review.objects.aggregate(Max("sequence")),
         [model.objects.aggregate(Max("updated_at")) for model in (Claim, Speaker, Source)],
         sorted(Claim.objects.values_list("slug", "version", "published_at")),
