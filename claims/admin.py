@@ -58,6 +58,7 @@ from claims.services import (
     record_review,
     unpublish_claim,
 )
+from claims.source_pipeline import process_source_text
 from claims.templatetags.ledger import status_badge
 from factcheck.admin_history import EditHistoryMixin
 from factcheck.admin_lists import LargeTableAdmin, ReadOnlyAdmin, RelatedTextFilter
@@ -693,6 +694,8 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         # A savepoint: a refused verdict takes the source added for it along.
         with transaction.atomic():
             source = new_source.save() if new_source is not None else None
+            if source is not None:
+                process_source_text(source)
             write = sign_off.propose_verdict if propose else record_review
             written = write(
                 claim=claim,

@@ -26,6 +26,7 @@ from django.db import models, transaction
 
 from claims.models import Appearance, Claim, Quote, Review, Speaker, Topic
 from claims.services import add_appearance, anchor_quote, locate_quote, publish_claim
+from claims.source_pipeline import process_source_text
 from sources.models import Source
 
 SEED_MODELS: tuple[type[models.Model], ...] = (
@@ -203,7 +204,11 @@ def _ensure_source(folder: Path, entry: dict, where: str, report: SeedReport) ->
         raise SeedError(f"{where}: cannot read {folder / file_name}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise SeedError(f"{where}: {file_name} is not UTF-8 text ({exc})") from exc
-    return _ensure(Source, fields, where, report, snapshot=snapshot)
+    new = not Source.objects.filter(slug=fields.get("slug")).exists()
+    source = _ensure(Source, fields, where, report, snapshot=snapshot)
+    if new:
+        process_source_text(source)
+    return source
 
 
 def _load_claim(entry, where, speakers, topics, sources, report) -> None:

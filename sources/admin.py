@@ -16,6 +16,7 @@ from django.utils.text import Truncator, slugify
 from claims.forms import DraftClaimForm
 from claims.models import Appearance, Quote
 from claims.services import draft_claim_from_quote
+from claims.source_pipeline import process_source_text
 from factcheck.admin_history import EditHistoryMixin
 from factcheck.admin_lists import LargeTableAdmin, ReadOnlyAdmin
 from sources import ingest
@@ -70,6 +71,7 @@ class SourceAddForm(forms.ModelForm):
             "url",
             "published_on",
             "original_retrieved_at",
+            "language",
             "snapshot",
         ]
 
@@ -227,6 +229,7 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                     "url",
                     "published_on",
                     "original_retrieved_at",
+                    "language",
                 ]
             },
         ),
@@ -256,6 +259,11 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         if obj is None:
             kwargs["form"] = SourceAddForm
         return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # the text is set once, when the source is added
+            process_source_text(obj)
 
     # Served by the index on (retrieved_at, id) read backwards; autocomplete pages
     # need an order too.

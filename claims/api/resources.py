@@ -90,6 +90,7 @@ from claims.models import (
     Topic,
 )
 from claims.ratings import RATINGS
+from claims.source_pipeline import process_source_text
 from factcheck.security import BrowsableAPIRenderer
 from sources.models import Source
 
@@ -379,6 +380,12 @@ class SourceViewSet(
         if self.action == "list":
             return Source.objects.defer("snapshot")
         return Source.objects.all()
+
+    def perform_write(self, serializer):
+        source, created = super().perform_write(serializer)
+        if created:  # the text is set once, at creation
+            process_source_text(source)
+        return source, created
 
     def get_serializer_class(self):
         if self.action == "list":
