@@ -6,44 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sources', '0004_original_retrieved_at'),
+        ("sources", "0004_original_retrieved_at"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='source',
-            name='insert_insert',
+            model_name="source",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='source',
-            name='update_update',
+            model_name="source",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='source',
-            name='delete_delete',
+            model_name="source",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='source',
-            name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('es', 'Spanish'), ('pt', 'Portuguese'), ('fr', 'French'), ('de', 'German'), ('it', 'Italian')], help_text='The language of the text; detected from it when left blank.', max_length=8),
+            model_name="source",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("en", "English"),
+                    ("es", "Spanish"),
+                    ("pt", "Portuguese"),
+                    ("fr", "French"),
+                    ("de", "German"),
+                    ("it", "Italian"),
+                ],
+                help_text="The language of the text; detected from it when left blank.",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='sourceevent',
-            name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('es', 'Spanish'), ('pt', 'Portuguese'), ('fr', 'French'), ('de', 'German'), ('it', 'Italian')], help_text='The language of the text; detected from it when left blank.', max_length=8),
+            model_name="sourceevent",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("en", "English"),
+                    ("es", "Spanish"),
+                    ("pt", "Portuguese"),
+                    ("fr", "French"),
+                    ("de", "German"),
+                    ("it", "Italian"),
+                ],
+                help_text="The language of the text; detected from it when left blank.",
+                max_length=8,
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='source',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (NEW."author", NEW."created_at", NEW."id", NEW."kind", NEW."language", NEW."original_retrieved_at", NEW."outlet", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."published_on", NEW."retrieved_at", NEW."slug", NEW."title", NEW."updated_at", NEW."url"); RETURN NULL;', hash='ce749f3ba2d8041f2d95af71090ce4df70b82e9f', operation='INSERT', pgid='pgtrigger_insert_insert_c3ed3', table='sources_source', when='AFTER')),
+            model_name="source",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (NEW."author", NEW."created_at", NEW."id", NEW."kind", NEW."language", NEW."original_retrieved_at", NEW."outlet", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."published_on", NEW."retrieved_at", NEW."slug", NEW."title", NEW."updated_at", NEW."url"); RETURN NULL;',
+                    hash="ce749f3ba2d8041f2d95af71090ce4df70b82e9f",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_c3ed3",
+                    table="sources_source",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='source',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."author" IS DISTINCT FROM (NEW."author") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."original_retrieved_at" IS DISTINCT FROM (NEW."original_retrieved_at") OR OLD."outlet" IS DISTINCT FROM (NEW."outlet") OR OLD."published_on" IS DISTINCT FROM (NEW."published_on") OR OLD."retrieved_at" IS DISTINCT FROM (NEW."retrieved_at") OR OLD."slug" IS DISTINCT FROM (NEW."slug") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."url" IS DISTINCT FROM (NEW."url"))', func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (NEW."author", NEW."created_at", NEW."id", NEW."kind", NEW."language", NEW."original_retrieved_at", NEW."outlet", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."published_on", NEW."retrieved_at", NEW."slug", NEW."title", NEW."updated_at", NEW."url"); RETURN NULL;', hash='200c0b23aacfd84b4a9f94de913cc09151319fa7', operation='UPDATE', pgid='pgtrigger_update_update_e6185', table='sources_source', when='AFTER')),
+            model_name="source",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."author" IS DISTINCT FROM (NEW."author") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."kind" IS DISTINCT FROM (NEW."kind") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."original_retrieved_at" IS DISTINCT FROM (NEW."original_retrieved_at") OR OLD."outlet" IS DISTINCT FROM (NEW."outlet") OR OLD."published_on" IS DISTINCT FROM (NEW."published_on") OR OLD."retrieved_at" IS DISTINCT FROM (NEW."retrieved_at") OR OLD."slug" IS DISTINCT FROM (NEW."slug") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at") OR OLD."url" IS DISTINCT FROM (NEW."url"))',
+                    func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (NEW."author", NEW."created_at", NEW."id", NEW."kind", NEW."language", NEW."original_retrieved_at", NEW."outlet", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."published_on", NEW."retrieved_at", NEW."slug", NEW."title", NEW."updated_at", NEW."url"); RETURN NULL;',
+                    hash="200c0b23aacfd84b4a9f94de913cc09151319fa7",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_e6185",
+                    table="sources_source",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='source',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (OLD."author", OLD."created_at", OLD."id", OLD."kind", OLD."language", OLD."original_retrieved_at", OLD."outlet", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."published_on", OLD."retrieved_at", OLD."slug", OLD."title", OLD."updated_at", OLD."url"); RETURN NULL;', hash='3529a0cd6f4fa62fab8cff562c1ddaa4373ab9a8', operation='DELETE', pgid='pgtrigger_delete_delete_fde77', table='sources_source', when='AFTER')),
+            model_name="source",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "sources_sourceevent" ("author", "created_at", "id", "kind", "language", "original_retrieved_at", "outlet", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "published_on", "retrieved_at", "slug", "title", "updated_at", "url") VALUES (OLD."author", OLD."created_at", OLD."id", OLD."kind", OLD."language", OLD."original_retrieved_at", OLD."outlet", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."published_on", OLD."retrieved_at", OLD."slug", OLD."title", OLD."updated_at", OLD."url"); RETURN NULL;',
+                    hash="3529a0cd6f4fa62fab8cff562c1ddaa4373ab9a8",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_fde77",
+                    table="sources_source",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
