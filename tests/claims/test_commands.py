@@ -18,9 +18,7 @@ def test_ensure_demo_users_creates_an_editor_and_a_contributor(db, settings, cap
     assert User.objects.filter(username__in=["editor", "chief", "contributor"]).count() == 3
     editor = authenticate(username="editor", password="demo-pass-123")
     # A second editor, so that a verdict proposed under sign-off can be approved.
-    assert authenticate(username="chief", password="demo-pass-123").has_perm(
-        "claims.record_review"
-    )
+    assert authenticate(username="chief", password="demo-pass-123").has_perm("claims.record_review")
     contributor = authenticate(username="contributor", password="demo-pass-123")
     assert editor.is_staff and editor.has_perm("claims.record_review")
     assert contributor.is_staff and not contributor.has_perm("claims.record_review")
