@@ -227,6 +227,25 @@ assert str(STATEMENT_MAX) not in STATEMENT_TOO_LONG  # the limit comes from the 
 EDITORS_ONLY = "{} is for the desk's editors; your account is not in the Editors group."
 
 
+def _folded_unless_used(fieldsets, claim):
+    """The number's and the media's fields folded away (a <details>, no script) on a
+    claim they do not apply to: most claims are neither, and the review screen's
+    page is long enough. A claim that has such values keeps them in view; a new
+    claim shows them all, its kind not chosen yet."""
+    if claim is None:
+        return fieldsets
+    uses = {
+        "Number": claim.kind == Claim.Kind.NUMERIC or claim.quantity is not None,
+        "The media": claim.kind == Claim.Kind.MEDIA or bool(claim.media_authenticity),
+    }
+    folded = []
+    for name, options in fieldsets:
+        if name in uses and not uses[name] and "collapse" not in options.get("classes", []):
+            options = {**options, "classes": [*options.get("classes", []), "collapse"]}
+        folded.append((name, options))
+    return folded
+
+
 @admin.register(Claim)
 class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = [
@@ -372,7 +391,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         }
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        fieldsets = _folded_unless_used(super().get_fieldsets(request, obj), obj)
         if obj is None or not obj.is_locked:
             return fieldsets
         (name, options), *rest = fieldsets

@@ -232,3 +232,25 @@ def test_a_statement_over_the_limit_is_refused_in_words(client_for, editor, clai
     # No maxlength: a browser would cut a pasted statement without a word.
     assert 'maxlength="1000"' not in row[: row.index("</textarea>")]
     assert Claim.objects.get(pk=claim.pk).statement == claim.statement
+
+
+def _folded(html: str, legend: str) -> bool:
+    """Whether the fieldset headed `legend` is inside a <details> (the admin's collapse)."""
+    heading = html.index(f">{legend}<")
+    return html.rfind("<details", 0, heading) > html.rfind("</details>", 0, heading)
+
+
+def test_the_number_and_media_fields_fold_away_where_they_do_not_apply(client_for, editor):
+    from tests.factories import ClaimFactory
+
+    plain = ClaimFactory(kind="event")
+    numeric = ClaimFactory(numeric=True)
+    client = client_for(editor)
+
+    plain_page = client.get(_change_url(plain)).content.decode()
+    numeric_page = client.get(_change_url(numeric)).content.decode()
+    new_page = client.get(reverse("admin:claims_claim_add")).content.decode()
+
+    assert _folded(plain_page, "Number") and _folded(plain_page, "The media")
+    assert not _folded(numeric_page, "Number") and _folded(numeric_page, "The media")
+    assert not _folded(new_page, "Number") and not _folded(new_page, "The media")
