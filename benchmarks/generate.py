@@ -1171,7 +1171,7 @@ class Generator:
                 """
                 SELECT count(*) FROM (SELECT * FROM claims_claim TABLESAMPLE BERNOULLI (1) LIMIT 500) c
                  WHERE c.search_vector IS DISTINCT FROM
-                       factcheck_claim_search_vector(c.statement, c.speaker_id, c.id)
+                       factcheck_claim_search_vector(c.statement, c.speaker_id, c.id, c.language)
                 """,
             )
         if wrong:

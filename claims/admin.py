@@ -283,7 +283,7 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
     )
     prepopulated_fields = {"slug": ["statement"]}
     # Pickers that ask for a few rows as one types, never a list of every row.
-    autocomplete_fields = ["speaker", "assignee", "topics"]
+    autocomplete_fields = ["speaker", "assignee", "topics", "superseded_by"]
     readonly_fields = [
         "status_badge",
         "version",
@@ -293,7 +293,20 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["statement", "short_form", "slug", "speaker", "claim_date", "kind"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "statement",
+                    "short_form",
+                    "slug",
+                    "speaker",
+                    "claim_date",
+                    "kind",
+                    "language",
+                ]
+            },
+        ),
         (
             "Number",
             {
@@ -310,6 +323,15 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             },
         ),
         ("Filing", {"fields": ["topics", "assignee"]}),
+        (
+            "In time",
+            {
+                "fields": ["holds_as_of", "superseded_by"],
+                "description": "When a figure or a state changes (a bounty raised, a toll "
+                "revised), the newer claim supersedes the older: each keeps its own verdict, "
+                "and the claim pages show the chain. Not a correction: no ledger entry.",
+            },
+        ),
         (
             "Verification (changed only through the ledger below)",
             {
@@ -425,6 +447,19 @@ class ClaimAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         # ClaimAdminForm has refused such an edit in words already; this is the last
         # check before the write (PostgreSQL's trigger would refuse it with a 500).
         check_claim_edit(claim=obj, changed=form.changed_data)
+        for match in getattr(form, "other_figures", []):
+            # Not duplicates (their numbers differ), perhaps this claim at another time.
+            self.message_user(
+                request,
+                format_html(
+                    "A claim with the same words and other figures exists: "
+                    '<a href="{}">{}</a>. If one replaces the other, link them in time '
+                    "(“Superseded by” on the older one).",
+                    reverse("admin:claims_claim_change", args=[match.claim.pk]),
+                    match.claim.statement,
+                ),
+                messages.INFO,
+            )
         assignee_changed = "assignee" in form.changed_data
         new_assignee = obj.assignee
         if assignee_changed and change:
@@ -1055,6 +1090,11 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+# The words' language (detected when left blank: Quote.save) and a translation beside
+# them; editable on a quote's page, unlike its anchor.
+QUOTE_LANGUAGE_FIELDS = ["language", "translation", "translation_language"]
+
+
 class QuoteForm(forms.ModelForm):
     """Editors type the words; the program finds them and stores the anchor."""
 
@@ -1070,7 +1110,7 @@ class QuoteForm(forms.ModelForm):
 
     class Meta:
         model = Quote
-        fields = ["source", "speaker", "kind"]
+        fields = ["source", "speaker", "kind", *QUOTE_LANGUAGE_FIELDS]
 
     def clean(self):
         super().clean()
@@ -1095,7 +1135,7 @@ class QuoteForm(forms.ModelForm):
 
 @admin.register(Quote)
 class QuoteAdmin(LargeTableAdmin, admin.ModelAdmin):
-    list_display = ["__str__", "speaker", "kind", "source", "start", "end"]
+    list_display = ["__str__", "speaker", "kind", "language", "source", "start", "end"]
     list_filter = ["kind", SpeakerFilter, SourceFilter]
     list_select_related = ["speaker", "source"]
     # Newest first, by the primary key (Meta's order sorts by each source's own order).
@@ -1112,8 +1152,8 @@ class QuoteAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["source", "speaker", "kind", "words", "context_before"]
-        return ["source", "speaker", "kind", *self.readonly_fields]
+            return ["source", "speaker", "kind", "words", "context_before", *QUOTE_LANGUAGE_FIELDS]
+        return ["source", "speaker", "kind", *self.readonly_fields, *QUOTE_LANGUAGE_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         # An anchored quote's place in its source never changes; a new span is a new quote.
@@ -1599,4 +1639,5 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin, LargeTableAdmin, admin.ModelAdmin):
         self.message_user(request, message, messages.SUCCESS)
 
 
+import claims.admin_repeats  # noqa: E402, F401 - the repeats to review
 import claims.admin_tips  # noqa: E402, F401 - the site pages and reader tips admin

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.text import Truncator
 
+from claims.languages import desk_language
 from claims.markdown import render_markdown
 from claims.models import (
     Appearance,
@@ -156,6 +157,8 @@ def _creative_work(source, request: Served | None, based_on: list[dict] | None =
         work["author"] = {"@type": "Person", "name": source.author}
     if source.published_on:
         work["datePublished"] = source.published_on.isoformat()
+    if source.language:
+        work["inLanguage"] = source.language
     if based_on:
         work["isBasedOn"] = based_on
     return work
@@ -205,6 +208,9 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
             if (work := _relayed_work(appearance)) not in passed_on:
                 passed_on.append(work)
     item: dict[str, Any] = {"@type": "Claim", "author": _speaker(claim)}
+    # The language the claim was made in; the review's own (below) is the desk's.
+    if claim.language:
+        item["inLanguage"] = claim.language
     # When it was said; else when it entered public discourse (Google's reading of
     # this property): the earliest dated source it appears in; else null, said
     # outright: unknown, not forgotten (JSON-LD drops a null, so no date is asserted).
@@ -239,7 +245,7 @@ def build_claim_review(claim: Claim, request: Served | None = None) -> dict | No
         "author": publisher(request),
         "reviewRating": review_rating,
         "itemReviewed": item,
-        "inLanguage": "en",
+        "inLanguage": desk_language(),
     }
     if corrected:
         markup["correction"] = [_correction_comment(claim, entry, page) for entry in corrected]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 from typing import cast
@@ -10,10 +11,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.html import format_html
 
+from claims import timeline
+from claims.duplicates import Match
+from claims.duplicates import check as check_duplicates
 from claims.ledger.entries import canonical_quantity
 from claims.models import (
     SHORT_FORM_MAX,
@@ -92,14 +96,31 @@ def unit_field(current: str) -> forms.ChoiceField:
     )
 
 
+# A claim's place in time (claims.timeline), editable even once it is published or
+# rated: superseding is not a correction.
+IN_TIME_FIELDS = ("holds_as_of", "superseded_by")
+
+
 class ClaimAdminForm(forms.ModelForm):
     """The claim's own admin form: refuses, in words, a direct edit of the checkable
-    fields of a claim that was published or rated while the form was open."""
+    fields of a claim that was published or rated while the form was open; a new
+    claim with likely duplicates (claims.duplicates) until the editor says it is none
+    of them; and a place in time that breaks the chain's rules (claims.timeline)."""
+
+    # Ticked in the possible duplicates' box (admin/claims/claim/_duplicates.html).
+    confirm_new = forms.BooleanField(required=False, label="Save as a new claim anyway")
 
     class Meta:
         model = Claim
         # ClaimAdmin's fieldsets choose the fields; these are the editable ones.
-        fields = [*Claim.CHECKABLE_FIELDS, "slug", "topics", "assignee"]
+        fields = [
+            *Claim.CHECKABLE_FIELDS,
+            "slug",
+            "language",
+            "topics",
+            "assignee",
+            *IN_TIME_FIELDS,
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,7 +140,44 @@ class ClaimAdminForm(forms.ModelForm):
                     "edited (your text is kept below).",
                     code="locked",
                 ) from exc
+        self._check_in_time(self.cleaned_data)
+        if self.instance.pk is None and not self.errors and not self.cleaned_data["confirm_new"]:
+            self._check_duplicates(self.cleaned_data)
         return cleaned
+
+    # What the possible duplicates' box shows (claims.duplicates.Check), once checked.
+    duplicates: list[Match] = []
+    other_figures: list[Match] = []
+
+    def _check_duplicates(self, cleaned: dict) -> None:
+        found = check_duplicates(
+            cleaned.get("statement") or "", language=cleaned.get("language") or ""
+        )
+        self.duplicates, self.other_figures = found.duplicates, found.other_figures
+        if self.duplicates:
+            raise forms.ValidationError(
+                "This claim may be in the ledger already: see the possible duplicates "
+                "above. Nothing was saved.",
+                code="possible_duplicates",
+            )
+
+    def _check_in_time(self, cleaned: dict) -> None:
+        """The chain's rules, when the claim's place in time or its date changed."""
+        if not {*IN_TIME_FIELDS, "claim_date"} & set(self.changed_data):
+            return
+        claim = copy.copy(self.instance)
+        if "claim_date" in cleaned:
+            claim.claim_date = cleaned["claim_date"]
+        try:
+            timeline.check_in_time(
+                claim,
+                superseded_by=cleaned.get("superseded_by", self.instance.superseded_by),
+                holds_as_of=cleaned.get("holds_as_of", self.instance.holds_as_of),
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
 
 
 def _correction_class_label(correction: CorrectionClass):
@@ -272,3 +330,24 @@ class DraftClaimForm(forms.Form):
         speaker = cast("forms.ModelChoiceField[Speaker]", self.fields["speaker"])
         speaker.widget = AutocompleteSelect(Claim._meta.get_field("speaker"), admin_site)
         speaker.widget.choices = speaker.choices  # as the field gives a widget it is made with
+
+    # What the possible duplicates' box shows (claims.duplicates.Check), once checked.
+    duplicates: list[Match] = []
+    other_figures: list[Match] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        # The box's two ways on (admin/claims/claim/_duplicates.html): the editor said it
+        # is none of them, or chose the claim the words are an appearance of.
+        answered = self.data.get("confirm_new") or self.data.get("appearance_for")
+        if not self.errors and not answered:
+            words = self.cleaned_data["statement"] or self.cleaned_data["words"]
+            found = check_duplicates(words)
+            self.duplicates, self.other_figures = found.duplicates, found.other_figures
+            if self.duplicates:
+                raise forms.ValidationError(
+                    "This claim may be in the ledger already: see the possible duplicates "
+                    "below. Nothing was saved.",
+                    code="possible_duplicates",
+                )
+        return cleaned

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import MD5, Coalesce, Length, Lower
 from django.utils import timezone
 
+from claims.language_detection import detect, detect_quote
 from claims.languages import LANGUAGE_MAX, Language
 from claims.quantities import QuantityQualifier, quantity_phrase, unit_of
 from claims.ratings import INITIAL_STATUS, VERDICT_STATUSES, WORKFLOW_STATUSES, Status
@@ -441,6 +442,19 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return self.statement
 
+    def save(self, *args, **kwargs) -> None:
+        # Every face that writes a claim's statement saves it here (the admin, the API,
+        # the seeds, a claim drafted from a source): one home for the rule that a blank
+        # language is detected from the statement. The editor's language is kept; an
+        # unsure detection leaves it blank. (The ClaimReview importer COPYs its rows and
+        # takes the review's language: claims.imports.load.)
+        update_fields = kwargs.get("update_fields")
+        if not self.language and (update_fields is None or "statement" in update_fields):
+            self.language = detect(self.statement)
+            if self.language and update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "language"}
+        super().save(*args, **kwargs)
+
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
@@ -588,6 +602,28 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return f"“{self.exact}”"
+
+    def save(self, *args, **kwargs) -> None:
+        # Every quote is saved here, anchored by the services or by the admin's form:
+        # a blank language is detected from the words and the text around them (the
+        # editor's is kept; an unsure detection leaves it blank), as Claim.save does.
+        update_fields = kwargs.get("update_fields")
+        if not self.language and (update_fields is None or "exact" in update_fields):
+            self.language = detect_quote(self.exact, self.prefix, self.suffix)
+            if self.language and update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "language"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The translation's rules, reported on its fields (the constraint holds the first)."""
+        if self.translation.strip() and not self.translation_language:
+            raise ValidationError(
+                {"translation_language": "Say which language the translation is in."}
+            )
+        if self.translation_language and self.translation_language == self.language:
+            raise ValidationError(
+                {"translation_language": "A translation is in another language than the words."}
+            )
 
     @property
     def selectors(self) -> list[dict]:

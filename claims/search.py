@@ -1,29 +1,107 @@
 """Full-text search over claims, shared by the reader pages, the admin and the API.
 
 The search vector is stored on each claim and kept current by database
-triggers (migration 0005), with a GIN index; queries use PostgreSQL's web
-search syntax: "quoted phrases", -excluded words, OR.
+triggers (migrations 0005 and 0021), with a GIN index; queries use PostgreSQL's
+web search syntax: "quoted phrases", -excluded words, OR.
+
+Each claim is indexed in its own language (claims.languages.search_config): a
+Spanish claim's words are Spanish stems, an English claim's English ones. A reader
+does not say which language they search in, so each word or phrase of a query
+asks for its English, Spanish and unstemmed forms at once (the database's
+factcheck_search_words): "descartadas" finds a Spanish "descartado", "Nicolas"
+finds "Nicolás", and a query may mix languages. The query's structure (AND, OR,
+-excluded, "phrases") is read here, term by term, rather than by
+websearch_to_tsquery for each language as a whole: OR-ing whole queries would let
+an excluded word through whenever its forms differ between the languages (the
+English query excludes 'bounti', the Spanish one 'bounty', and an English claim
+holds only 'bounti').
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable, Sequence
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchQueryCombinable,
+    SearchRank,
+)
 from django.db import connection
-from django.db.models import F, OuterRef, QuerySet, StringAgg, Subquery, TextField, Value
+from django.db.models import (
+    F,
+    Func,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    TextField,
+    Value,
+)
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from claims.models import SEARCH_CONFIG, Appearance, Claim
+from claims.models import Appearance, Claim
 
 # ts_headline marks matches with these; they are swapped for <mark> only after
 # the text around them has been escaped, so a statement can never inject HTML.
 _START, _STOP = "\x02", "\x03"
 
 
-def search_query(text: str) -> SearchQuery:
-    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+class _InEveryLanguage(SearchQuery):
+    """A word, a few words (all of them) or a "phrase" of a query, in the forms of every
+    search configuration (migration 0021); a stop word asks for nothing."""
+
+    SEARCH_TYPES = {"plain": "factcheck_search_words", "phrase": "factcheck_search_phrase"}
+
+
+# A term of web search syntax: an optional "-" (exclude), then a "quoted phrase" (its
+# closing quote optional, as PostgreSQL reads it) or a run of other characters.
+_TERM = re.compile(r'(?P<exclude>-?)(?:"(?P<phrase>[^"]*)"?|(?P<words>[^\s"]+))')
+
+
+def _balanced(
+    parts: Sequence[SearchQueryCombinable],
+    join: Callable[[SearchQueryCombinable, SearchQueryCombinable], SearchQueryCombinable],
+) -> SearchQueryCombinable:
+    # Pairwise, so that a long query compiles to a shallow tree, not one nested
+    # a level deeper per word.
+    while len(parts) > 1:
+        parts = [
+            join(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
+    return parts[0]
+
+
+def search_query(text: str) -> SearchQueryCombinable:
+    """`text` in web search syntax as a tsquery matching claims in any of the desk's
+    languages: terms are ANDed, OR between terms (any case) separates alternatives
+    (AND binding tighter), a leading "-" excludes a term, quotes make a phrase, and
+    any other punctuation is read as the configurations read it (websearch_to_tsquery's
+    rules)."""
+    alternatives: list[list[SearchQueryCombinable]] = [[]]
+    for term in _TERM.finditer(text):
+        words, phrase = term["words"], term["phrase"]
+        if words is not None and not term["exclude"] and words.lower() == "or":
+            alternatives.append([])
+            continue
+        if phrase is not None:
+            part = _InEveryLanguage(phrase, search_type="phrase")
+        else:
+            part = _InEveryLanguage(words)
+        alternatives[-1].append(~part if term["exclude"] else part)
+    found = [_balanced(terms, lambda a, b: a & b) for terms in alternatives if terms]
+    if not found:  # nothing but spaces: a query that matches nothing, as before
+        return _InEveryLanguage(text)
+    return _balanced(found, lambda a, b: a | b)
+
+
+def _config_of(language: str) -> Func:
+    """The search configuration of a language column (factcheck_search_config)."""
+    return Func(F(language), function="factcheck_search_config", output_field=TextField())
 
 
 def search_claims(queryset: QuerySet, text: str) -> QuerySet:
@@ -32,12 +110,28 @@ def search_claims(queryset: QuerySet, text: str) -> QuerySet:
     search vector covers those too, so a claim can match on a word its
     statement lacks)."""
     query = search_query(text)
-    quoted_words = Subquery(
+    # Each quote is read in its own language; those holding none of the words are
+    # left out (ts_headline would give their opening words).
+    quoted_headline = Subquery(
         Appearance.objects.filter(claim=OuterRef("pk"), quote__isnull=False)
+        .alias(
+            fragment=SearchHeadline(
+                "quote__exact",
+                query,
+                config=_config_of("quote__language"),
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+                min_words=5,
+                max_words=20,
+            )
+        )
+        .filter(fragment__contains=_START)
         .order_by()
         .values("claim")
-        .annotate(words=StringAgg("quote__exact", Value(" … "), order_by="quote__start"))
-        .values("words"),
+        .annotate(fragments=StringAgg("fragment", Value(" … "), order_by="quote__start"))
+        .values("fragments"),
         output_field=TextField(),
     )
     return (
@@ -47,22 +141,12 @@ def search_claims(queryset: QuerySet, text: str) -> QuerySet:
             headline=SearchHeadline(
                 "statement",
                 query,
-                config=SEARCH_CONFIG,
+                config=_config_of("language"),
                 start_sel=_START,
                 stop_sel=_STOP,
                 highlight_all=True,
             ),
-            quoted_headline=SearchHeadline(
-                quoted_words,
-                query,
-                config=SEARCH_CONFIG,
-                start_sel=_START,
-                stop_sel=_STOP,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-                min_words=5,
-                max_words=20,
-            ),
+            quoted_headline=quoted_headline,
         )
         .order_by("-rank", "-pk")
     )

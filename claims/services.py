@@ -121,20 +121,41 @@ def anchor_quote(
     words: str,
     kind: str = Quote.Kind.DIRECT,
     context_before: str = "",
+    language: str = "",
+    translation: str = "",
+    translation_language: str = "",
 ) -> tuple[Quote, bool]:
     """Find `words` in the source's snapshot and store the quote with its anchor.
 
+    The words stay as printed; `language` is theirs (detected by Quote.save when not
+    given), `translation` the same words for readers in `translation_language`, which
+    a translation must name.
+
     Returns `(quote, created)`: the existing quote and False when the same span
-    is already anchored for this speaker (`find_quote`).
+    is already anchored for this speaker (`find_quote`); given another language or
+    translation than it has, a ValidationError rather than a silent answer with its own.
     """
     if kind not in Quote.Kind.values:
         raise ValidationError(
             {"kind": f"{kind!r} is not a quote kind; choose one of {', '.join(Quote.Kind.values)}"}
         )
+    languages = {
+        "language": language,
+        "translation": translation.strip(),
+        "translation_language": translation_language,
+    }
+    # The model's own rules for these (choices, a translation names its language),
+    # before anything is looked up.
+    Quote(**languages).full_clean(
+        exclude=[f.name for f in Quote._meta.fields if f.name not in languages],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     anchor, existing = find_quote(
         source=source, speaker=speaker, words=words, context_before=context_before
     )
     if existing is not None:
+        _check_recorded_languages(existing, languages)
         return existing, False
     # get_or_create, not create: another writer may anchor the same span meanwhile.
     quote, created = Quote.objects.get_or_create(
@@ -147,11 +168,27 @@ def anchor_quote(
             "exact": anchor.exact,
             "prefix": anchor.prefix,
             "suffix": anchor.suffix,
+            **languages,
         },
     )
     if not created and quote.speaker_id != speaker.pk:
         raise _attributed_elsewhere(quote)
+    if not created:
+        _check_recorded_languages(quote, languages)
     return quote, created
+
+
+def _check_recorded_languages(quote: Quote, given: dict[str, str]) -> None:
+    differing = [name for name, value in given.items() if value and value != getattr(quote, name)]
+    if differing:
+        raise ValidationError(
+            {
+                name: f"These words are recorded already with another {name.replace('_', ' ')}"
+                f" ({getattr(quote, name) or 'none'}): an editor can change it in the admin."
+                for name in differing
+            },
+            code="quote_recorded_otherwise",
+        )
 
 
 def add_appearance(

@@ -12,6 +12,7 @@ once the source is saved, in the same transaction. Each step has its own module:
 
 from __future__ import annotations
 
+from claims import candidates, repeats
 from claims.language_detection import detect
 from sources.models import Source
 
@@ -22,3 +23,5 @@ def process_source_text(source: Source) -> None:
         if language:
             Source.objects.filter(pk=source.pk).update(language=language)
             source.language = language
+    candidates.refresh_for(source)
+    repeats.scan_source(source)

@@ -55,7 +55,9 @@ from claims.models import (
 )
 from claims.quantities import QuantityQualifier, unit_of
 from claims.ratings import BY_VALUE, RATINGS, get_rating
+from claims.repeats import came_back
 from claims.search import highlight, lexeme_counts, search_claims_capped
+from claims.timeline import reader_chain
 from factcheck.conditional import page_condition
 from sources.models import Source
 
@@ -731,12 +733,16 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "quoted": [appearance for appearance in appearances if appearance.quote_id],
             "evidence": evidence,
             "appearances": appearances,
+            # Where it was repeated since its verdict: from the appearances and ledger above.
+            "came_back": came_back(appearances, history),
             "topics": list(claim.topics.all()),
             "history": history,
             "corrections": claim_corrections,
             "corrected_since_verdict": corrected_since_verdict,
             "withdrawal": withdrawal,
             "similar": similar,
+            # This claim in time (claims.timeline): one query.
+            "in_time": reader_chain(claim),
             "external_reviews": list(claim.external_reviews.all()),
             "claim_review": json_ld_script(markup) if markup else "",
             "media_review": json_ld_script(media_review) if media_review else "",

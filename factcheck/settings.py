@@ -484,6 +484,7 @@ SPECTACULAR_SETTINGS = {
         "MediaTypeEnum": "claims.models.MediaType",
         "QuantityQualifierEnum": "claims.quantities.QuantityQualifier",
         "RelayEnum": "claims.models.Relay",
+        "LanguageEnum": "claims.languages.Language",
     },
 }
 

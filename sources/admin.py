@@ -6,15 +6,17 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, slugify
 
+from claims import candidates as candidate_claims
+from claims.duplicates import add_as_appearance
 from claims.forms import DraftClaimForm
-from claims.models import Appearance, Quote
+from claims.models import Appearance, CandidateSentence, Claim, Quote
 from claims.services import draft_claim_from_quote
 from claims.source_pipeline import process_source_text
 from factcheck.admin_history import EditHistoryMixin
@@ -158,7 +160,15 @@ class QuoteInline(ReadOnlyAdmin, admin.TabularInline):
     can_delete = False
     verbose_name = "quote anchored in this source"
     verbose_name_plural = "quotes anchored in this source"
-    fields: ClassVar[tuple[str, ...]] = ("words", "speaker", "kind", "start", "end", "claims")
+    fields: ClassVar[tuple[str, ...]] = (
+        "words",
+        "language",
+        "speaker",
+        "kind",
+        "start",
+        "end",
+        "claims",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -287,7 +297,79 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             self.admin_site.admin_view(self.draft_claim_view),
             name="sources_source_draft_claim",
         )
-        return [draft, *super().get_urls()]
+        dismiss = path(
+            "<path:object_id>/candidates/<int:candidate_id>/dismiss/",
+            self.admin_site.admin_view(self.dismiss_candidate_view),
+            name="sources_source_dismiss_candidate",
+        )
+        return [draft, dismiss, *super().get_urls()]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            # Ranked, with what scored them: one query whatever their number.
+            shown = candidate_claims.ranked_new(obj)
+            context["candidates"] = shown[: candidate_claims.SHOWN]
+            context["more_candidates"] = shown[candidate_claims.SHOWN :]
+            context["candidate_count"] = len(shown)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _candidate(self, request, source: Source) -> CandidateSentence | None:
+        """The candidate sentence of `source` named by `?candidate=`, if any."""
+        raw = request.GET.get("candidate")
+        if raw is None:
+            return None
+        return _candidate_of(source, int(raw) if raw.isascii() and raw.isdigit() else -1)
+
+    def dismiss_candidate_view(self, request, object_id, candidate_id):
+        """Dismiss a candidate claim: the editor sees nothing in it to check."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        source = self.get_object(request, unquote(object_id))
+        if source is None:
+            raise Http404("No such source.")
+        candidate = _candidate_of(source, candidate_id)
+        candidate_claims.dismiss(candidate, user=request.user)
+        self.message_user(
+            request,
+            f"Dismissed “{Truncator(candidate.text).chars(80)}”: it is no longer offered "
+            "as a candidate claim.",
+            messages.SUCCESS,
+        )
+        change = reverse("admin:sources_source_change", args=[source.pk])
+        return HttpResponseRedirect(f"{change}#candidates")
+
+    def _appearance_instead(self, request, source, form, candidate):
+        """The words anchored as a quote of `source` and the chosen existing claim
+        appearing through them; a redirect to that claim, or None with the refusal on
+        the form."""
+        claim = Claim.objects.filter(pk=_number(request.POST["appearance_for"])).first()
+        if claim is None:
+            raise Http404("No such claim.")
+        data = form.cleaned_data
+        try:
+            add_as_appearance(
+                claim=claim,
+                source=source,
+                speaker=data["speaker"],
+                words=data["words"],
+                quote_kind=data["quote_kind"],
+                editor=request.user,
+                context_before=candidate_claims.context_before(candidate, source, data["words"])
+                if candidate
+                else "",
+            )
+        except ValidationError as error:
+            _show_on(form, error)
+            return None
+        if candidate is not None:
+            candidate_claims.mark_drafted(candidate, claim)
+        self.message_user(
+            request,
+            f"“{claim.short_statement}” now appears in this source through the words you "
+            "chose: a repeat is an appearance of the claim, not a new claim.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
 
     def draft_claim_view(self, request, object_id):
         """Draft a claim from words of this source's text: the words anchored as a quote,
@@ -297,9 +379,21 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             raise Http404("No such source.")
         if not request.user.has_perm("claims.add_claim"):
             raise PermissionDenied("Drafting claims is for the desk.")
+        # From a candidate claim (the source's page): its sentence is the words, and the
+        # candidate is marked drafted with the claim once it is saved. The form posts
+        # back to this address, `?candidate=` included.
+        candidate = self._candidate(request, source)
         form = DraftClaimForm(
-            request.POST if request.method == "POST" else None, admin_site=self.admin_site
+            request.POST if request.method == "POST" else None,
+            initial={"words": candidate.text} if candidate else None,
+            admin_site=self.admin_site,
         )
+        if form.is_bound and "appearance_for" in request.POST and form.is_valid():
+            # A likely duplicate the editor chose (claims.duplicates): the words become
+            # its appearance, not a new claim.
+            recorded = self._appearance_instead(request, source, form, candidate)
+            if recorded is not None:
+                return recorded
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
@@ -312,10 +406,15 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
                     kind=data["kind"],
                     quote_kind=data["quote_kind"],
                     editor=request.user,
+                    context_before=candidate_claims.context_before(candidate, source, data["words"])
+                    if candidate
+                    else "",
                 )
             except ValidationError as error:
                 _show_on(form, error)
             else:
+                if candidate is not None:
+                    candidate_claims.mark_drafted(candidate, claim)
                 self.message_user(
                     request,
                     f"Draft claim “{claim.short_statement}” created: it appears in this source "
@@ -328,6 +427,7 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
             "title": "Draft a claim from this source",
             "source": source,
             "original": source,
+            "candidate": candidate,
             "form": form,
             "opts": self.opts,
             "media": self.media + form.media,
@@ -344,6 +444,23 @@ class SourceAdmin(EditHistoryMixin, LargeTableAdmin, admin.ModelAdmin):
         if obj is not None:
             return [*self.readonly_fields, "snapshot"]
         return []
+
+
+def _candidate_of(source: Source, number: int) -> CandidateSentence:
+    # Beyond a bigint no row has the id (and PostgreSQL would refuse the query).
+    found = (
+        CandidateSentence.objects.filter(source=source, pk=number).first()
+        if 0 < number < 2**63
+        else None
+    )
+    if found is None:
+        raise Http404("No such candidate claim in this source.")
+    return found
+
+
+def _number(raw: str) -> int:
+    """A posted id as a number PostgreSQL can compare (-1, which no row has, otherwise)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63 else -1
 
 
 def _show_on(form: forms.Form, error: ValidationError) -> None:

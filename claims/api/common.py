@@ -29,6 +29,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from claims.api.matches import DuplicateSerializer
 from claims.roles import is_desk_member
 from claims.services import VersionConflict
 from factcheck.conditional import not_modified
@@ -140,6 +141,12 @@ ErrorSerializer = inline_serializer(
                 ),
                 "current": serializers.DictField(
                     required=False, help_text="On a version conflict: the claim's state now."
+                ),
+                "duplicates": DuplicateSerializer(
+                    many=True,
+                    required=False,
+                    help_text="On `possible_duplicates` (409): the claims a new claim likely "
+                    "repeats, best first (claims.duplicates).",
                 ),
             },
         )

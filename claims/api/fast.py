@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BigIntegerField, F, Func, OuterRef, QuerySet, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import BigIntegerField, Case, F, Func, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.reverse import reverse
@@ -48,6 +48,7 @@ CLAIM_LIST_VALUES = (
     "slug",
     "statement",
     "kind",
+    "language",
     "claim_date",
     "status",
     "version",
@@ -124,6 +125,7 @@ def claim_list_item(row: dict[str, Any], urls: DetailURLs) -> dict[str, Any]:
         "speaker_name": row["speaker_name"],
         "topics": row["topic_slugs"],
         "kind": row["kind"],
+        "language": row["language"],
         "claim_date": api_date(row["claim_date"]),
         "status": _STATUS_DATA[row["status"]],
         "version": row["version"],
@@ -162,10 +164,12 @@ CLAIM_DETAIL_VALUES = (
     "statement",
     "short_form",
     "kind",
+    "language",
     "quantity",
     "unit",
     "quantity_qualifier",
     "claim_date",
+    "holds_as_of",
     "media_authenticity",
     *MEDIA_FIELDS,
     "status",
@@ -178,7 +182,17 @@ CLAIM_DETAIL_VALUES = (
 SOURCE_REF_VALUES = ("slug", "title", "url")
 
 
-_QUOTE_VALUES = ("exact", "prefix", "suffix", "start", "end", "kind")
+_QUOTE_VALUES = (
+    "exact",
+    "prefix",
+    "suffix",
+    "start",
+    "end",
+    "kind",
+    "language",
+    "translation",
+    "translation_language",
+)
 # A timestamp as whole microseconds since the epoch: exact inside JSON, where
 # PostgreSQL would write it in its own format rather than DRF's.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -194,7 +208,7 @@ def _json_rows(rows: QuerySet, **fields: Any) -> ArraySubquery:
     return ArraySubquery(rows.values(json=JSONObject(**fields)))
 
 
-def claim_detail_values(claims: QuerySet) -> QuerySet:
+def claim_detail_values(claims: QuerySet, *, drafts: bool = True) -> QuerySet:
     """`claims` with everything a detail shows, one row each, in one statement: the
     speaker, assignee, topics, the latest verdict's explanation and evidence (its
     sources in the verdict's order), and the appearances with source and quote (in
@@ -208,6 +222,7 @@ def claim_detail_values(claims: QuerySet) -> QuerySet:
     return claims.values(
         "pk",
         *CLAIM_DETAIL_VALUES,
+        **_in_time_values(drafts),
         speaker_slug=F("speaker__slug"),
         speaker_name=F("speaker__name"),
         speaker_kind=F("speaker__kind"),
@@ -242,6 +257,24 @@ def claim_detail_values(claims: QuerySet) -> QuerySet:
     )
 
 
+def _in_time_values(drafts: bool) -> dict[str, Any]:
+    """The newer claim's slug and the older claims' (claims.timeline), oldest first:
+    those a reader may see (published), or all for the desk."""
+    olders = Claim.objects.filter(superseded_by=OuterRef("pk"))
+    newer: Any = F("superseded_by__slug")
+    if not drafts:
+        olders = olders.filter(published_at__isnull=False)
+        newer = Case(When(superseded_by__published_at__isnull=False, then=newer), default=None)
+    return {
+        "superseded_by_slug": newer,
+        "supersedes_slugs": ArraySubquery(
+            olders.order_by(
+                Coalesce("holds_as_of", "claim_date").asc(nulls_last=True), "pk"
+            ).values("slug")
+        ),
+    }
+
+
 _SLUG_MARK = "--the-slug--"
 
 
@@ -262,7 +295,9 @@ def claim_detail_row(slug: str, sees_drafts: bool) -> dict[str, Any] | None:
     (claims.api.compiled)."""
 
     def build(slug: str) -> QuerySet:
-        return claim_detail_values(Claim.objects.visible(drafts=sees_drafts).filter(slug=slug))
+        return claim_detail_values(
+            Claim.objects.visible(drafts=sees_drafts).filter(slug=slug), drafts=sees_drafts
+        )
 
     found = compiled(("claim-detail", sees_drafts), build, slug=_SLUG_MARK).rows(slug=slug)
     if not found:
@@ -303,6 +338,9 @@ def _appearance(row: dict[str, Any], sources: DetailURLs) -> dict[str, Any]:
                 {"type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix},
                 {"type": "TextPositionSelector", "start": start, "end": end},
             ],
+            "language": row["quote_language"],
+            "translation": row["quote_translation"],
+            "translation_language": row["quote_translation_language"],
         }
     return {
         "id": row["id"],
@@ -346,10 +384,14 @@ def claim_detail(row: dict[str, Any], request, format: str | None = None) -> dic
         },
         "topics": row["topic_slugs"],
         "kind": row["kind"],
+        "language": row["language"],
         "quantity": None if quantity is None else _quantity_field().to_representation(quantity),
         "unit": row["unit"],
         "quantity_qualifier": row["quantity_qualifier"],
         "claim_date": api_date(row["claim_date"]),
+        "holds_as_of": api_date(row["holds_as_of"]),
+        "superseded_by": row["superseded_by_slug"],
+        "supersedes": row["supersedes_slugs"],
         "media_authenticity": row["media_authenticity"],
         **{name: row[name] for name in MEDIA_FIELDS},
         "status": _STATUS_DATA[row["status"]],

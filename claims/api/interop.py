@@ -53,14 +53,12 @@ from claims.claimreview import (
     rfc3339,
     site_of,
 )
+from claims.languages import desk_language
 from claims.models import Claim, ExternalReview, Review, ReviewAction
 from claims.ratings import VERDICT_STATUSES
 from claims.search import search_query
 
 TAGS = ["ClaimReview and Google Fact Check"]
-
-# The language every review of this ledger is written in (ClaimReview `inLanguage`).
-REVIEW_LANGUAGE = "en"
 
 FEED_PAGE_SIZE = 100
 # schema.org has no term for a feed's next page. `next` (what JSON clients read, and
@@ -146,7 +144,10 @@ ClaimReviewSchema = inline_serializer(
         "author": serializers.DictField(help_text="The publisher: a schema.org Organization."),
         "reviewRating": serializers.DictField(help_text="The verdict: a schema.org Rating."),
         "itemReviewed": serializers.DictField(help_text="The schema.org Claim."),
-        "inLanguage": serializers.CharField(default=REVIEW_LANGUAGE),
+        "inLanguage": serializers.CharField(
+            help_text="The review's language: the desk's (LANGUAGE_CODE). The claim's own "
+            "is itemReviewed.inLanguage, when known."
+        ),
         "associatedMediaReview": serializers.DictField(required=False),
     },
 )
@@ -634,9 +635,10 @@ class GoogleClaimSearchView(PublicReadView):
 
         language = (data.get("languageCode") or "").split("-")[0].lower()
         site = site_of(data.get("reviewPublisherSiteFilter") or "")
-        # Which reviews may answer: the desk's own (English, on this site), and other
-        # fact-checkers' (ExternalReview) in that language and on that site.
-        ours = (not language or language == REVIEW_LANGUAGE) and (
+        # Which reviews may answer: the desk's own (in the desk's language, on this
+        # site), and other fact-checkers' (ExternalReview) in that language and on that
+        # site. As Google's, the filter reads the language a review is written in.
+        ours = (not language or language == desk_language()) and (
             not site or site in publisher_sites(request)
         )
         theirs = external_reviews_matching(language, site)

@@ -40,6 +40,7 @@ from claims.api.common import (
     json_body,
     sees_drafts,
 )
+from claims.api.duplicates import CREATE_CONFLICT, with_duplicates
 from claims.api.fast import (
     DetailURLs,
     FastJSONRenderer,
@@ -220,9 +221,11 @@ def _claim_not_modified(request, slug: str):
     ),
     create=extend_schema(
         summary="Add a claim",
-        description="A draft until an editor publishes it.",
+        description="A draft until an editor publishes it. A claim the ledger likely holds "
+        'already is not created: 409 `possible_duplicates` lists them, unless `"confirm_new": '
+        "true`.",
         request=json_body(ClaimWriteSerializer),
-        responses={201: ClaimDetailSerializer, **WRITE_ERRORS},
+        responses={201: ClaimDetailSerializer, **CREATE_CONFLICT, **WRITE_ERRORS},
     ),
     update=extend_schema(summary="Replace a claim's fields", **CLAIM_UPDATE),
     partial_update=extend_schema(summary="Edit a claim", **CLAIM_UPDATE),
@@ -298,7 +301,16 @@ class ClaimViewSet(
         return claim
 
     def read_back(self, saved: Claim) -> Claim:
-        return Claim.objects.public_detail().select_related("assignee").get(pk=saved.pk)
+        return (
+            Claim.objects.public_detail()
+            .select_related("assignee", "superseded_by")
+            .prefetch_related("supersedes")
+            .get(pk=saved.pk)
+        )
+
+    def handle_exception(self, exc):
+        # A new claim's likely duplicates ride in its 409 (claims.api.duplicates).
+        return with_duplicates(super().handle_exception(exc), exc)
 
     def read_headers(self, claim: Claim) -> dict:
         return {"ETag": claim_etag(claim), "Last-Modified": http_date(claim.updated_at.timestamp())}

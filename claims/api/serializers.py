@@ -9,6 +9,7 @@ import base64
 import binascii
 import copy
 import json
+from datetime import date
 from pathlib import PurePath
 from typing import Any
 
@@ -19,9 +20,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from claims import services
+from claims import duplicates, services, timeline
 from claims.api.common import sees_drafts
+from claims.api.duplicates import PossibleDuplicates
 from claims.claimreview import claim_url
+from claims.languages import Language
 from claims.markdown import render_markdown
 from claims.models import (
     MEDIA_FIELDS,
@@ -36,10 +39,24 @@ from claims.models import (
 )
 from claims.quantities import UNITS, QuantityQualifier
 from claims.ratings import BEST_RATING, WORST_RATING, Group, Rating, Status, get_rating
+from claims.timeline import when
 from sources.ingest import SUPPORTED_EXTENSIONS, text_from_upload
 from sources.models import Source
 
 # --- Helpers -----------------------------------------------------------------
+
+LANGUAGE_HELP = (
+    "ISO 639-1 (en, es, ...); empty when not known: detected from the text if not given."
+)
+
+
+def language_field(help_text: str = LANGUAGE_HELP, **kwargs: Any) -> serializers.ChoiceField:
+    """One of the desk's languages, or empty. Declared: a read-only model field loses
+    allow_blank, and the schema would then refuse the empty language of a text whose
+    language is not known."""
+    return serializers.ChoiceField(
+        choices=Language.choices, allow_blank=True, help_text=help_text, **kwargs
+    )
 
 
 def _drf_errors(error: DjangoValidationError) -> serializers.ValidationError:
@@ -252,6 +269,7 @@ SOURCE_FIELDS = [
     "url",
     "published_on",
     "kind",
+    "language",
     "snapshot_sha256",
     "original_retrieved_at",
     "retrieved_at",
@@ -265,6 +283,7 @@ class SourceListSerializer(serializers.ModelSerializer):
         view_name="api:source-detail", lookup_field="slug"
     )
     url = document_url()
+    language = language_field(read_only=True)
 
     class Meta:
         model = Source
@@ -310,6 +329,7 @@ class SourceWriteSerializer(serializers.ModelSerializer):
     title = serializers.CharField(
         max_length=300, required=False, help_text="Required, unless an HTML file gives one."
     )
+    language = language_field(required=False)
 
     class Meta:
         model = Source
@@ -321,6 +341,7 @@ class SourceWriteSerializer(serializers.ModelSerializer):
             "url",
             "published_on",
             "kind",
+            "language",
             "original_retrieved_at",
             "snapshot",
             "file_name",
@@ -385,6 +406,18 @@ class SourceWriteSerializer(serializers.ModelSerializer):
 # --- Quotes and appearances --------------------------------------------------
 
 
+QUOTE_LANGUAGE_FIELDS = ["language", "translation", "translation_language"]
+QUOTE_LANGUAGE_HELP = (
+    "The language of the words as printed (ISO 639-1); detected from them when not "
+    "given, empty when not known."
+)
+TRANSLATION_HELP = (
+    "The words translated for readers; the original words stay in `exact`, anchored in "
+    "the source. Empty when there is none."
+)
+TRANSLATION_LANGUAGE_HELP = "The translation's language (ISO 639-1): required with a translation."
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     api_url = serializers.HyperlinkedIdentityField(view_name="api:quote-detail")
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -395,6 +428,8 @@ class QuoteSerializer(serializers.ModelSerializer):
         help_text="The anchor as W3C Web Annotation selectors "
         "(TextQuoteSelector, TextPositionSelector).",
     )
+    language = language_field(QUOTE_LANGUAGE_HELP, read_only=True)
+    translation_language = language_field(TRANSLATION_LANGUAGE_HELP, read_only=True)
 
     class Meta:
         model = Quote
@@ -410,14 +445,27 @@ class QuoteSerializer(serializers.ModelSerializer):
             "start",
             "end",
             "selectors",
+            *QUOTE_LANGUAGE_FIELDS,
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"translation": {"help_text": TRANSLATION_HELP}}
 
 
 class QuoteRefSerializer(QuoteSerializer):
     class Meta(QuoteSerializer.Meta):
-        fields = ["id", "exact", "prefix", "suffix", "start", "end", "kind", "speaker", "selectors"]
+        fields = [
+            "id",
+            "exact",
+            "prefix",
+            "suffix",
+            "start",
+            "end",
+            "kind",
+            "speaker",
+            "selectors",
+            *QUOTE_LANGUAGE_FIELDS,
+        ]
         read_only_fields = fields
 
 
@@ -432,6 +480,11 @@ class QuoteCreateSerializer(serializers.Serializer):
     context_before = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
+    language = language_field(QUOTE_LANGUAGE_HELP, required=False, default="")
+    translation = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=TRANSLATION_HELP
+    )
+    translation_language = language_field(TRANSLATION_LANGUAGE_HELP, required=False, default="")
 
 
 RELAY_HELP = (
@@ -501,6 +554,11 @@ class AppearanceCreateSerializer(serializers.Serializer):
 # --- Claims ------------------------------------------------------------------
 
 
+CLAIM_LANGUAGE_HELP = (
+    "The statement's language (ISO 639-1); detected from it when not given, empty when not known."
+)
+
+
 class ClaimListSerializer(serializers.ModelSerializer):
     api_url = serializers.HyperlinkedIdentityField(
         view_name="api:claim-detail", lookup_field="slug"
@@ -510,6 +568,7 @@ class ClaimListSerializer(serializers.ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     status = StatusField()
     published = serializers.BooleanField(source="is_published", read_only=True)
+    language = language_field(CLAIM_LANGUAGE_HELP, read_only=True)
 
     class Meta:
         model = Claim
@@ -521,6 +580,7 @@ class ClaimListSerializer(serializers.ModelSerializer):
             "speaker_name",
             "topics",
             "kind",
+            "language",
             "claim_date",
             "status",
             "version",
@@ -576,6 +636,14 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
     assignee = serializers.SerializerMethodField(
         help_text="Username of the desk member working on it (desk members only; null otherwise)."
     )
+    language = language_field(CLAIM_LANGUAGE_HELP, read_only=True)
+    superseded_by = serializers.SerializerMethodField(
+        help_text="The slug of the newer claim that replaces this one (claims in time); null "
+        "when none does, or when it is a draft you may not see."
+    )
+    supersedes = serializers.SerializerMethodField(
+        help_text="The slugs of the older claims this one replaces, oldest first."
+    )
 
     class Meta:
         model = Claim
@@ -588,10 +656,14 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
             "speaker",
             "topics",
             "kind",
+            "language",
             "quantity",
             "unit",
             "quantity_qualifier",
             "claim_date",
+            "holds_as_of",
+            "superseded_by",
+            "supersedes",
             "media_authenticity",
             *MEDIA_FIELDS,
             "status",
@@ -638,6 +710,21 @@ class ClaimDetailSerializer(serializers.ModelSerializer):
             return None
         return claim.assignee.get_username()
 
+    def _shown(self, claim: Claim) -> bool:
+        request = self.context.get("request")
+        return claim.is_published or (request is not None and sees_drafts(request))
+
+    def get_superseded_by(self, claim: Claim) -> str | None:
+        newer = claim.superseded_by
+        return newer.slug if newer is not None and self._shown(newer) else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_supersedes(self, claim: Claim) -> list[str]:
+        olders = [older for older in claim.supersedes.all() if self._shown(older)]
+        # As claims.api.fast orders them: by the date they hold as of, undated last.
+        olders.sort(key=lambda c: (when(c) is None, when(c) or date.min, c.pk))
+        return [older.slug for older in olders]
+
 
 class ClaimWriteSerializer(serializers.ModelSerializer):
     """A claim's own fields; status, version and publication are the ledger's."""
@@ -659,6 +746,22 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
         required=False,
         help_text="A desk member's username; only editors assign others.",
     )
+    language = language_field(CLAIM_LANGUAGE_HELP, required=False)
+    superseded_by = LookupField(
+        slug_field="slug",
+        queryset=Claim.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The slug of a newer claim that replaces this one (claims in time: it must "
+        "hold later, and no chain may loop); null: none does. Not a correction.",
+    )
+    confirm_new = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="On creation: true creates the claim even if it likely repeats claims in the "
+        "ledger (otherwise 409 `possible_duplicates`, listing them).",
+    )
 
     class Meta:
         model = Claim
@@ -668,7 +771,10 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
             "short_form",
             "speaker",
             "claim_date",
+            "holds_as_of",
+            "superseded_by",
             "kind",
+            "language",
             "quantity",
             "unit",
             "quantity_qualifier",
@@ -676,14 +782,42 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
             "media_authenticity",
             *MEDIA_FIELDS,
             "assignee",
+            "confirm_new",
         ]
 
     def validate(self, attrs):
+        confirm_new = attrs.pop("confirm_new", False)
         # The model's clean() and constraints hold the field rules (numeric claims
         # need a quantity, ...); they are checked against the stored values too.
         fields = {name: value for name, value in attrs.items() if name != "assignee"}
         model_clean(self.instance or Claim(), fields, exclude=("assignee",))
+        self._check_in_time(attrs)
+        if self.instance is None and not confirm_new:
+            found = duplicates.check(attrs["statement"], language=attrs.get("language") or "")
+            if found.duplicates:
+                raise PossibleDuplicates(found.duplicates, self.context.get("request"))
         return attrs
+
+    def _check_in_time(self, attrs) -> None:
+        """The chain's rules (claims.timeline), when the claim's place in time changes."""
+        current = self.instance or Claim()
+        moved = [
+            name
+            for name in ("superseded_by", "holds_as_of", "claim_date")
+            if name in attrs and attrs[name] != getattr(current, name)
+        ]
+        if not moved:
+            return
+        claim = copy.copy(current)
+        claim.claim_date = attrs.get("claim_date", current.claim_date)
+        try:
+            timeline.check_in_time(
+                claim,
+                superseded_by=attrs.get("superseded_by", current.superseded_by),
+                holds_as_of=attrs.get("holds_as_of", current.holds_as_of),
+            )
+        except DjangoValidationError as error:
+            raise _drf_errors(error) from None
 
     def create(self, validated_data):
         assign = "assignee" in validated_data

@@ -3,7 +3,8 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter, DynamicRoute
 
-from claims.api import interop, ledger, resources, sign_off, transparency
+from claims.api import candidates, interop, ledger, resources, sign_off, transparency
+from claims.api.duplicates import ClaimDuplicatesView
 
 
 class Router(DefaultRouter):
@@ -38,6 +39,8 @@ urlpatterns = [
         interop.ClaimReviewView.as_view(),
         name="claim-claimreview",
     ),
+    # No trailing slash: never a claim's own address (claims/<slug>/).
+    path("claims/duplicates", ClaimDuplicatesView.as_view(), name="claim-duplicates"),
     path("claims/<slug:slug>/reviews/", ledger.ClaimReviewsView.as_view(), name="claim-reviews"),
     claim_action("publish"),
     claim_action("unpublish"),
@@ -80,6 +83,11 @@ urlpatterns = [
         "ledger/proofs/consistency",
         transparency.ConsistencyProofView.as_view(),
         name="ledger-consistency-proof",
+    ),
+    path(
+        "sources/<slug:slug>/candidates",
+        candidates.SourceCandidatesView.as_view(),
+        name="source-candidates",
     ),
     path("ratings", resources.RatingScaleView.as_view(), name="ratings"),
     path("export", ledger.ExportView.as_view(), name="export"),

@@ -9,6 +9,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from claims.languages import desk_language
 from claims.models import Quote
 from claims.ratings import Rating
 from sources.anchoring import CONTEXT_CHARS
@@ -55,9 +56,12 @@ def cut_at_words(
 
 
 @register.filter
-def quote_in_context(quote: Quote) -> SafeString:
+def quote_in_context(quote: Quote, around: str | None = None) -> SafeString:
     """The quote's words marked, between the words around them in its source, each
-    side cut at a word boundary, with an ellipsis where the source goes on."""
+    side cut at a word boundary, with an ellipsis where the source goes on.
+
+    `around`: the language of the source's text (its `lang` on the page, the page's
+    own when it is not known); the words carry their own `lang` when it is another."""
     # The anchor keeps up to CONTEXT_CHARS each side (sources.anchoring): fewer on a
     # side means the snapshot ends there.
     before, more_before = cut_at_words(
@@ -66,10 +70,14 @@ def quote_in_context(quote: Quote) -> SafeString:
     after, more_after = cut_at_words(
         quote.suffix, at="end", whole=len(quote.suffix) < CONTEXT_CHARS
     )
+    own = ""
+    if around is not None and quote.language != (around or desk_language()):
+        own = quote.language
     return format_html(
-        "{}{}<mark>{}</mark>{}{}",
+        "{}{}<mark{}>{}</mark>{}{}",
         ELLIPSIS if more_before else "",
         before,
+        format_html(' lang="{}"', own) if own else "",
         quote.exact,
         after,
         ELLIPSIS if more_after else "",

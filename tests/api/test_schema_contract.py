@@ -28,11 +28,14 @@ def operations(schema: dict):
             yield path, method, operation
 
 
-# The desk's own reads: proposed verdicts, which only desk members may see.
+# The desk's own reads: proposed verdicts and a source's candidate claims, which only
+# desk members may see.
 DESK_READS = {
+    "/api/v1/claims/duplicates",
     "/api/v1/claims/{slug}/proposals/",
     "/api/v1/proposals/",
     "/api/v1/proposals/{id}",
+    "/api/v1/sources/{slug}/candidates",
 }
 
 

@@ -5,6 +5,7 @@ desk's roles see what they should."""
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -13,7 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from claims.models import Claim, ExternalReview, Quote, Review
+from claims.models import Claim, ExternalReview, Quote, RepeatSuggestion, Review
 from claims.tips import receive_tip
 from claims.webhooks.models import WebhookDelivery, WebhookSubscription
 from sources.models import Source
@@ -78,6 +79,15 @@ def test_it_opens_changelist_and_change_page_of_every_registered_model(
     )
     # Nor a reader's tip.
     receive_tip("The strike footage was made with AI.")
+    # Nor a passage of a source suggested as a repeat of a checked claim.
+    RepeatSuggestion.objects.create(
+        claim=Claim.objects.order_by("pk").first(),
+        source=Source.objects.order_by("pk").last(),
+        start=0,
+        end=20,
+        text=Source.objects.order_by("pk").last().snapshot[:20],
+        score=Decimal("0.8"),
+    )
     assert model._default_manager.exists(), f"no {model._meta.label} to open"
 
     # The query count must not grow with the number of rows (seeds: ~22 claims). The

@@ -92,7 +92,13 @@ def build_desk(*, seeds: bool = False) -> dict[str, object]:
         outlet="Example News",
     )
     filing = SourceFactory(report=True, snapshot="Court filing: the port handled 9.1 million.")
-    direct = QuoteFactory(source=article, speaker=minister, words="12 million tonnes")
+    direct = QuoteFactory(
+        source=article,
+        speaker=minister,
+        words="12 million tonnes",
+        translation="12 millones de toneladas",
+        translation_language="es",
+    )
     reported = QuoteFactory(
         source=article, speaker=critics, words="That number is wrong.", kind=Quote.Kind.REPORTED
     )

@@ -610,8 +610,8 @@ def test_the_claim_page_runs_the_same_queries_however_many_appearances_and_entri
     # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
     # 4. appearances with sources and quotes, 5. ledger entries with editors, 6. their
     # evidence, 7. similar claims' candidates, scored, 8. the best few with speakers,
-    # 9. other fact-checkers' reviews
-    with django_assert_num_queries(9):
+    # 9. other fact-checkers' reviews, 10. the claim in time (its superseded chain)
+    with django_assert_num_queries(10):
         assert client.get(url).status_code == 200
 
     article = Source.objects.get(slug="trump-hints-at-strikes-on-cartels-in-venezuela")
@@ -635,7 +635,7 @@ def test_the_claim_page_runs_the_same_queries_however_many_appearances_and_entri
     assert bounty.appearances.count() == 6 and bounty.reviews.count() == 6
 
     # The same 9 with six appearances, six entries and all the topics.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert html(response).count("#quote-") >= 5
     assert html(response).count('class="hash"') == 6

@@ -538,7 +538,7 @@ def test_every_ledger_entry_on_the_claim_page_links_to_its_inclusion_proof(
     assert proof.status_code == 200 and proof.json()["entry_hash"] == fixed.entry_hash
 
 
-def test_the_claim_page_keeps_its_nine_queries_with_corrections(
+def test_the_claim_page_keeps_its_ten_queries_with_corrections(
     client, seeded, editor, bounty, django_assert_num_queries
 ):
     VerdictFactory(claim=bounty, editor=editor, status="false")
@@ -563,7 +563,7 @@ def test_the_claim_page_keeps_its_nine_queries_with_corrections(
     # 4. appearances, 5. ledger entries (corrections among them) with editors, 6. their
     # evidence, 7. similar claims' candidates, scored, 8. the best few with speakers,
     # 9. other fact-checkers' reviews
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = page(client)
     assert html(response).count('class="proof-link"') == 7
     assert len(re.findall(r'<li id="correction-\d+">', html(response))) == 4

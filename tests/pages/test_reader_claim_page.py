@@ -335,18 +335,19 @@ def test_an_unrated_claims_description_says_it_is_not_rated(client, bounty):
     assert "“" not in content
 
 
-def test_the_claim_page_runs_nine_queries_however_long_its_record(
+def test_the_claim_page_runs_ten_queries_however_long_its_record(
     client, rated, editor, django_assert_num_queries
 ):
     # 1. the conditional-GET stamp, 2. the claim with its speaker, 3. topics,
     # 4. appearances with sources and quotes, 5. ledger entries with editors, 6. their
-    # evidence, 7. similar claims' candidates, 8. the best few, 9. other fact-checkers'
-    with django_assert_num_queries(9):
+    # evidence, 7. similar claims' candidates, 8. the best few, 9. other fact-checkers',
+    # 10. the claim in time (its superseded chain)
+    with django_assert_num_queries(10):
         client.get(page_url())
     for status in ("false", "mixed", "true", "misleading"):
         VerdictFactory(claim=rated, editor=EditorFactory(first_name="Named"), status=status)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(page_url())
     assert len(re.findall(r"Entry \d+ of this claim’s record", html(response))) == 7
 

@@ -20,6 +20,8 @@ from claims.services import PUBLISH_PERMISSION
 
 URL_TIMEOUT = 30
 URL_MAX_BYTES = 20 * 1024 * 1024
+# Created claims looked up for likely duplicates, per file (one query each).
+DUPLICATES_CHECKED = 200
 
 
 class Command(BaseCommand):
@@ -49,6 +51,15 @@ class Command(BaseCommand):
             "--dry-run",
             action="store_true",
             help="Report what would change, and write nothing.",
+        )
+        parser.add_argument(
+            "--check-duplicates",
+            type=int,
+            default=DUPLICATES_CHECKED,
+            metavar="N",
+            help="Look up likely duplicates (claims already held, in other words) of the "
+            f"first N claims each file creates, and report them (default {DUPLICATES_CHECKED}; "
+            "0: none). Reported, never refused.",
         )
 
     def handle(self, *args: Any, paths: list[str], format: str, dry_run: bool, **options: Any):
@@ -92,6 +103,7 @@ class Command(BaseCommand):
                             dry_run=dry_run,
                             progress=bar.update,
                             publish_as=publish_as,
+                            check_duplicates=options["check_duplicates"],
                         )
                 except ImportRefused as refusal:
                     refused.append((f"{path} ({chosen})", refusal))
@@ -155,7 +167,14 @@ class Command(BaseCommand):
                 parts.append(f"{outcome.kept_from_elsewhere:,} kept as another file gave them")
             if outcome.repeated_in_file:
                 parts.append(f"{outcome.repeated_in_file:,} repeated in the file")
+            if outcome.duplicates_checked:
+                parts.append(
+                    f"{len(outcome.likely_duplicates):,} created claim(s) likely repeat a held "
+                    f"one (of {outcome.duplicates_checked:,} checked)"
+                )
             self.stdout.write("; ".join(parts))
+            for created, held, score in outcome.likely_duplicates[: 20 if verbosity > 1 else 5]:
+                self.stdout.write(f"  likely duplicate: {created} of {held} (score {score:.2f})")
             if verbosity > 1:
                 for note in outcome.notes:
                     self.stdout.write(f"  note: {note}")
