@@ -20,9 +20,9 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from claims import repeats
+from claims.admin import SourceFilter  # claims.admin imports this module at its end
 from claims.models import Claim, RepeatSuggestion, SuggestionStatus
 from factcheck.admin_lists import LargeTableAdmin, RelatedTextFilter
-from sources.models import Source
 
 # Characters of the source shown on each side of the passage on a suggestion's page.
 CONTEXT_CHARS = 300
@@ -72,15 +72,6 @@ class ClaimFilter(RelatedTextFilter):
     related_model = Claim
     search_fields = ("statement",)
     label_field = "statement"
-
-
-class SourceFilter(RelatedTextFilter):
-    title = "source"
-    parameter_name = "source"
-    field_path = "source"
-    related_model = Source
-    search_fields = ("title",)
-    label_field = "title"
 
 
 @admin.register(RepeatSuggestion)

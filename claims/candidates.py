@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,6 +74,7 @@ from django.db import transaction
 from claims.language_detection import detect
 from claims.models import CandidateSentence, CandidateStatus, Claim, Speaker
 from claims.services import require_permission
+from claims.tips import fold_accents
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -414,8 +414,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 
 def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return fold_accents(word).casefold()
 
 
 class SpeakerNames:

@@ -101,7 +101,26 @@ def unit_field(current: str) -> forms.ChoiceField:
 IN_TIME_FIELDS = ("holds_as_of", "superseded_by")
 
 
-class ClaimAdminForm(forms.ModelForm):
+class LikelyDuplicatesMixin:
+    """What a form that creates a claim shows of its likely duplicates (claims.duplicates)
+    in the box admin/claims/claim/_duplicates.html, and the refusal that keeps it from
+    saving until the editor answers the box."""
+
+    duplicates: list[Match] = []
+    other_figures: list[Match] = []
+
+    def refuse_likely_duplicates(self, statement: str, *, language: str, box_is: str) -> None:
+        found = check_duplicates(statement, language=language)
+        self.duplicates, self.other_figures = found.duplicates, found.other_figures
+        if self.duplicates:
+            raise forms.ValidationError(
+                "This claim may be in the ledger already: see the possible duplicates "
+                f"{box_is}. Nothing was saved.",
+                code="possible_duplicates",
+            )
+
+
+class ClaimAdminForm(LikelyDuplicatesMixin, forms.ModelForm):
     """The claim's own admin form: refuses, in words, a direct edit of the checkable
     fields of a claim that was published or rated while the form was open; a new
     claim with likely duplicates (claims.duplicates) until the editor says it is none
@@ -142,24 +161,12 @@ class ClaimAdminForm(forms.ModelForm):
                 ) from exc
         self._check_in_time(self.cleaned_data)
         if self.instance.pk is None and not self.errors and not self.cleaned_data["confirm_new"]:
-            self._check_duplicates(self.cleaned_data)
-        return cleaned
-
-    # What the possible duplicates' box shows (claims.duplicates.Check), once checked.
-    duplicates: list[Match] = []
-    other_figures: list[Match] = []
-
-    def _check_duplicates(self, cleaned: dict) -> None:
-        found = check_duplicates(
-            cleaned.get("statement") or "", language=cleaned.get("language") or ""
-        )
-        self.duplicates, self.other_figures = found.duplicates, found.other_figures
-        if self.duplicates:
-            raise forms.ValidationError(
-                "This claim may be in the ledger already: see the possible duplicates "
-                "above. Nothing was saved.",
-                code="possible_duplicates",
+            self.refuse_likely_duplicates(
+                self.cleaned_data.get("statement") or "",
+                language=self.cleaned_data.get("language") or "",
+                box_is="above",
             )
+        return cleaned
 
     def _check_in_time(self, cleaned: dict) -> None:
         """The chain's rules, when the claim's place in time or its date changed."""
@@ -292,7 +299,7 @@ class CorrectionForm(forms.Form):
         return changed
 
 
-class DraftClaimForm(forms.Form):
+class DraftClaimForm(LikelyDuplicatesMixin, forms.Form):
     """A claim drafted from words an editor selected (or pasted) in a source's text:
     claims.services.draft_claim_from_quote anchors them and links the draft to them."""
 
@@ -331,10 +338,6 @@ class DraftClaimForm(forms.Form):
         speaker.widget = AutocompleteSelect(Claim._meta.get_field("speaker"), admin_site)
         speaker.widget.choices = speaker.choices  # as the field gives a widget it is made with
 
-    # What the possible duplicates' box shows (claims.duplicates.Check), once checked.
-    duplicates: list[Match] = []
-    other_figures: list[Match] = []
-
     def clean(self):
         cleaned = super().clean()
         # The box's two ways on (admin/claims/claim/_duplicates.html): the editor said it
@@ -342,12 +345,5 @@ class DraftClaimForm(forms.Form):
         answered = self.data.get("confirm_new") or self.data.get("appearance_for")
         if not self.errors and not answered:
             words = self.cleaned_data["statement"] or self.cleaned_data["words"]
-            found = check_duplicates(words)
-            self.duplicates, self.other_figures = found.duplicates, found.other_figures
-            if self.duplicates:
-                raise forms.ValidationError(
-                    "This claim may be in the ledger already: see the possible duplicates "
-                    "below. Nothing was saved.",
-                    code="possible_duplicates",
-                )
+            self.refuse_likely_duplicates(words, language="", box_is="below")
         return cleaned

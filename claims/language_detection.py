@@ -73,9 +73,3 @@ def detect_quote(words: str, before: str = "", after: str = "") -> str:
     alone, _ = _leaning(words)
     around = detect(f"{before}{words}{after}")
     return around if around and around == alone else ""
-
-
-def fill_language(obj, text: str) -> None:
-    """Set `obj.language` from `text` when it is blank (the editor's word wins)."""
-    if not obj.language:
-        obj.language = detect(text)

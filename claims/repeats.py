@@ -40,7 +40,6 @@ as the admin's appearance inline and the API's appearances require).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,7 +53,8 @@ from django.utils import timezone
 from claims.models import Appearance, RepeatSuggestion, Review, SuggestionStatus
 from claims.ratings import VERDICT_STATUSES, get_rating
 from claims.services import add_appearance, in_a_transaction, require_permission
-from claims.tips import normalize
+from claims.tips import NEGATIONS as tips_negations
+from claims.tips import fold_accents, normalize
 from sources.models import Source
 
 if TYPE_CHECKING:
@@ -314,7 +314,7 @@ _WORD_NUMBER = re.compile(
 def numbers(text: str) -> frozenset[Decimal]:
     """The numbers a text states, as values: "$50 million", "$50m", "50,000,000" and
     "fifty million" are all 50000000; "F-35" is 35, "September 2" is 2."""
-    folded = normalize_accents(text.casefold())
+    folded = fold_accents(text.casefold())
     found: set[Decimal] = set()
     for match in _DIGITS.finditer(folded):
         whole, fraction, short_scale, scale = match.groups()
@@ -334,40 +334,13 @@ def numbers(text: str) -> frozenset[Decimal]:
     return frozenset(found)
 
 
-def normalize_accents(text: str) -> str:
-    """`text` with accents removed, letters kept ("millón" is "millon")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.category(char).startswith("M"))
-
-
 # Words that deny or negate, after claims.tips.normalize ("doesn't" is "doesnt", "negó"
-# is "nego"): English, and Spanish for the desk's Spanish sources.
-NEGATIONS = frozenset(
+# is "nego"): the tips' negations, and the verbs of denial, in English and in Spanish for
+# the desk's Spanish sources.
+NEGATIONS = tips_negations | frozenset(
     [
-        "no",
-        "not",
-        "never",
-        "none",
-        "nothing",
-        "nobody",
         "neither",
         "nor",
-        "cannot",
-        "cant",
-        "dont",
-        "doesnt",
-        "didnt",
-        "isnt",
-        "arent",
-        "wasnt",
-        "werent",
-        "wont",
-        "wouldnt",
-        "shouldnt",
-        "couldnt",
-        "hasnt",
-        "havent",
-        "hadnt",
         "deny",
         "denies",
         "denied",

@@ -26,6 +26,7 @@ from claims.ledger.entries import (
     append_entry,
     claim_content,
     content_changes,
+    latest_entry,
 )
 from claims.models import (
     Claim,
@@ -75,10 +76,6 @@ def _locked(claim: Claim) -> Claim:
     return Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
 
 
-def _latest_entry(claim: Claim) -> Review | None:
-    return claim.reviews.select_related("editor").order_by("-sequence").first()
-
-
 @in_a_transaction
 def propose_verdict(
     *,
@@ -109,7 +106,7 @@ def propose_verdict(
         )
     current = _locked(claim)
     if current.version != expected_version:
-        raise VersionConflict(current, expected_version, _latest_entry(current))
+        raise VersionConflict(current, expected_version, latest_entry(current))
     waiting = pending_for(current)
     if waiting is not None:
         raise ValidationError(

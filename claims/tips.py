@@ -68,7 +68,7 @@ _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"), None)
 _SPACES = re.compile(r"\s+")
 _NUMBERS = re.compile(r"\d+")
 # English, as the desk's search is (migration 0005); after normalize() ("don't" is "dont").
-_NEGATIONS = frozenset(
+NEGATIONS = frozenset(
     [
         "no",
         "not",
@@ -96,23 +96,25 @@ _NEGATIONS = frozenset(
 )
 
 
+def fold_accents(text: str) -> str:
+    """`text` with accents and other marks removed, letters kept ("millón" is "millon").
+    The one way tips, the repeat monitor and claim detection fold accents."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.category(char).startswith("M"))
+
+
 def normalize(text: str) -> str:
     """The words of a tip as tips are matched: case folded, accents and marks removed,
     punctuation as spaces, runs of whitespace as one space."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
-    kept = []
-    for char in decomposed:
-        category = unicodedata.category(char)
-        if category.startswith("M"):
-            continue
-        kept.append(" " if category.startswith(("P", "C")) else char)
+    folded = fold_accents(text.translate(_APOSTROPHES).casefold())
+    kept = [" " if unicodedata.category(char).startswith(("P", "C")) else char for char in folded]
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
 def _guard(normalized: str) -> tuple[tuple[str, ...], bool]:
     """What trigrams miss: the numbers a tip states, and whether it denies."""
     words = normalized.split()
-    return tuple(sorted(_NUMBERS.findall(normalized))), any(w in _NEGATIONS for w in words)
+    return tuple(sorted(_NUMBERS.findall(normalized))), any(w in NEGATIONS for w in words)
 
 
 def receive_tip(text: str, where_seen: str = "", email: str = "") -> Tip:

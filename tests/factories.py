@@ -331,3 +331,22 @@ def reset_sequences() -> None:
         AppearanceFactory,
     ):
         base.reset_sequence()
+
+
+def older_bounty(millions: int, *, holds_as_of, verdict: str, speaker, editor) -> Claim:
+    """An earlier figure of the seeds' bounty on Maduro ($15M, $25M), published and
+    rated, for the claims-in-time chain that ends at the seed's $50 million."""
+    return ClaimFactory(
+        slug=f"us-{millions}-million-bounty-on-maduro",
+        statement=f"The United States offers a ${millions} million reward for the arrest of "
+        "Nicolás Maduro.",
+        short_form=f"US offers ${millions} million reward for Maduro's arrest",
+        speaker=speaker,
+        kind=Claim.Kind.NUMERIC,
+        quantity=millions * 1_000_000,
+        unit="USD",
+        holds_as_of=holds_as_of,
+        published=True,
+        verdict=verdict,
+        editor=editor,
+    )

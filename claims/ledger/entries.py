@@ -232,6 +232,11 @@ def evidence_of(review: Review) -> list[tuple[int, str]]:
     return [(link.source_id, link.source.snapshot_sha256) for link in links]
 
 
+def latest_entry(claim: Claim) -> Review | None:
+    """The claim's newest entry with its editor: what a VersionConflict tells the editor."""
+    return claim.reviews.select_related("editor").order_by("-sequence").first()
+
+
 # --- Appending ------------------------------------------------------------------
 
 
@@ -335,8 +340,7 @@ def append_entry(
     else:
         current = Claim.objects.select_for_update().select_related("speaker").get(pk=claim.pk)
     if current.version != expected_version:
-        latest = current.reviews.select_related("editor").order_by("-sequence").first()
-        raise VersionConflict(current, expected_version, latest)
+        raise VersionConflict(current, expected_version, latest_entry(current))
     if action == Review.Action.PUBLISH and current.is_published:
         raise ValidationError("This claim is already published.", code="already_published")
     if action == Review.Action.UNPUBLISH and not current.is_published:

@@ -10,16 +10,10 @@ import pytest
 from claims import candidates
 from claims.models import CandidateSentence
 from tests.api.conftest import _token_client
+from tests.claims.test_candidates import TEXT
 from tests.factories import ClaimFactory, SourceFactory, SpeakerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-TEXT = (
-    "Bondi said the DEA seized 30 tons of cocaine linked to Maduro last month. "
-    "It remains unknown which cartels are targeted. "
-    "The navy deployed more ships than ever to the Caribbean on Monday. "
-    "The strikes killed 11 people aboard two vessels, officials said."
-)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.urls import reverse
 from claims import timeline
 from claims.models import Claim, Review
 from claims.services import check_claim_edit
-from tests.factories import ClaimFactory, VerdictFactory
+from tests.factories import ClaimFactory, VerdictFactory, older_bounty
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 
@@ -31,19 +31,8 @@ def bounty(seeded, editor):
         (15, date(2020, 3, 26), "true"),
         (25, date(2025, 1, 10), "true"),
     ):
-        older[millions] = ClaimFactory(
-            slug=f"us-{millions}-million-bounty-on-maduro",
-            statement=f"The United States offers a ${millions} million reward for the arrest of "
-            "Nicolás Maduro.",
-            short_form=f"US offers ${millions} million reward for Maduro's arrest",
-            speaker=fifty.speaker,
-            kind=Claim.Kind.NUMERIC,
-            quantity=millions * 1_000_000,
-            unit="USD",
-            holds_as_of=held,
-            published=True,
-            verdict=verdict,
-            editor=editor,
+        older[millions] = older_bounty(
+            millions, holds_as_of=held, verdict=verdict, speaker=fifty.speaker, editor=editor
         )
     return older[15], older[25], fifty
 

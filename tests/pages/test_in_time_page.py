@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from claims import timeline
 from claims.models import Claim
-from tests.factories import ClaimFactory
+from tests.factories import ClaimFactory, older_bounty
 
 BOUNTY = "us-50-million-bounty-on-maduro"
 
@@ -31,19 +31,8 @@ def chain(seeded, editor):
         (25, date(2025, 1, 10), "mostly_true"),
     ):
         made.append(
-            ClaimFactory(
-                slug=f"us-{millions}-million-bounty-on-maduro",
-                statement=f"The United States offers a ${millions} million reward for the "
-                "arrest of Nicolás Maduro.",
-                short_form=f"US offers ${millions} million reward for Maduro's arrest",
-                speaker=fifty.speaker,
-                kind=Claim.Kind.NUMERIC,
-                quantity=millions * 1_000_000,
-                unit="USD",
-                holds_as_of=held,
-                published=True,
-                verdict=verdict,
-                editor=editor,
+            older_bounty(
+                millions, holds_as_of=held, verdict=verdict, speaker=fifty.speaker, editor=editor
             )
         )
     fifteen, twenty_five = made

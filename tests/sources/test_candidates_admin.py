@@ -13,16 +13,11 @@ from django.utils.html import escape
 
 from claims import candidates
 from claims.models import Appearance, CandidateSentence, Claim, Quote
+from tests.claims.test_candidates import TEXT
 from tests.factories import ClaimFactory, EditorFactory, SourceFactory, SpeakerFactory
 
 pytestmark = pytest.mark.django_db
 
-TEXT = (
-    "Bondi said the DEA seized 30 tons of cocaine linked to Maduro last month. "
-    "It remains unknown which cartels are targeted. "
-    "The navy deployed more ships than ever to the Caribbean on Monday. "
-    "The strikes killed 11 people aboard two vessels, officials said."
-)
 BONDI = "Bondi said the DEA seized 30 tons of cocaine linked to Maduro last month."
 
 
