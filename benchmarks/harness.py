@@ -95,6 +95,7 @@ class Targets:
 
     claim_slug: str
     claim_id: int
+    claim_statement: str
     speaker_slug: str
     speaker_claims: int
     topic_slug: str
@@ -112,7 +113,7 @@ def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targe
         claim = _row(
             conn,
             """
-            SELECT c.id, c.slug FROM claims_claim c
+            SELECT c.id, c.slug, c.statement FROM claims_claim c
              WHERE c.published_at IS NOT NULL AND c.status <> 'unverified'
                AND EXISTS (SELECT 1 FROM claims_appearance a WHERE a.claim_id = c.id
                            AND a.quote_id IS NOT NULL)
@@ -165,6 +166,7 @@ def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targe
     return Targets(
         claim_slug=claim[1],
         claim_id=claim[0],
+        claim_statement=claim[2],
         speaker_slug=speaker[0],
         speaker_claims=speaker[1],
         topic_slug=topic[0],
@@ -173,6 +175,18 @@ def find_targets(server: Server, name: str, claims: int, verdicts: int) -> Targe
         verdict_evidence=[row[1] or fallback[0] for row in picked],
         token=token[0],
     )
+
+
+def repeat_suggestions(server: Server, name: str) -> Callable[[], int]:
+    """A count of the suggested repeats in the bench database, read beside the server."""
+
+    def count() -> int:
+        import psycopg
+
+        with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
+            return int(_row(conn, "SELECT count(*) FROM claims_repeatsuggestion")[0])
+
+    return count
 
 
 def _row(conn: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
@@ -213,6 +227,14 @@ def routes(t: Targets) -> list[Route]:
             f"/admin/claims/claim/?q={COMMON_WORD}",
             auth="session",
         ),
+        # What a desk member's form asks before a claim is saved (claims.duplicates):
+        # the target claim's own statement, so that the lookup finds it.
+        Route(
+            "api_duplicates",
+            "API likely duplicates of a statement",
+            f"/api/v1/claims/duplicates?{urlencode({'statement': t.claim_statement})}",
+            auth="token",
+        ),
         Route("claim_304", "304 claim page", f"/claims/{t.claim_slug}/", conditional=True),
         Route("list_304", "304 /claims/", "/claims/", conditional=True),
         Route(
@@ -226,6 +248,10 @@ def routes(t: Targets) -> list[Route]:
         Route("hello", "floor: Django hello world", "/bench/hello"),
     ]
 
+
+# The seed articles, POSTed as new sources (Bench.new_sources), this many times in all.
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SOURCE_POSTS = 6
 
 # Requests per second under load: the API against its floor, 304s against hello world.
 LOAD_ROUNDS = 6
@@ -254,6 +280,10 @@ class SizeResult:
     verdict_ms: float = 0.0  # at the client: connection, HTTP and server
     verdict_server_ms: float = 0.0  # the app's own (Server-Timing)
     verdicts_written: int = 0
+    source_server_ms: float = 0.0  # a new source: stored, split, scored, scanned (server)
+    source_ms: float = 0.0  # the same at the client
+    sources_written: int = 0
+    repeats_suggested: int = 0  # by the new sources' scans, over all of them
     imported: ImportFigures | None = None
     verified: bool | None = None
     verify_output: str = ""
@@ -272,8 +302,10 @@ class Bench:
         connections: int,
         export_seconds: float,
         out: Callable[[str], None],
+        suggestions: Callable[[], int] = lambda: 0,
     ):
         self.http = Http(port)
+        self.suggestions = suggestions  # how many repeats are suggested in the database
         self.targets = targets
         self.samples = samples
         self.warmup = warmup
@@ -289,6 +321,8 @@ class Bench:
         headers = {"Host": HOST, "Accept": "text/html,application/json"}
         if route.auth == "session":
             headers["Cookie"] = f"sessionid={self.session}"
+        if route.auth == "token":
+            headers["Authorization"] = f"Token {self.targets.token}"
         if route.conditional:
             headers["If-None-Match"] = self.etags[route.key]
         return headers
@@ -447,6 +481,49 @@ class Bench:
         self.verdict_server_ms = statistics.median(server) if server else 0.0
         return (statistics.median(times) if times else 0.0), len(times)
 
+    def new_sources(self, result: SizeResult) -> Route:
+        """New sources POSTed through the API, the seed articles' text each: the source is
+        stored, its sentences split and scored as candidate claims and matched against
+        the published verdicts as suggested repeats, all in the request
+        (claims.source_pipeline). Returns the route of the last one's candidates."""
+        token = {"Host": HOST, "Authorization": f"Token {self.targets.token}"}
+        texts = [path.read_text() for path in sorted(SEEDS.glob("*.txt"))]
+        stamp = f"{time.time_ns():x}"
+        suggested_before = self.suggestions()
+        times: list[float] = []
+        server: list[float] = []
+        slug = ""
+        for number in range(SOURCE_POSTS):
+            slug = f"bench-source-{stamp}-{number}"
+            body = orjson.dumps(
+                {
+                    "slug": slug,
+                    "title": f"Bench source {number}",
+                    "url": f"https://bench.example/{stamp}/{number}",
+                    "snapshot": texts[number % len(texts)],
+                }
+            )
+            answer = self.http.request(
+                "/api/v1/sources/",
+                method="POST",
+                body=body,
+                headers={**token, "Content-Type": "application/json"},
+            )
+            if answer.status != 201:
+                raise RuntimeError(f"a new source answered {answer.status}: {answer.body[:300]!r}")
+            times.append(answer.seconds * 1000)
+            server.append(server_milliseconds(answer.headers.get("server-timing", "")))
+        result.source_ms = statistics.median(times)
+        result.source_server_ms = statistics.median(server)
+        result.sources_written = len(times)
+        result.repeats_suggested = self.suggestions() - suggested_before
+        return Route(
+            "api_candidates",
+            "API a new source's candidates",
+            f"/api/v1/sources/{slug}/candidates",
+            auth="token",
+        )
+
     def run(self, result: SizeResult) -> None:
         self.log_in()
         all_routes = routes(self.targets)
@@ -480,6 +557,16 @@ class Bench:
             f"of server time, {result.verdict_ms:.2f} ms at the client "
             f"(median of {result.verdicts_written})"
         )
+        candidates = self.new_sources(result)
+        self.out(
+            f"    {'new source (candidates, repeat scan)':<44} {result.source_server_ms:9.2f} ms "
+            f"of server time, {result.source_ms:.2f} ms at the client "
+            f"(median of {result.sources_written}; {result.repeats_suggested} repeats suggested)"
+        )
+        median, status = self.latencies([candidates])[candidates.key]
+        result.latency_ms[candidates.key] = median
+        result.statuses[candidates.key] = status
+        self.out(f"    {candidates.label:<44} {median:9.2f} ms")
 
 
 # --- The table ------------------------------------------------------------------------
@@ -563,6 +650,18 @@ def table_rows(results: list[SizeResult]) -> list[TableRow]:
             per_size(lambda r: r.verdict_ms),
         ),
         TableRow(
+            "new source: candidates and repeat scan, server time",
+            "ms",
+            per_size(lambda r: r.source_server_ms or None),
+            growth=True,
+        ),
+        TableRow(
+            "API a new source's candidates",
+            "ms",
+            per_size(_latency("api_candidates")),
+            growth=True,
+        ),
+        TableRow(
             "GOAL API list / floor list (req/s)",
             "x",
             per_size(lambda r: r.throughput["api_list"] / r.throughput["floor_list"]),
@@ -622,7 +721,7 @@ def table_rows(results: list[SizeResult]) -> list[TableRow]:
     return rows
 
 
-_PLACEHOLDER = Targets("slug", 1, "speaker", 0, "topic", "cursor", [], "")
+_PLACEHOLDER = Targets("slug", 1, "statement", "speaker", 0, "topic", "cursor", [], "")
 
 
 def server_milliseconds(header: str) -> float:
@@ -721,6 +820,8 @@ def as_data(result: SizeResult) -> dict[str, Any]:
         "export_rate": result.export_rate,
         "verdict_ms": result.verdict_ms,
         "verdict_server_ms": result.verdict_server_ms,
+        "source_server_ms": result.source_server_ms,
+        "repeats_suggested": result.repeats_suggested,
         "import": result.imported.__dict__ if result.imported else None,
         "generator_seconds": result.generation.seconds,
     }

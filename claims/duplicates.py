@@ -9,7 +9,7 @@ How a claim is found. Candidates come from the full-text GIN index on the claims
 search vectors (`claim_search_idx`: statement, speaker's names and aliases, quoted
 words), as the reader page's similar claims do: the claims holding two of the new
 statement's rarest words (PostgreSQL's statistics of the most common words,
-claims.search.lexeme_counts; words held by more than MOST_CLAIMS claims are left
+claims.search.lexeme_counts; words held by more than MOST_CLAIMS_PER_WORD claims are left
 out), the RAREST_WORDS rarest at most, enough that a claim sharing WORD_SHARE of the
 statement's words holds two of them. The first CANDIDATES the index yields are
 scored, each on the row the lookup read:
@@ -75,7 +75,7 @@ from django.db import connection
 from claims.languages import search_config
 from claims.models import Appearance, Claim, Speaker
 from claims.repeats import denies, numbers
-from claims.search import lexeme_counts
+from claims.search import MOST_CLAIMS_PER_WORD, lexeme_counts
 from claims.services import add_appearance, anchor_quote, in_a_transaction, require_permission
 from claims.tips import normalize
 
@@ -95,10 +95,6 @@ MIN_SHARED_WORDS = 4
 WORD_SHARE = THRESHOLD
 # The rarest words looked up, at most (their pairs: 28 at 8).
 RAREST_WORDS = 8
-# A word held by more claims than this is left out of the lookup: the index reads its
-# whole posting list, and a word that common says little (the reader page's figure,
-# claims.views.SIMILAR_WORD_CLAIMS).
-MOST_CLAIMS = 5_000
 # The claims the index yields that are scored, at most.
 CANDIDATES = 200
 # Matches above the threshold read back with their speakers, before the guards.
@@ -235,7 +231,7 @@ def check(
                 "config": search_config(language),
                 "common": list(common),
                 "held": list(common.values()),
-                "most": MOST_CLAIMS,
+                "most": MOST_CLAIMS_PER_WORD,
                 "rarest": RAREST_WORDS,
                 "share": WORD_SHARE,
                 "exclude": [getattr(claim, "pk", claim) for claim in exclude],

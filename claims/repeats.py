@@ -8,16 +8,27 @@ passages, its sentences (`passages`), and each passage is compared with the publ
 claims whose status is a verdict (claims.ratings.VERDICT_STATUSES): their statements
 and the quotes they appear through.
 
-The comparison is pg_trgm's word similarity, found through the GIN trigram indexes
-on the statements (claim_statement_trgm_idx) and on the quotes (quote_exact_trgm_idx),
-in one statement for all of a source's passages. The index is probed with windows
-of PROBE_WORDS words of each passage (`statement %> window`: the window's trigrams
-found in the statement, at or above PROBE_THRESHOLD); a probe finds candidates only,
-and a candidate is a repeat when the claim's words are in the passage
-(`word_similarity(statement, passage)`, or the same for one of its quotes) at or above
-SIMILARITY_THRESHOLD. A long sentence is probed in windows because the index measures
-the probe's words found in the statement: a 40-word sentence holding a 15-word claim
-would score 0.3 whole, its window holding the claim 0.5 to 0.9.
+The comparison is pg_trgm's word similarity, in one statement for all of a source's
+passages (MATCH_SQL). Candidates come from the full-text GIN index on the claims'
+search vectors (claim_search_idx: statement, speaker's names and aliases, quoted
+words), as likely duplicates do (claims.duplicates): each passage is cut into windows
+of PROBE_WORDS words, and the published, rated claims holding two of a window's
+RAREST_WORDS rarest words (PostgreSQL's statistics; words held by more than
+claims.search.MOST_CLAIMS_PER_WORD claims are left out) are candidates, those holding
+most of the window's words first. A candidate is a repeat when the claim's words are
+in the passage (`word_similarity(statement, passage)`, or the same for one of its
+quotes) at or above SIMILARITY_THRESHOLD. Windows, because a claim is short and a
+sentence may be long: a window's words are nearly all looked up, so the claim it
+holds holds two of them.
+
+Why not pg_trgm's own GIN indexes on the statements and quotes (claim_statement_trgm_idx,
+quote_exact_trgm_idx, `statement %> window`), which answered this first: a window's
+common trigrams match most rows, which the index reads whatever the threshold. A seed
+article (29 windows) took 7.0 to 8.5 s at 10,000 claims (`make bench`'s database),
+and would take minutes at a million; through the full-text index it takes 0.37 s at
+10,000 (statements made of the seed articles' own words: every window's words are
+held by hundreds of claims, the worst case) and the figure in the README's benchmark
+at a million.
 
 Trigrams cannot tell "$25 million" from "$50 million", nor a claim from its denial, so
 a candidate is kept only when the passage states every number the claim states
@@ -50,8 +61,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from claims.languages import search_config
 from claims.models import Appearance, RepeatSuggestion, Review, SuggestionStatus
 from claims.ratings import VERDICT_STATUSES, get_rating
+from claims.search import MOST_CLAIMS_PER_WORD, lexeme_counts
 from claims.services import add_appearance, in_a_transaction, require_permission
 from claims.tips import NEGATIONS as tips_negations
 from claims.tips import fold_accents, normalize
@@ -87,55 +100,91 @@ if TYPE_CHECKING:
 #   not offer" 0.90, "13 tons" for "30 tons" 0.82, "denied that it offers" 0.62; all 8
 #   near misses are refused.
 SIMILARITY_THRESHOLD = 0.45
-# The index probe (pg_trgm.word_similarity_threshold for `%>`): a window's trigrams
-# found in the statement or quote. Repeats' windows score 0.34 (the doubled bounty,
-# against its quote) to 1.0; below 0.3 the probe would only add candidates the
-# threshold above refuses.
-PROBE_THRESHOLD = 0.3
 # Words in a probe window (windows overlap by half): about a long statement's length.
 PROBE_WORDS = 20
+# The rarest words of a window looked up, at most: a window's content words nearly all
+# (a 20-word window holds 10 to 14), so that the claim it repeats, which holds most of
+# them, holds two (their pairs: 66 at 12).
+RAREST_WORDS = 12
 # Shorter passages (datelines, bylines, captions) hold no claim worth matching.
 MIN_PASSAGE_WORDS = 4
 # A quote of fewer words is a phrase ("paradigm shift", "was coming"), not the claim:
 # it recurs in sentences that repeat nothing.
 MIN_QUOTE_WORDS = 6
-# The closest candidates kept per probe, before the guards.
-CANDIDATES = 10
+# The candidates kept per window, those holding most of its words first, before the
+# trigram score and the guards.
+CANDIDATES = 20
 
-# Every probe of every passage in one statement: the claims whose statement, or one of
-# whose quotes, the probe's words are found in (the GIN trigram indexes), published
-# and rated, not already in the source nor suggested for it; the closest per passage
-# and claim, with the words that matched.
+# Every window of every passage in one statement. Its words (in the source's search
+# configuration), less those held by more than MOST_CLAIMS claims (PostgreSQL's
+# statistics, claims.search.lexeme_counts), the RAREST_WORDS rarest; the published,
+# rated claims whose search vector (statement, speaker's names, quoted words) holds
+# two of them, through the full-text GIN index (claim_search_idx), those holding most
+# of the window's words first; each scored by word similarity to the passage, of its
+# statement and of its closest quote; not already in the source nor suggested for it;
+# the closest per passage and claim, with the words that matched.
 MATCH_SQL = r"""
-    SELECT DISTINCT ON (p.start, m.claim_id) p.start, m.claim_id, m.score, m.words, c.statement
+WITH w AS MATERIALIZED (
+    SELECT w.start, w.passage, to_tsvector(%(config)s::regconfig, w.probe) AS vector
       FROM unnest(%(starts)s::integer[], %(probes)s::text[], %(passages)s::text[])
-           AS p(start, probe, passage)
-     CROSS JOIN LATERAL (
-           (SELECT c.id AS claim_id, c.statement AS words,
-                   word_similarity(c.statement, p.passage) AS score
-              FROM claims_claim c
-             WHERE c.statement %%> p.probe
-               AND c.published_at IS NOT NULL AND c.status = ANY(%(verdicts)s)
-               AND word_similarity(c.statement, p.passage) >= %(threshold)s)
-           UNION ALL
-           (SELECT a.claim_id, q.exact, word_similarity(q.exact, p.passage)
-              FROM claims_quote q
-              JOIN claims_appearance a ON a.quote_id = q.id
-              JOIN claims_claim c ON c.id = a.claim_id
-             WHERE q.exact %%> p.probe
-               AND c.published_at IS NOT NULL AND c.status = ANY(%(verdicts)s)
-               AND array_length(regexp_split_to_array(btrim(q.exact), '\s+'), 1)
-                   >= %(min_quote_words)s
-               AND word_similarity(q.exact, p.passage) >= %(threshold)s)
-           ORDER BY score DESC
-           LIMIT %(candidates)s
-     ) m
-      JOIN claims_claim c ON c.id = m.claim_id
-     WHERE NOT EXISTS (SELECT 1 FROM claims_appearance x
-                        WHERE x.source_id = %(source)s AND x.claim_id = m.claim_id)
-       AND NOT EXISTS (SELECT 1 FROM claims_repeatsuggestion s
-                        WHERE s.source_id = %(source)s AND s.claim_id = m.claim_id)
-     ORDER BY p.start, m.claim_id, m.score DESC
+           AS w(start, probe, passage)
+), rare AS MATERIALIZED (
+    SELECT w.start, w.passage, w.vector, r.words
+      FROM w CROSS JOIN LATERAL (
+           SELECT coalesce(array_agg(t.word), '{}') AS words
+             FROM (SELECT word FROM unnest(tsvector_to_array(w.vector)) AS word
+                    LEFT JOIN unnest(%(common)s::text[], %(held)s::float8[]) AS c(word, held)
+                           USING (word)
+                    WHERE coalesce(c.held, 0) <= %(most)s
+                      AND strpos(word, '''') = 0 AND strpos(word, E'\\') = 0
+                    ORDER BY coalesce(c.held, 0), length(word) DESC, word
+                    LIMIT %(rarest)s) AS t
+      ) AS r
+     WHERE cardinality(r.words) > 1
+), lookup AS MATERIALIZED (
+    SELECT rare.start, rare.passage, rare.vector,
+           (SELECT string_agg(format('''%%s'' & ''%%s''', a.word, b.word), ' | ')
+              FROM unnest(rare.words) WITH ORDINALITY AS a(word, i)
+              JOIN unnest(rare.words) WITH ORDINALITY AS b(word, j) ON a.i < b.j
+           )::tsquery AS query
+      FROM rare
+), candidates AS MATERIALIZED (
+    SELECT DISTINCT ON (l.start, c.id) l.start, l.passage, c.id, c.statement
+      FROM lookup l CROSS JOIN LATERAL (
+           SELECT c.id, c.statement FROM claims_claim c
+            WHERE c.search_vector @@ l.query
+              AND c.published_at IS NOT NULL AND c.status = ANY(%(verdicts)s)
+            ORDER BY length(l.vector)
+                     - length(ts_delete(l.vector, tsvector_to_array(c.search_vector))) DESC,
+                     c.id
+            LIMIT %(candidates)s
+      ) AS c
+), scored AS (
+    SELECT cand.start, cand.id AS claim_id, cand.statement,
+           word_similarity(cand.statement, cand.passage) AS statement_score,
+           best.exact AS quote, best.score AS quote_score
+      FROM candidates cand
+      LEFT JOIN LATERAL (
+           SELECT q.exact, word_similarity(q.exact, cand.passage) AS score
+             FROM claims_appearance a JOIN claims_quote q ON q.id = a.quote_id
+            WHERE a.claim_id = cand.id
+              AND array_length(regexp_split_to_array(btrim(q.exact), '\s+'), 1)
+                  >= %(min_quote_words)s
+            ORDER BY 2 DESC, q.id LIMIT 1
+      ) AS best ON true
+)
+SELECT s.start, s.claim_id,
+       greatest(s.statement_score, coalesce(s.quote_score, 0)) AS score,
+       CASE WHEN s.statement_score >= coalesce(s.quote_score, 0) THEN s.statement
+            ELSE s.quote END AS words,
+       s.statement
+  FROM scored s
+ WHERE greatest(s.statement_score, coalesce(s.quote_score, 0)) >= %(threshold)s
+   AND NOT EXISTS (SELECT 1 FROM claims_appearance x
+                    WHERE x.source_id = %(source)s AND x.claim_id = s.claim_id)
+   AND NOT EXISTS (SELECT 1 FROM claims_repeatsuggestion x
+                    WHERE x.source_id = %(source)s AND x.claim_id = s.claim_id)
+ ORDER BY s.start, s.claim_id
 """
 
 # The desk's permission that deciding a suggestion exercises: it records an appearance.
@@ -478,9 +527,8 @@ class Repeat:
 
 def find_repeats(source: Source) -> list[Repeat]:
     """The passages of `source` that repeat a published, rated claim not yet linked to
-    it: the closest passage per claim, best first. Two statements (the probe's
-    threshold, then the match); call it in a transaction (scan_source does), for the
-    threshold is set for the transaction only."""
+    it: the closest passage per claim, best first. One statement (and the words'
+    statistics, when this process has not read them lately)."""
     found = passages(source.snapshot)
     starts: list[int] = []
     windows: list[str] = []
@@ -493,18 +541,19 @@ def find_repeats(source: Source) -> list[Repeat]:
     if not starts:
         return []
     by_start = {passage.start: passage for passage in found}
+    common = lexeme_counts()
     with connection.cursor() as cursor:
-        # SET LOCAL: the threshold of the `%>` operator for this transaction only.
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(PROBE_THRESHOLD)],
-        )
         cursor.execute(
             MATCH_SQL,
             {
                 "starts": starts,
                 "probes": windows,
                 "passages": texts,
+                "config": search_config(source.language),
+                "common": list(common),
+                "held": list(common.values()),
+                "most": MOST_CLAIMS_PER_WORD,
+                "rarest": RAREST_WORDS,
                 "verdicts": sorted(VERDICT_STATUSES),
                 "threshold": SIMILARITY_THRESHOLD,
                 "min_quote_words": MIN_QUOTE_WORDS,
@@ -528,8 +577,8 @@ def find_repeats(source: Source) -> list[Repeat]:
 @in_a_transaction
 def scan_source(source: Source) -> list[RepeatSuggestion]:
     """Suggest the repeats of published verdicts found in `source` (find_repeats);
-    returns the suggestions added. Three statements when something is found, two
-    otherwise, whatever the number of passages and claims."""
+    returns the suggestions added. Two statements when something is found, one
+    otherwise, whatever the number of passages and claims (find_repeats)."""
     now = timezone.now()
     suggestions = [
         RepeatSuggestion(

@@ -168,6 +168,12 @@ def search_claims_capped(queryset: QuerySet, text: str, cap: int) -> QuerySet:
 
 # --- How common each word is -------------------------------------------------------
 
+# A word held by more claims than this is left out of the lookups that find claims by
+# their rarest shared words (similar claims, likely duplicates, repeats): the index
+# reads each word's whole posting list, which is what grows with the table (26 ms at
+# a million claims for "million"), and a word that common says little.
+MOST_CLAIMS_PER_WORD = 5_000
+
 # Kept this long per process: ANALYZE refreshes the statistics far less often.
 LEXEME_STATS_SECONDS = 600
 _lexeme_stats: tuple[float, dict[str, float]] = (0.0, {})

@@ -56,7 +56,7 @@ from claims.models import (
 from claims.quantities import QuantityQualifier, unit_of
 from claims.ratings import BY_VALUE, RATINGS, get_rating
 from claims.repeats import came_back
-from claims.search import highlight, lexeme_counts, search_claims_capped
+from claims.search import MOST_CLAIMS_PER_WORD, highlight, lexeme_counts, search_claims_capped
 from claims.timeline import reader_chain
 from factcheck.conditional import page_condition
 from sources.models import Source
@@ -68,15 +68,13 @@ SIMILAR_LIMIT = 5
 # SIMILAR_WORDS rarest words (its statement's lexemes in the stored search vector,
 # by PostgreSQL's statistics of the most common ones, then longest first) are
 # candidates, found through the full-text GIN index. Words held by more than
-# SIMILAR_WORD_CLAIMS claims are left out: the lookup reads each word's whole
-# posting list, which is what grew with the table (26 ms at a million claims for
-# "million"), and a word that common says little about similarity; the first SIMILAR_CANDIDATES of them are ranked by trigram similarity, and
+# claims.search.MOST_CLAIMS_PER_WORD claims are left out (it says why); the first
+# SIMILAR_CANDIDATES of them are ranked by trigram similarity, and
 # those reaching SIMILARITY_THRESHOLD are shown. Ranking every claim by trigrams
 # took seconds at a million, and so does pg_trgm's own index on ~100-character
 # statements (their common trigrams match most rows).
 SIMILARITY_THRESHOLD = 0.2
 SIMILAR_WORDS = 4
-SIMILAR_WORD_CLAIMS = 5_000
 SIMILAR_CANDIDATES = 100
 # One lexeme of a tsvector's text form, with its positions and weights ('word':1A,4A).
 _LEXEME = re.compile(r"'((?:[^']|'')+)':([0-9A-D,]+)")
@@ -775,14 +773,14 @@ def _withdrawn_or_missing(request: HttpRequest, slug: str) -> HttpResponse:
 def _similar_words(claim: Claim) -> SearchQuery | None:
     """A query for statements sharing two of the claim's rarest words (weight A:
     the statement's part of the search vector; the one, when only one is rare enough
-    to tell: SIMILAR_WORD_CLAIMS), or None when it has none."""
+    to tell: MOST_CLAIMS_PER_WORD), or None when it has none."""
     lexemes = {
         match[1]
         for match in _LEXEME.finditer(claim.search_vector or "")
         if any(position.endswith("A") for position in match[2].split(","))
     }
     held_by = lexeme_counts()
-    telling = [word for word in lexemes if held_by.get(word, 0.0) <= SIMILAR_WORD_CLAIMS]
+    telling = [word for word in lexemes if held_by.get(word, 0.0) <= MOST_CLAIMS_PER_WORD]
     rarest = sorted(telling, key=lambda word: (held_by.get(word, 0.0), -len(word), word))
     if not rarest:
         return None

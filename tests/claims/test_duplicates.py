@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from claims import duplicates
 from claims.models import Appearance, Claim, Quote, Speaker
+from claims.search import MOST_CLAIMS_PER_WORD
 from sources.models import Source
 from tests.factories import ClaimFactory
 
@@ -134,7 +135,7 @@ def test_the_candidates_come_from_the_full_text_index(seeded):
         "config": "factcheck_english",
         "common": [],
         "held": [],
-        "most": duplicates.MOST_CLAIMS,
+        "most": MOST_CLAIMS_PER_WORD,
         "rarest": duplicates.RAREST_WORDS,
         "share": duplicates.WORD_SHARE,
         "exclude": [],

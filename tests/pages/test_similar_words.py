@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from claims import search, views
+from claims.search import MOST_CLAIMS_PER_WORD
 from factcheck.db.roles import as_owner
 from tests.factories import ClaimFactory
 
@@ -36,10 +37,10 @@ def test_the_rarest_words_are_chosen(seeded, monkeypatch):
     assert "valparaiso" not in rarest
     assert {"million", "barrel"} <= rarest
     # A word held by too many claims is never used; with no telling word, no lookup.
-    counts.update(million=views.SIMILAR_WORD_CLAIMS + 1, barrel=4_000)
+    counts.update(million=MOST_CLAIMS_PER_WORD + 1, barrel=4_000)
     assert "million" not in _words(claim)
     every = dict.fromkeys(["offici", "count", "million", "barrel", "near", "valparaiso", "harbour"])
-    counts.update(dict.fromkeys(every, views.SIMILAR_WORD_CLAIMS * 2))
+    counts.update(dict.fromkeys(every, MOST_CLAIMS_PER_WORD * 2))
     assert views._similar_words(claim) is None
 
 

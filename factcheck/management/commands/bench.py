@@ -186,6 +186,7 @@ class Command(BaseCommand):
                 connections=connections,
                 export_seconds=export_seconds,
                 out=self.stdout.write,
+                suggestions=harness.repeat_suggestions(server, name),
             )
             bench.run(result)
         finally:
