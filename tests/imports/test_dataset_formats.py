@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -245,18 +244,18 @@ def test_liar_file_that_is_not_utf8_is_refused_at_its_line(tmp_path):
     assert refused.value.problems[0].where == "latin1.tsv, line 2"
 
 
-def test_liar_parses_a_full_sized_file_well_under_a_second(tmp_path):
+def test_liar_parses_a_full_sized_file(tmp_path):
+    # Its speed is `make bench`'s to show (the import row), not a timed test's: on a
+    # shared machine a timing fails with the load, not with the code.
     path = tmp_path / "big.tsv"
     path.write_text(
         "".join(liar_line(f"{n}.json", statement=f"Statement {n}.") for n in range(12_836))
     )
 
-    started = time.perf_counter()
     reviews = parse_liar(path).reviews
-    elapsed = time.perf_counter() - started
 
     assert len(reviews) == 12_836
-    assert elapsed < 1.0
+    assert [review.claim_text for review in reviews[:2]] == ["Statement 0.", "Statement 1."]
 
 
 # FactCellar -------------------------------------------------------------------
