@@ -1463,3 +1463,15 @@ class Tip(models.Model):
 
 
 import claims.webhooks.models  # noqa: E402, F401 - the webhooks' models are this app's
+
+
+class CdnPurgeCursor(models.Model):
+    """How far down the ledger the CDN has been told what changed (claims.cdn)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    # The last ledger entry whose claims' keys were purged.
+    sequence = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: purged to #{self.sequence}"

@@ -37,12 +37,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from claims import freshness, tips
 from claims.models import TIP_TEXT_MAX, TIP_WHERE_MAX, SitePage, SitePageSlug
 from claims.ratings import RATINGS
-from factcheck.conditional import page_condition
+from factcheck.conditional import READER_MAX_AGE, page_condition
 from factcheck.security import client_ip
 
-# Browsers and shared caches may keep these pages a minute, as the API's anonymous
-# reads (claims.api.common); after that a revalidation costs one query.
-READER_MAX_AGE = 60
 EXAMPLES_PER_RATING = 3
 
 

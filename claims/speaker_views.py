@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from claims import freshness
+from claims import cdn, freshness
 from claims.models import Appearance, Claim, Quote, Speaker
 from claims.ratings import RATINGS, Rating
 from claims.views import KeysetPage, keyset_page
@@ -182,6 +182,7 @@ def _quote_page(request: HttpRequest, speaker: Speaker) -> SpeakerQuotePage:
 @page_condition(PAGE_VERSION, _state)
 def speaker_detail(request, slug):
     speaker = get_object_or_404(Speaker, slug=slug)
+    cdn.tag(request, [cdn.speaker_key(speaker.pk)])
     published = Claim.objects.published().filter(speaker=speaker)
     counts = dict(
         published.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")

@@ -38,7 +38,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from claims import freshness
+from claims import cdn, freshness
 from claims.claimreview import build_claim_review, build_media_review, has_media_review
 from claims.models import (
     LIST_ORDER,
@@ -717,6 +717,18 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
         build_media_review(claim, markup, request) if markup and has_media_review(claim) else None
     )
     appearances = list(claim.appearances.all())
+    topics = list(claim.topics.all())
+    in_time = reader_chain(claim)  # this claim in time (claims.timeline): one query
+    cdn.tag(
+        request,
+        cdn.claim_page_keys(
+            claim=claim,
+            topics=topics,
+            appearances=appearances,
+            sources=evidence,
+            linked_claims=[*similar, *(in_time.claims if in_time else [])],
+        ),
+    )
     # Who published it on this page: the latest publication (a claim may be
     # withdrawn and published again).
     publication = next((e for e in history if e.action == Review.Action.PUBLISH), None)
@@ -733,14 +745,13 @@ def claim_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "appearances": appearances,
             # Where it was repeated since its verdict: from the appearances and ledger above.
             "came_back": came_back(appearances, history),
-            "topics": list(claim.topics.all()),
+            "topics": topics,
             "history": history,
             "corrections": claim_corrections,
             "corrected_since_verdict": corrected_since_verdict,
             "withdrawal": withdrawal,
             "similar": similar,
-            # This claim in time (claims.timeline): one query.
-            "in_time": reader_chain(claim),
+            "in_time": in_time,
             "external_reviews": list(claim.external_reviews.all()),
             "claim_review": json_ld_script(markup) if markup else "",
             "media_review": json_ld_script(media_review) if media_review else "",
@@ -837,6 +848,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = next((topic for topic in topics if topic.slug == slug), None)
     if topic is None:
         raise Http404("No such topic.")
+    cdn.tag(request, [cdn.topic_key(topic.pk)])
     # Walks the list's order index, keeping the claims linked to the topic.
     linked = Claim.topics.through.objects.filter(claim=OuterRef("pk"), topic=topic.pk)
     claims = Claim.objects.published().filter(Exists(linked)).select_related("speaker")

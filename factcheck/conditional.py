@@ -20,16 +20,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import Resolver404, ResolverMatch, resolve
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
+
+from factcheck.db.routers import read_alias
 
 PageState = Mapping[str, Any]
 
@@ -37,6 +40,27 @@ PageState = Mapping[str, Any]
 # footer's links) changes, so that no reader keeps a page with the old frame.
 BASE_MARKUP_VERSION = "base-2"
 _View = TypeVar("_View", bound=Callable[..., Any])
+# A reader page may be kept this long by browsers and shared caches, as the API's
+# anonymous reads; then a revalidation costs one query. A CDN may keep it longer
+# (s-maxage, claims.cdn), and is told when it changes; a browser is not.
+READER_MAX_AGE = 60
+
+
+def mark_reader_page(request: HttpRequest) -> None:
+    """This answer is a reader page's: `public` for READER_MAX_AGE unless its view (or a
+    decorator around it) says otherwise, which claims.cdn.SharedCacheMiddleware sees
+    to once every decorator has had its say (and makes `private` for a logged-in
+    reader)."""
+    request.is_reader_page = True  # type: ignore[attr-defined]
+
+
+def default_cache_control(request: HttpRequest, response: HttpResponseBase) -> None:
+    if (
+        getattr(request, "is_reader_page", False)
+        and response.status_code in (200, 304)
+        and not response.has_header("Cache-Control")
+    ):
+        patch_cache_control(response, public=True, max_age=READER_MAX_AGE)
 
 
 def page_condition(
@@ -80,12 +104,19 @@ def page_condition(
             # What the middlewares it skipped add to the page's own 304.
             patch_vary_headers(response, ["Cookie"])
             response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+            mark_reader_page(request)
         return response
 
     def decorator(view: _View) -> _View:
-        wrapped = condition(etag_func=etag, last_modified_func=last_modified)(view)
+        conditional = condition(etag_func=etag, last_modified_func=last_modified)(view)
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            mark_reader_page(request)
+            return conditional(request, *args, **kwargs)
+
         wrapped.anonymous_not_modified = anonymous_not_modified  # type: ignore[attr-defined]
-        return wrapped
+        return wrapped  # type: ignore[return-value]
 
     return decorator
 
@@ -157,8 +188,15 @@ def _without_health_check(validators: Callable[..., Any], *args: Any, **kwargs: 
     """The validators' one query, on the kept connection without Django's per-request
     health check first (CONN_HEALTH_CHECKS: a SELECT 1, a round trip as long as the
     query itself). If the query fails (a restarted server, a dead connection), the
-    check is left to run, and the whole stack answers: it reconnects, or says 503."""
-    database: Any = connection  # health_check_done: Django's, not in its stubs
+    check is left to run, and the whole stack answers: it reconnects, or says 503.
+
+    With read replicas, the connection is the one the request reads from
+    (factcheck.db.read_routing routes before this middleware runs): the stamp must
+    come from the database the page would be built from. A stamp from the primary
+    newer than a replica's page would tag old content with a new ETag, and later
+    304s would keep readers on that old content until the next change; a stamp
+    from the same replica, read before the page, is never newer than the page."""
+    database: Any = connections[read_alias()]  # health_check_done: not in Django's stubs
     if database.connection is None or database.health_check_done:
         return validators(*args, **kwargs)
     database.health_check_done = True

@@ -82,9 +82,13 @@ SERVER_TIMING = env_bool("SERVER_TIMING")
 MIDDLEWARE = [
     *(["factcheck.server_timing.ServerTimingMiddleware"] if SERVER_TIMING else []),
     "django.middleware.security.SecurityMiddleware",
-    # Signs the checkpoint a request's ledger writes call for after its answer has
-    # gone out (claims.ledger.checkpoints): the editor never waits for the signature.
-    "claims.ledger.checkpoints.SignAfterResponseMiddleware",
+    # Signs the checkpoint and sends the CDN's purges that a request's ledger writes
+    # call for after its answer has gone out (claims.ledger.after_response): the
+    # editor waits for neither.
+    "claims.ledger.after_response.AfterResponseMiddleware",
+    # s-maxage and surrogate keys on public answers, `private` on personal ones
+    # (claims.cdn); outside the anonymous 304 shortcut, whose 304s it marks too.
+    "claims.cdn.SharedCacheMiddleware",
     # 400/413 for what no view should see: NUL in the path or query string, too many
     # parameters, a body over DATA_UPLOAD_MAX_MEMORY_SIZE (factcheck.bad_input).
     "factcheck.bad_input.BadInputMiddleware",
@@ -92,6 +96,14 @@ MIDDLEWARE = [
     # 503 with Retry-After while the database is unreachable (factcheck.outage);
     # outside everything that may query it.
     "factcheck.outage.DatabaseOutageMiddleware",
+    # Which database the request reads: a replica or the primary (factcheck.db.read_routing;
+    # nothing to do without DATABASE_REPLICA_URLS). Before the 304 below, whose change
+    # stamp must be read where the page would be built from.
+    "factcheck.db.read_routing.ReadRoutingMiddleware",
+    # Anonymous pages and API reads from the shared cache (claims.page_cache): inside
+    # the CDN's directives, which a cached answer gets afresh, and outside everything
+    # that renders, so it stores what the view and the inner middlewares produced.
+    "claims.page_cache.PageCacheMiddleware",
     # 304 for an anonymous conditional GET of an unchanged page or API resource, from
     # its validators alone, before sessions, CSRF and authentication (factcheck.conditional).
     "factcheck.conditional.AnonymousNotModifiedMiddleware",
@@ -199,6 +211,45 @@ else:
 # them (PgBouncer before 1.21, or without max_prepared_statements).
 if env_bool("DATABASE_PREPARED_STATEMENTS", "true"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+
+# Read replicas (factcheck.db.read_routing has the routing rules): streaming
+# standbys of the primary, same database, as the app's role; aliases replica1,
+# replica2, ... Their engine is the project's backend without the embedded
+# server's start-up, which would point them back at the embedded primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+# A replica further behind than this is left out, checked at most this often per process.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(env("DATABASE_REPLICA_MAX_LAG_SECONDS", "10"))
+DATABASE_REPLICA_CHECK_SECONDS = float(env("DATABASE_REPLICA_CHECK_SECONDS", "5"))
+# How long a client that wrote reads only from replicas that replayed its write;
+# must exceed the two above together.
+READ_YOUR_WRITES_SECONDS = int(env("READ_YOUR_WRITES_SECONDS", "60"))
+
+
+def _replica_database(url: str, default: dict[str, Any]) -> dict[str, Any]:
+    replica = _database_from_url(url, "DATABASE_REPLICA_URLS")
+    if replica["NAME"] != default["NAME"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS must name the primary's database ({default['NAME']!r}); "
+            f"{url.split('@')[-1]!r} names {replica['NAME']!r}."
+        )
+    # The primary's options (prepared statements), and a bound on connecting: an
+    # unreachable replica must cost its health check seconds, not a hung worker.
+    replica["OPTIONS"] = {
+        "connect_timeout": 3,
+        **default.get("OPTIONS", {}),
+        **replica.get("OPTIONS", {}),
+    }
+    # The test run's database reaches the replicas by replication: none to create.
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
+
+
+DATABASES.update(
+    (f"replica{number}", _replica_database(url, DATABASES["default"]))
+    for number, url in enumerate(DATABASE_REPLICA_URLS, start=1)
+)
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["factcheck.db.routers.ReplicaRouter"] if DATABASE_REPLICAS else []
 
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -397,14 +448,42 @@ if WEBHOOK_BACKOFF_BASE_SECONDS < 0 or WEBHOOK_BACKOFF_MAX_SECONDS < WEBHOOK_BAC
         "WEBHOOK_BACKOFF_BASE_SECONDS must be 0 or more, and WEBHOOK_BACKOFF_MAX_SECONDS no less."
     )
 
-# Redis, when REDIS_URL is set, shares the API's throttling counters between
-# processes; without it each process counts alone (fine for one server).
+# A CDN or any shared cache in front (claims.cdn). Anonymous answers that may be kept
+# say so with s-maxage (CDN_SHARED_MAX_AGE seconds; an hour by default when purges
+# are sent, a minute otherwise) and stale-while-revalidate, and name what they show
+# in Surrogate-Key / Cache-Tag; a ledger write purges exactly those keys by POSTing
+# them to CDN_PURGE_URL (unset: none sent), with CDN_PURGE_TOKEN as a bearer token.
+CDN_PURGE_URL = env("CDN_PURGE_URL")
+CDN_PURGE_TOKEN = env("CDN_PURGE_TOKEN")
+CDN_PURGE_TIMEOUT_SECONDS = float(env("CDN_PURGE_TIMEOUT_SECONDS", "5"))
+CDN_SHARED_MAX_AGE = env_int("CDN_SHARED_MAX_AGE", 3600 if CDN_PURGE_URL else 60)
+CDN_STALE_WHILE_REVALIDATE = env_int("CDN_STALE_WHILE_REVALIDATE", 30)
+# While the app is down, a cache may keep answering with what it has this long.
+CDN_STALE_IF_ERROR = env_int("CDN_STALE_IF_ERROR", 86400)
+
+# Redis, when REDIS_URL is set, is shared by every process: the API's throttling
+# counters (claims.api.throttles, atomic) and the failed-token counters in "default",
+# the page cache in "pages". Without it each process keeps its own, in memory (fine
+# for one server), the pages apart so that they never push the counters out.
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
 }
+# Anonymous reader pages and API reads, kept in the "pages" cache this many seconds
+# (claims.page_cache), and dropped as soon as a ledger write changes what they show;
+# 0 turns the page cache off. Off by default without REDIS_URL: each process's memory
+# is invalidated by that process's writes only, so with several workers another's
+# page could show a withdrawn verdict (set it for a single process).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 
 def _throttle_rate(name: str, default: str) -> str | None:
@@ -438,11 +517,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # DRF's rates, counted atomically in the cache (claims.api.throttles): with
+    # REDIS_URL, every process counts against the same budget, none uncounted.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "claims.api.throttles.AtomicAnonRateThrottle",
+        "claims.api.throttles.AtomicUserRateThrottle",
     ],
-    # Politeness, not security: the counters are a cache read-then-write.
     "DEFAULT_THROTTLE_RATES": {
         "anon": _throttle_rate("API_ANON_RATE", "120/minute"),
         "user": _throttle_rate("API_USER_RATE", "1200/minute"),

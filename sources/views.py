@@ -19,7 +19,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from claims import freshness
+from claims import cdn, freshness
 from claims.models import Appearance, Claim, Quote
 from claims.views import KeysetPage
 from factcheck.conditional import PageState, page_condition
@@ -263,6 +263,7 @@ def source_detail(request, slug):
         ),
         slug=slug,
     )
+    cdn.tag(request, [cdn.source_key(source.pk)])
     # Every quote: the text marks them all (a document holds a bounded number).
     quotes = list(source.quotes.select_related("speaker").order_by("start", "end", "pk"))
     backing = _backing(source)

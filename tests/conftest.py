@@ -96,6 +96,14 @@ def _verdicts_without_evidence(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """The page cache (claims.page_cache) off: many tests count the queries of an
+    anonymous GET, or GET a page twice. Its own tests turn it on
+    (tests/scaleout/test_page_cache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -25,11 +25,11 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from claims.api.matches import DuplicateSerializer
+from claims.api.throttles import AtomicAnonRateThrottle
 from claims.roles import is_desk_member
 from claims.services import VersionConflict
 from factcheck.conditional import not_modified
@@ -465,7 +465,7 @@ class NoActionsMetadata(SimpleMetadata):
 # --- Anonymous 304s before the stack (factcheck.conditional) -------------------------
 
 
-class _AnonymousThrottle(AnonRateThrottle):
+class _AnonymousThrottle(AtomicAnonRateThrottle):
     """The anonymous rate, for a request that never reached DRF (so has no user)."""
 
     def get_cache_key(self, request, view):

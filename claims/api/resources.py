@@ -24,7 +24,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims import services
+from claims import cdn, services
 from claims.api.common import (
     IF_MATCH,
     READ_ERRORS,
@@ -280,6 +280,7 @@ class ClaimViewSet(
         row = claim_detail_row(kwargs[self.lookup_field], sees_drafts(request))
         if row is None:
             raise Http404
+        cdn.tag(request, [cdn.claim_key(row["pk"])])
         # The model's own ETag (Claim.etag), from the three values it is made of.
         claim = Claim(pk=row["pk"], version=row["version"], updated_at=row["updated_at"])
         etag = claim_etag(claim)

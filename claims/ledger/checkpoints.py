@@ -26,8 +26,7 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,11 +34,10 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from claims.ledger import tree, verifier
+from claims.ledger.after_response import after_response
 
 logger = logging.getLogger("claims.ledger")
 
@@ -272,15 +270,15 @@ def _roots_and_leaves(signed: int, size: int) -> tuple[bytes, bytes, tuple[bytes
 def sign_after_commit() -> None:
     """Run after a ledger write commits: a failure here must not fail the write's answer.
 
-    Within a request (SignAfterResponseMiddleware), the signing waits until the
-    answer has been sent, so the editor's client never waits for it; one
-    signature then covers every entry the request appended.
+    A checkpoint is a witness over entries already committed, not part of their
+    durability. Signing takes a lock on the log, a read of the tree, an Ed25519
+    signature and an fsync, a fifth of a verdict's time: within a request it waits
+    until the answer has been sent (claims.ledger.after_response), and one signature
+    then covers every entry the request appended. A process killed in between leaves
+    the entry unsigned until the next write or `manage.py sign_checkpoint`, whose
+    checkpoint covers it: the log lags, it never skips (docs/ledger-format.md).
     """
-    deferred = _sign_after_response.get()
-    if deferred is not None:
-        deferred.append(True)
-        return
-    sign_now()
+    after_response(sign_now)
 
 
 def sign_now() -> None:
@@ -291,42 +289,3 @@ def sign_now() -> None:
         logger.error("Ledger checkpoint refused: %s", refusal)
     except Exception:
         logger.exception("Ledger checkpoint could not be signed")
-
-
-# Set by the middleware for the length of a request: the commits that want a signature.
-_sign_after_response: ContextVar[list[bool] | None] = ContextVar(
-    "sign_after_response", default=None
-)
-
-
-class SignAfterResponseMiddleware:
-    """Signs the checkpoint a request's ledger writes call for once its answer is sent.
-
-    A checkpoint is a witness over entries already committed, not part of their
-    durability: the database's commit is what the answer acknowledges. Signing
-    takes a lock on the log, a read of the tree, an Ed25519 signature and an
-    fsync, a fifth of a verdict's time, so it runs when the WSGI server closes
-    the response (after the last byte went out; Django's test client closes it
-    too). A process killed in between leaves the entry unsigned until the next
-    write or `manage.py sign_checkpoint`, whose checkpoint covers it: the log
-    lags, it never skips (docs/ledger-format.md, "Checkpoints").
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        pending: list[bool] = []
-        token = _sign_after_response.set(pending)
-        try:
-            response = self.get_response(request)
-        except BaseException:
-            _sign_after_response.reset(token)
-            if pending:
-                sign_now()
-            raise
-        _sign_after_response.reset(token)
-        if pending:
-            # Run by response.close(), before request_finished and its connection cleanup.
-            response._resource_closers.append(sign_now)  # type: ignore[attr-defined]
-        return response

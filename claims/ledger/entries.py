@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from claims.cdn import purge_after_commit
 from claims.ledger import checkpoints, tree, verifier
 from claims.models import MEDIA_FIELDS, Claim, Review, ReviewEvidence, Speaker
 from claims.quantities import canonical_unit
@@ -387,7 +388,13 @@ def append_entry(
     review.entry_hash = verifier.entry_hash(header)
     with transaction.atomic(savepoint=False):
         _write(review, header, evidence, snapshot_hashes, claim, action, changes, content_after)
+    # First: the page cache drops the claim's pages in the writer's thread as it
+    # commits, before anything else (claims.page_cache).
+    from claims import page_cache
+
+    transaction.on_commit(page_cache.invalidate_after_commit(claim.pk))
     transaction.on_commit(checkpoints.sign_after_commit)
+    transaction.on_commit(purge_after_commit)
     return review
 
 

@@ -15,9 +15,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import QuerySet
+
+from factcheck.db.routers import read_alias
 
 # Django defines it only with psycopg 3 installed, which the type checker cannot see.
 _ServerBindingCursor: Any = ServerBindingCursor
@@ -30,10 +32,16 @@ class _PreparingCursor(_ServerBindingCursor):  # type: ignore[misc]
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-def prepared_cursor() -> Any:
+def prepared_cursor(using: str | None = None) -> Any:
     """A cursor of Django's (health-checked, logged and wrapped as any other) whose
     statements are prepared. Parameters are `%s`, bound by the server: a value's
-    type must be clear from the statement (`%s::date`) where PostgreSQL cannot infer it."""
+    type must be clear from the statement (`%s::date`) where PostgreSQL cannot infer it.
+
+    On the database the request reads from (factcheck.db.routers: a replica for a
+    reader's GET, else the primary) unless `using` says: these are the reads of the
+    pages and the API built through the router, and the change stamp among them must
+    come from the same database as the page it stamps."""
+    connection = connections[using or read_alias()]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw: Any = _PreparingCursor(connection.connection)

@@ -1,5 +1,5 @@
 """A ledger write made during a request is answered first and signed once the answer
-has gone out (claims.ledger.checkpoints.SignAfterResponseMiddleware); elsewhere it
+has gone out (claims.ledger.after_response); elsewhere it
 is signed as it commits. The log may lag by one answer, never skip an entry."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from claims.ledger import checkpoints
-from claims.ledger.checkpoints import SignAfterResponseMiddleware
+from claims.ledger.after_response import AfterResponseMiddleware
 from claims.models import Claim, Review
 from claims.services import record_review
 from tests.api.test_ledger_api import body, reviews_url
@@ -39,7 +39,7 @@ def test_the_answer_goes_out_before_the_signature(claim, editor):
         _verdict(claim, editor)
         return HttpResponse("recorded")
 
-    response = SignAfterResponseMiddleware(view)(RequestFactory().post("/"))
+    response = AfterResponseMiddleware(view)(RequestFactory().post("/"))
     # Both entries committed; no checkpoint yet: the server has not sent the answer.
     assert Review.objects.count() == 2
     assert _signed_size() == 0
@@ -52,7 +52,7 @@ def test_the_answer_goes_out_before_the_signature(claim, editor):
 
 
 def test_a_request_that_wrote_nothing_signs_nothing(claim):
-    response = SignAfterResponseMiddleware(lambda request: HttpResponse("read"))(
+    response = AfterResponseMiddleware(lambda request: HttpResponse("read"))(
         RequestFactory().get("/")
     )
     response.close()
@@ -65,7 +65,7 @@ def test_a_view_that_fails_after_a_commit_still_gets_it_signed(claim, editor):
         raise RuntimeError("after the commit")
 
     with pytest.raises(RuntimeError):
-        SignAfterResponseMiddleware(view)(RequestFactory().post("/"))
+        AfterResponseMiddleware(view)(RequestFactory().post("/"))
     assert _signed_size() == 1
 
 
